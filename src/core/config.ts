@@ -1,0 +1,186 @@
+// Every setting of the engine, as zod schemas. The CLI reads them from environment variables and the extension from
+// VS Code settings plus SecretStorage; both end in the same parsed `EngineConfig`.
+import { z } from 'zod';
+
+const url = z.url({ protocol: /^https?$/, error: 'an http(s) URL' }).transform((u) => u.replace(/\/+$/, ''));
+const globList = z.array(z.string().min(1));
+
+export const neo4jSchema = z.object({
+  uri: z.string().regex(/^(neo4j|bolt)(\+s|\+ssc)?:\/\/.+/, 'a neo4j:// or bolt:// URI'),
+  username: z.string().min(1),
+  password: z.string().min(1, 'a password'),
+  database: z.string().min(1).default('neo4j'),
+});
+export type Neo4jConfig = z.infer<typeof neo4jSchema>;
+
+export const embeddingSchema = z.object({
+  endpoint: url,
+  apiKey: z.string().min(1, 'an API key'),
+  deployment: z.string().min(1),
+  apiVersion: z.string().min(1).default('2024-10-21'),
+  /** Model name, part of the cache key; defaults to the deployment name. */
+  model: z.string().min(1).optional(),
+  /** Vector size; text-embedding-3 models shrink to it. */
+  dimensions: z.number().int().min(1).max(4096).default(1536),
+  /** Sent as `dimensions` only for models that accept it (text-embedding-3). */
+  sendDimensions: z.boolean().default(true),
+  maxBatchInputs: z.number().int().min(1).max(2048).default(2048),
+  maxBatchTokens: z.number().int().min(100).default(100_000),
+  concurrency: z.number().int().min(1).max(32).default(4),
+  maxRetries: z.number().int().min(0).max(20).default(6),
+  timeoutMs: z.number().int().min(1000).default(60_000),
+  pricePerMillionTokens: z.number().min(0).default(0.02),
+});
+export type EmbeddingConfig = z.infer<typeof embeddingSchema>;
+
+export const chatSchema = z.object({
+  /** Base URL that `/chat/completions` is appended to, e.g. `http://127.0.0.1:8080/v1` or an Azure AI Foundry endpoint. */
+  endpoint: url,
+  apiKey: z.string().optional(),
+  authStyle: z.enum(['bearer', 'api-key']).default('bearer'),
+  apiVersion: z.string().min(1).optional(),
+  model: z.string().min(1).optional(),
+  contextTokens: z.number().int().min(512).max(1_000_000).default(4096),
+  maxAnswerTokens: z.number().int().min(16).default(512),
+  temperature: z.number().min(0).max(2).default(0.2),
+  timeoutMs: z.number().int().min(1000).default(120_000),
+});
+export type ChatConfig = z.infer<typeof chatSchema>;
+
+export const indexingSchema = z.object({
+  include: globList.default([]),
+  exclude: globList.default([]),
+  maxFileBytes: z.number().int().min(1).default(1024 * 1024),
+  /** Chunk budget in tokens: several chunks must fit BitNet's 4096-token context. */
+  chunkTokens: z.number().int().min(64).max(8000).default(384),
+  overlapLines: z.number().int().min(0).max(50).default(3),
+  /** Files replaced per Neo4j transaction batch (each file stays atomic). */
+  writeBatchChunks: z.number().int().min(1).default(1000),
+});
+export type IndexingConfig = z.infer<typeof indexingSchema>;
+
+export const retrievalSchema = z.object({
+  topK: z.number().int().min(1).max(100).default(8),
+  /** Tokens reserved for the system prompt's fixed text. */
+  candidateK: z.number().int().min(1).max(500).default(30),
+});
+export type RetrievalConfig = z.infer<typeof retrievalSchema>;
+
+export interface EngineConfig {
+  neo4j: Neo4jConfig;
+  /** Absent: keyword-only mode (full-text + graph). */
+  embedding?: EmbeddingConfig;
+  /** Absent: retrieval-only answers. */
+  chat?: ChatConfig;
+  indexing: IndexingConfig;
+  retrieval: RetrievalConfig;
+}
+
+/** A configuration error that names the setting (environment variable or VS Code setting) and what it expects. */
+export class ConfigError extends Error {
+  constructor(readonly setting: string, readonly expected: string) {
+    super(`${setting}: expected ${expected}`);
+    this.name = 'ConfigError';
+  }
+}
+
+// ---- Environment variables (CLI) ----
+
+type Env = Record<string, string | undefined>;
+const optional = (env: Env, name: string): string | undefined => {
+  const v = env[name]?.trim();
+  return v === '' ? undefined : v;
+};
+
+/** Maps each schema field to its environment variable, so a bad value names the variable. */
+const ENV = {
+  neo4j: { uri: 'NEO4J_URI', username: 'NEO4J_USERNAME', password: 'NEO4J_PASSWORD', database: 'NEO4J_DATABASE' },
+  embedding: {
+    endpoint: 'AZURE_OPENAI_ENDPOINT',
+    apiKey: 'AZURE_OPENAI_API_KEY',
+    deployment: 'AZURE_OPENAI_EMBEDDING_DEPLOYMENT',
+    apiVersion: 'AZURE_OPENAI_API_VERSION',
+    model: 'AZURE_OPENAI_EMBEDDING_MODEL',
+    dimensions: 'AZURE_OPENAI_EMBEDDING_DIMENSIONS',
+    sendDimensions: 'AZURE_OPENAI_SEND_DIMENSIONS',
+    maxBatchInputs: 'EMBED_MAX_BATCH_INPUTS',
+    maxBatchTokens: 'EMBED_MAX_BATCH_TOKENS',
+    concurrency: 'EMBED_CONCURRENCY',
+    maxRetries: 'EMBED_MAX_RETRIES',
+    timeoutMs: 'EMBED_TIMEOUT_MS',
+    pricePerMillionTokens: 'EMBED_PRICE_PER_MILLION_TOKENS',
+  },
+  chat: {
+    endpoint: 'BITNET_ENDPOINT',
+    apiKey: 'BITNET_API_KEY',
+    authStyle: 'BITNET_AUTH_STYLE',
+    apiVersion: 'BITNET_API_VERSION',
+    model: 'BITNET_MODEL',
+    contextTokens: 'BITNET_CONTEXT_TOKENS',
+    maxAnswerTokens: 'BITNET_MAX_ANSWER_TOKENS',
+    temperature: 'BITNET_TEMPERATURE',
+    timeoutMs: 'BITNET_TIMEOUT_MS',
+  },
+  indexing: {
+    include: 'RAG_INCLUDE',
+    exclude: 'RAG_EXCLUDE',
+    maxFileBytes: 'RAG_MAX_FILE_BYTES',
+    chunkTokens: 'RAG_CHUNK_TOKENS',
+    overlapLines: 'RAG_OVERLAP_LINES',
+    writeBatchChunks: 'RAG_WRITE_BATCH_CHUNKS',
+  },
+  retrieval: { topK: 'RAG_TOP_K', candidateK: 'RAG_CANDIDATE_K' },
+} as const;
+
+/** Reads the raw strings of one group, converting by the schema field's type (numbers, booleans, comma lists). */
+function readGroup<S extends z.ZodObject>(schema: S, names: Record<string, string>, env: Env): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [field, variable] of Object.entries(names)) {
+    const raw = optional(env, variable);
+    if (raw === undefined) continue;
+    const inner = unwrap(schema.shape[field] as z.ZodType);
+    if (inner instanceof z.ZodNumber) out[field] = raw.match(/^-?\d+(\.\d+)?$/) ? Number(raw) : raw;
+    else if (inner instanceof z.ZodBoolean) out[field] = raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : raw;
+    else if (inner instanceof z.ZodArray) out[field] = raw.split(',').map((s) => s.trim()).filter(Boolean);
+    else out[field] = raw;
+  }
+  return out;
+}
+
+function unwrap(t: z.ZodType): z.ZodType {
+  let cur: z.ZodType = t;
+  while (cur instanceof z.ZodDefault || cur instanceof z.ZodOptional || cur instanceof z.ZodPipe) {
+    cur = cur instanceof z.ZodPipe ? (cur.in as z.ZodType) : (cur.unwrap() as z.ZodType);
+  }
+  return cur;
+}
+
+/** Parses one group, turning the first zod issue into a ConfigError that names the setting. */
+export function parseGroup<S extends z.ZodObject>(schema: S, raw: Record<string, unknown>, settingName: (field: string) => string): z.infer<S> {
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = String(issue.path[0] ?? '');
+  const expected =
+    issue.code !== 'invalid_type' ? issue.message : raw[field] === undefined ? 'a value (it is required)' : `a ${issue.expected}, got ${JSON.stringify(raw[field])}`;
+  throw new ConfigError(settingName(field), expected);
+}
+
+/** The engine configuration from environment variables. Azure and BitNet are optional groups: present when their endpoint is set. */
+export function configFromEnv(env: Env = process.env): EngineConfig {
+  const group = <S extends z.ZodObject>(schema: S, names: Record<string, string>) =>
+    parseGroup(schema, readGroup(schema, names, env), (f) => names[f] ?? f);
+  const neo4jRaw = readGroup(neo4jSchema, ENV.neo4j, env);
+  const neo4j = parseGroup(neo4jSchema, { uri: 'neo4j://127.0.0.1:7687', username: 'neo4j', ...neo4jRaw }, (f) => ENV.neo4j[f as keyof typeof ENV.neo4j] ?? f);
+  const embedding = optional(env, ENV.embedding.endpoint) ? group(embeddingSchema, ENV.embedding) : undefined;
+  const chat = optional(env, ENV.chat.endpoint) ? group(chatSchema, ENV.chat) : undefined;
+  return {
+    neo4j,
+    embedding,
+    chat,
+    indexing: group(indexingSchema, ENV.indexing),
+    retrieval: group(retrievalSchema, ENV.retrieval),
+  };
+}
+
+export const ENV_VARIABLES = ENV;
