@@ -1,0 +1,124 @@
+// Answers a question: retrieve sources into the budget BitNet leaves, stream the generation, keep only real citations.
+// Without a chat endpoint it answers retrieval-only; without embeddings retrieval runs keyword-only. Both are labelled.
+import type { ChatConfig } from './config';
+import { buildMessages, CitationParser, promptOverheadTokens, type ChatClient, type ChatMessage } from './generate';
+import type { Retriever, Retrieval, RetrievalMode, Source } from './retrieve';
+import { countTokens } from './tokens';
+
+export type AnswerMode = 'generated' | 'retrieval-only' | 'no-sources';
+
+export interface Answer {
+  mode: AnswerMode;
+  retrievalMode: RetrievalMode;
+  text: string;
+  /** Every source given to the model, numbered as in the answer. */
+  sources: Source[];
+  /** Source numbers the answer cites, in order of first use. */
+  cited: number[];
+  droppedCitations: number;
+  usage?: { promptTokens: number; completionTokens: number };
+  timings: { retrievalMs: number; firstTokenMs?: number; totalMs: number };
+}
+
+export interface AskOptions {
+  history?: ChatMessage[];
+  signal?: AbortSignal;
+  onSources?: (retrieval: Retrieval) => void;
+  onDelta?: (text: string) => void;
+}
+
+/** Share of the context that earlier turns may take; the rest goes to sources and the answer. */
+const HISTORY_SHARE = 0.2;
+/** cl100k counts approximate BitNet's LLaMA 3 tokenizer; keep a margin so the server never truncates the prompt. */
+const TOKENIZER_MARGIN = 0.05;
+/** Without a chat endpoint the budget is what a BitNet prompt would have had, so both modes show the same sources. */
+const DEFAULT_CONTEXT = { contextTokens: 4096, maxAnswerTokens: 512 };
+
+export const RETRIEVAL_ONLY_NOTE = 'Retrieval-only mode: no BitNet endpoint is configured, so these are the most relevant sources rather than a generated answer.';
+export const KEYWORD_ONLY_NOTE = 'Keyword-only mode: no embeddings endpoint is configured, so sources were found by full-text and graph search only.';
+export const NO_SOURCES_TEXT = 'I found nothing in the indexed files that answers this. Try other words, or index the workspace if it has changed.';
+
+export class Asker {
+  constructor(
+    private readonly retriever: Retriever,
+    private readonly chat: ChatClient | undefined,
+    private readonly chatConfig: Pick<ChatConfig, 'contextTokens' | 'maxAnswerTokens'> = DEFAULT_CONTEXT,
+  ) {}
+
+  async ask(workspaceId: string, question: string, options: AskOptions = {}): Promise<Answer> {
+    const started = performance.now();
+    const { contextTokens, maxAnswerTokens } = this.chatConfig;
+    const history = fitHistory(options.history ?? [], Math.floor(contextTokens * HISTORY_SHARE));
+    const budget = Math.floor(contextTokens * (1 - TOKENIZER_MARGIN)) - maxAnswerTokens - promptOverheadTokens(question, history);
+    const retrieval = await this.retriever.retrieve(workspaceId, question, Math.max(0, budget), options.signal);
+    const retrievalMs = performance.now() - started;
+    options.onSources?.(retrieval);
+    const base = { retrievalMode: retrieval.mode, sources: retrieval.sources, droppedCitations: 0 };
+
+    if (retrieval.sources.length === 0) {
+      options.onDelta?.(NO_SOURCES_TEXT);
+      return { ...base, mode: 'no-sources', text: NO_SOURCES_TEXT, cited: [], timings: { retrievalMs, totalMs: performance.now() - started } };
+    }
+    if (!this.chat) {
+      const text = retrievalOnlyText(retrieval.sources);
+      options.onDelta?.(text);
+      const cited = retrieval.sources.map((s) => s.n);
+      return { ...base, mode: 'retrieval-only', text, cited, timings: { retrievalMs, totalMs: performance.now() - started } };
+    }
+
+    const parser = new CitationParser(retrieval.sources.length);
+    let text = '';
+    let firstTokenMs: number | undefined;
+    let usage: Answer['usage'];
+    const emit = (piece: string) => {
+      if (!piece) return;
+      firstTokenMs ??= performance.now() - started;
+      text += piece;
+      options.onDelta?.(piece);
+    };
+    const messages = buildMessages({ question, sources: retrieval.sources, history });
+    for await (const event of this.chat.stream(messages, { signal: options.signal, maxTokens: maxAnswerTokens })) {
+      if (event.type === 'delta') emit(parser.push(event.text));
+      else usage = { promptTokens: event.promptTokens, completionTokens: event.completionTokens };
+    }
+    emit(parser.end());
+    return {
+      ...base,
+      mode: 'generated',
+      text,
+      cited: parser.cited,
+      droppedCitations: parser.dropped,
+      usage,
+      timings: { retrievalMs, firstTokenMs, totalMs: performance.now() - started },
+    };
+  }
+}
+
+/** The most recent turns that fit in `maxTokens`, oldest first; a follow-up question needs the latest context most. */
+export function fitHistory(history: ChatMessage[], maxTokens: number): ChatMessage[] {
+  const kept: ChatMessage[] = [];
+  let used = 0;
+  for (let i = history.length - 1; i >= 0; i--) {
+    const cost = countTokens(history[i].content) + 4;
+    if (used + cost > maxTokens) break;
+    kept.unshift(history[i]);
+    used += cost;
+  }
+  // A history must not start with an orphaned answer.
+  while (kept[0]?.role === 'assistant') kept.shift();
+  return kept;
+}
+
+function retrievalOnlyText(sources: Source[]): string {
+  const lines = sources.map((s) => {
+    const label = s.symbol ?? s.headingPath ?? firstMeaningfulLine(s.text);
+    return `- [${s.n}] \`${s.path}:${s.startLine}-${s.endLine}\`${label ? ` — ${label}` : ''}`;
+  });
+  return `${RETRIEVAL_ONLY_NOTE}\n\n${lines.join('\n')}`;
+}
+
+function firstMeaningfulLine(text: string): string {
+  const line = text.split('\n').find((l) => /\w/.test(l)) ?? '';
+  const clean = line.replace(/^[#>*\-\s]+/, '').trim();
+  return clean.length > 100 ? `${clean.slice(0, 97)}…` : clean;
+}

@@ -1,0 +1,254 @@
+// Orchestrates one indexing run: discover → diff against the store → read, chunk, embed what changed → write.
+// Files are written in batches, each file atomically, so a run stopped at any point leaves every file at its old or
+// its new version and the next run picks up the rest.
+import { createHash } from 'node:crypto';
+import type { ChunkedFile, DiscoveredFile, FileRecord, FileSystem, SkippedFile, SkipReason, StoredChunk } from './types';
+import type { IndexingConfig } from './config';
+import { discover, readAndClassify, summarizeSkipped } from './discover';
+import { chunkFile, resolveLinks, languageOf, CHUNKER_VERSION } from './chunk';
+import type { Embedder } from './embed';
+import type { Neo4jStore } from './store';
+
+export interface WorkspaceSpec {
+  id: string;
+  name: string;
+  roots: Array<{ name: string; path: string }>;
+}
+
+/** A stable id for a set of root folders: the same folders always map to the same index. */
+export function workspaceFor(roots: Array<{ name: string; path: string }>, name = roots[0]?.name ?? 'workspace'): WorkspaceSpec {
+  const key = roots.map((r) => r.path).sort().join('\n');
+  return { id: createHash('sha256').update(key).digest('hex').slice(0, 20), name, roots };
+}
+
+export type IndexPhase = 'discovering' | 'comparing' | 'indexing' | 'removing' | 'done';
+
+export interface IndexProgress {
+  phase: IndexPhase;
+  filesTotal: number;
+  filesDone: number;
+  chunksDone: number;
+  tokens: number;
+}
+
+export interface IndexFailure {
+  path: string;
+  message: string;
+}
+
+export interface IndexReport {
+  workspaceId: string;
+  mode: 'embeddings' | 'keyword-only';
+  files: { discovered: number; changed: number; unchanged: number; deleted: number; skipped: number; notUpdated: number };
+  skippedByReason: Partial<Record<SkipReason, number>>;
+  /** embedded: distinct inputs sent to the embeddings endpoint; reused: chunks whose embedding came from the cache. */
+  chunks: { written: number; embedded: number; reused: number };
+  tokens: number;
+  estimatedCost: number;
+  /** Set when the run stopped early (cancel, endpoint or Neo4j failure): the files listed were left at their previous version. */
+  error?: string;
+  cancelled: boolean;
+  failures: IndexFailure[];
+  durationMs: number;
+}
+
+export interface IndexOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: IndexProgress) => void;
+  /** Re-read and re-chunk every file (the embedding cache still applies). */
+  force?: boolean;
+}
+
+/** Skip reasons that mean "this file should not be in the index (any more)". Transient ones keep the old version. */
+const KEEP_OLD_VERSION: ReadonlySet<SkipReason> = new Set(['unreadable']);
+/** Files read and chunked at once: enough to hide I/O latency, few enough to bound memory. */
+const READ_CONCURRENCY = 16;
+
+interface PreparedFile {
+  file: FileRecord;
+  chunks: StoredChunk[];
+}
+
+export class Indexer {
+  constructor(
+    private readonly store: Neo4jStore,
+    private readonly embedder: Embedder | undefined,
+    private readonly fs: FileSystem,
+    private readonly config: IndexingConfig,
+  ) {}
+
+  /** What identifies the stored chunks of a file besides its content: chunking settings and embedding model. */
+  get chunkerKey(): string {
+    return [CHUNKER_VERSION, this.config.chunkTokens, this.config.overlapLines, this.embedder?.modelKey ?? 'keyword-only'].join('|');
+  }
+
+  async run(ws: WorkspaceSpec, options: IndexOptions = {}): Promise<IndexReport> {
+    const started = performance.now();
+    const { signal } = options;
+    const progress: IndexProgress = { phase: 'discovering', filesTotal: 0, filesDone: 0, chunksDone: 0, tokens: 0 };
+    const emit = (phase: IndexPhase) => options.onProgress?.({ ...progress, phase });
+    const report: IndexReport = {
+      workspaceId: ws.id,
+      mode: this.embedder ? 'embeddings' : 'keyword-only',
+      files: { discovered: 0, changed: 0, unchanged: 0, deleted: 0, skipped: 0, notUpdated: 0 },
+      skippedByReason: {},
+      chunks: { written: 0, embedded: 0, reused: 0 },
+      tokens: 0,
+      estimatedCost: 0,
+      cancelled: false,
+      failures: [],
+      durationMs: 0,
+    };
+    emit('discovering');
+    await this.store.upsertWorkspace({ id: ws.id, name: ws.name, roots: ws.roots.map((r) => r.path) });
+    const { files, skipped } = await discover(ws.roots, this.config, this.fs);
+    report.files.discovered = files.length;
+
+    emit('comparing');
+    const stored = await this.store.fileStates(ws.id);
+    const chunkerKey = this.chunkerKey;
+    const candidates = files.filter((f) => {
+      const s = stored.get(f.path);
+      return options.force || !s || s.chunkerKey !== chunkerKey || s.size !== f.size || s.mtimeMs !== f.mtimeMs;
+    });
+    report.files.unchanged = files.length - candidates.length;
+    progress.filesTotal = candidates.length;
+
+    const allPaths = new Set(files.map((f) => f.path));
+    const lateSkips: SkippedFile[] = [];
+    let pending: PreparedFile[] = [];
+    let pendingChunks = 0;
+    let writing: Promise<void> = Promise.resolve();
+    const touched: Array<{ path: string; size: number; mtimeMs: number }> = [];
+
+    // Embeds and writes one batch; the write of batch n overlaps the reading and embedding of batch n+1.
+    const flush = async () => {
+      const batch = pending;
+      pending = [];
+      pendingChunks = 0;
+      if (batch.length === 0) return;
+      await this.embedMissing(batch, report, signal);
+      await writing;
+      writing = this.store.replaceFiles(ws.id, batch).then(() => {
+        report.files.changed += batch.length;
+        report.chunks.written += batch.reduce((n, f) => n + f.chunks.length, 0);
+        progress.chunksDone = report.chunks.written;
+        progress.tokens = report.tokens;
+        emit('indexing');
+      });
+      // Keep the rejection observed now; it is re-thrown at the next await of `writing`.
+      writing.catch(() => undefined);
+    };
+
+    emit('indexing');
+    try {
+      for (let i = 0; i < candidates.length; i += READ_CONCURRENCY) {
+        signal?.throwIfAborted();
+        const slice = candidates.slice(i, i + READ_CONCURRENCY);
+        const prepared = await Promise.all(slice.map((f) => this.prepare(f, stored.get(f.path)?.fileHash, allPaths, chunkerKey)));
+        for (const p of prepared) {
+          if ('skip' in p) lateSkips.push(p.skip);
+          else if ('touch' in p) touched.push(p.touch);
+          else {
+            pending.push(p);
+            pendingChunks += p.chunks.length;
+          }
+          progress.filesDone++;
+        }
+        if (pendingChunks >= this.config.writeBatchChunks) await flush();
+      }
+      await flush();
+      await writing;
+      if (touched.length) await this.store.touchFiles(ws.id, touched);
+      report.files.unchanged += touched.length;
+
+      // Files no longer discovered (deleted, renamed away, newly ignored or now skipped) leave the index.
+      emit('removing');
+      const keep = new Set([...allPaths].filter((p) => !lateSkips.some((s) => s.path === p && !KEEP_OLD_VERSION.has(s.reason))));
+      const gone = [...stored.keys()].filter((p) => !keep.has(p));
+      if (gone.length) await this.store.deleteFiles(ws.id, gone);
+      report.files.deleted = gone.length;
+    } catch (error) {
+      await writing.catch(() => undefined);
+      report.cancelled = signal?.aborted ?? false;
+      report.error = report.cancelled ? 'Indexing was cancelled.' : errorMessage(error);
+      report.files.notUpdated = candidates.length - report.files.changed - touched.length - lateSkips.length;
+    }
+
+    const allSkipped = [...skipped, ...lateSkips];
+    report.files.skipped = allSkipped.length;
+    report.skippedByReason = summarizeSkipped(allSkipped);
+    report.failures.push(...lateSkips.filter((s) => s.reason === 'unreadable').map((s) => ({ path: s.path, message: s.detail ?? 'unreadable' })));
+    report.estimatedCost = this.embedder?.estimateCost(report.tokens) ?? 0;
+    report.durationMs = Math.round(performance.now() - started);
+    progress.tokens = report.tokens;
+    emit('done');
+    return report;
+  }
+
+  /** Reads, checks and chunks one file. An unchanged hash with a new mtime only needs its stat refreshed. */
+  private async prepare(
+    f: DiscoveredFile,
+    storedHash: string | undefined,
+    allPaths: Set<string>,
+    chunkerKey: string,
+  ): Promise<PreparedFile | { skip: SkippedFile } | { touch: { path: string; size: number; mtimeMs: number } }> {
+    const read = await readAndClassify(this.fs, f, this.config.maxFileBytes);
+    if (!read.ok) return { skip: { path: f.path, reason: read.reason, detail: read.detail } };
+    const fileHash = sha256(read.text);
+    if (storedHash === fileHash) return { touch: { path: f.path, size: f.size, mtimeMs: f.mtimeMs } };
+    const chunked: ChunkedFile & { links: ReturnType<typeof resolveLinks> } = await chunkFile(f.path, read.text, {
+      maxTokens: this.config.chunkTokens,
+      overlapLines: this.config.overlapLines,
+    }).then((c) => ({ chunks: c.chunks, links: resolveLinks(f.path, c.links, (p) => allPaths.has(p)) }));
+    const chunks: StoredChunk[] = chunked.chunks.map((c, ordinal) => ({
+      ...c,
+      id: `${f.path}#${ordinal}`,
+      ordinal,
+      embedKey: this.embedder ? this.embedder.embedKey(embeddingInput(c)) : `text:${c.contentHash}`,
+      embedding: null,
+    }));
+    const file: FileRecord = {
+      path: f.path,
+      language: languageOf(f.path),
+      fileHash,
+      size: f.size,
+      mtimeMs: f.mtimeMs,
+      chunkerKey,
+      links: chunked.links,
+    };
+    return { file, chunks };
+  }
+
+  /** Fills in embeddings: from the content cache first, then one embedding call for what is really new. */
+  private async embedMissing(batch: PreparedFile[], report: IndexReport, signal?: AbortSignal): Promise<void> {
+    if (!this.embedder) return;
+    const chunks = batch.flatMap((f) => f.chunks);
+    const cached = await this.store.cachedEmbeddings([...new Set(chunks.map((c) => c.embedKey))]);
+    report.chunks.reused += chunks.filter((c) => cached.has(c.embedKey)).length;
+    const missing = new Map<string, string>();
+    for (const c of chunks) if (!cached.has(c.embedKey)) missing.set(c.embedKey, embeddingInput(c));
+    if (missing.size) {
+      const keys = [...missing.keys()];
+      const { vectors, tokens } = await this.embedder.embed([...missing.values()], { signal });
+      report.tokens += tokens;
+      report.chunks.embedded += keys.length;
+      keys.forEach((k, i) => cached.set(k, vectors[i]));
+    }
+    for (const c of chunks) {
+      c.embedding = cached.get(c.embedKey) ?? null;
+      if (!c.embedding) throw new Error(`No embedding was returned for a chunk of ${c.path}; nothing of this batch was written.`);
+    }
+  }
+}
+
+/** What is embedded for a chunk: its context (heading path or enclosing signature) and its text, never its file path, so moving a file re-embeds nothing. */
+export function embeddingInput(c: { headingPath?: string; header?: string; text: string }): string {
+  return [c.headingPath, c.header, c.text].filter(Boolean).join('\n');
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,210 @@
+// Hybrid retrieval: vector + full-text legs fused by reciprocal rank, expanded along the graph, merged by line range
+// and packed into the token budget left for sources in BitNet's small context.
+import type { Hit } from './types';
+import type { RetrievalConfig } from './config';
+import type { Embedder } from './embed';
+import type { Neo4jStore } from './store';
+import { sourceTokens, type PromptSource } from './generate';
+import { countTokens } from './tokens';
+
+export type RetrievalMode = 'hybrid' | 'keyword-only';
+
+/** A packed, numbered source: one contiguous line range of one file. */
+export interface Source extends PromptSource {
+  symbol?: string;
+  headingPath?: string;
+  score: number;
+  /** Which legs found it, for diagnostics: vector, fulltext, neighbour, symbol, link. */
+  via: string[];
+}
+
+export interface Retrieval {
+  mode: RetrievalMode;
+  sources: Source[];
+  /** Candidates found before packing; sources dropped for lack of budget are counted here. */
+  candidates: number;
+  budgetTokens: number;
+  usedTokens: number;
+  timings: { embedMs: number; searchMs: number };
+}
+
+// Reciprocal rank fusion constant: 60 is the value from Cormack et al. and what most engines default to. Rank fusion
+// is used instead of max-normalised scores because a leg's top hit then gets 1.0 however weak it is (GUIDE §2).
+const RRF_K = 60;
+/** Weight of expansion hits relative to the hit that led to them: context, not competition. */
+const NEIGHBOUR_WEIGHT = 0.5;
+const LINK_WEIGHT = 0.35;
+/** A definition named in the question is what the user asked about: it ranks with the best direct hits. */
+const SYMBOL_WEIGHT = 1.2;
+
+interface Candidate {
+  hit: Hit;
+  score: number;
+  via: Set<string>;
+}
+
+export class Retriever {
+  constructor(
+    private readonly store: Neo4jStore,
+    private readonly embedder: Embedder | undefined,
+    private readonly config: RetrievalConfig,
+  ) {}
+
+  get mode(): RetrievalMode {
+    return this.embedder ? 'hybrid' : 'keyword-only';
+  }
+
+  async retrieve(workspaceId: string, question: string, budgetTokens: number, signal?: AbortSignal): Promise<Retrieval> {
+    const k = this.config.candidateK;
+    const started = performance.now();
+    const vector = this.embedder ? (await this.embedder.embed([question], { signal })).vectors[0] : undefined;
+    const embedMs = performance.now() - started;
+    signal?.throwIfAborted();
+
+    const [vectorHits, textHits, symbolHits] = await Promise.all([
+      vector ? this.store.vectorSearch(workspaceId, vector, k) : Promise.resolve([]),
+      this.store.fulltextSearch(workspaceId, question, k),
+      this.store.symbolDefinitions(workspaceId, identifiersIn(question), 6),
+    ]);
+    const fused = fuse([
+      { name: 'vector', hits: vectorHits, weight: 1 },
+      { name: 'fulltext', hits: textHits, weight: 1 },
+    ]);
+    addScaled(fused, symbolHits, 'symbol', topScore(fused) * SYMBOL_WEIGHT || 1 / RRF_K);
+
+    // Graph expansion around the strongest hits: the chunks before and after them, and the files they link to.
+    const top = [...fused.values()].sort(byScore).slice(0, this.config.topK);
+    const [neighbours, linked] = await Promise.all([
+      this.store.neighbours(workspaceId, top.map((c) => c.hit.id)),
+      this.store.linkedChunks(workspaceId, unique(top.slice(0, 3).map((c) => c.hit.path)), 3),
+    ]);
+    const anchorScore = (path: string) => Math.max(0, ...top.filter((c) => c.hit.path === path).map((c) => c.score));
+    for (const n of neighbours) addCandidate(fused, n, 'neighbour', anchorScore(n.path) * NEIGHBOUR_WEIGHT);
+    addScaled(fused, linked, 'link', (top[0]?.score ?? 0) * LINK_WEIGHT);
+    const searchMs = performance.now() - started - embedMs;
+
+    const merged = mergeRanges([...fused.values()]);
+    const { sources, usedTokens } = pack(merged, budgetTokens, this.config.topK);
+    return { mode: this.mode, sources, candidates: merged.length, budgetTokens, usedTokens, timings: { embedMs, searchMs } };
+  }
+}
+
+const byScore = (a: { score: number }, b: { score: number }) => b.score - a.score;
+const unique = <T>(xs: T[]) => [...new Set(xs)];
+const topScore = (m: Map<string, Candidate>) => Math.max(0, ...[...m.values()].map((c) => c.score));
+
+export function fuse(legs: Array<{ name: string; hits: Hit[]; weight: number }>): Map<string, Candidate> {
+  const out = new Map<string, Candidate>();
+  for (const leg of legs) leg.hits.forEach((hit, rank) => addCandidate(out, hit, leg.name, leg.weight / (RRF_K + rank + 1)));
+  return out;
+}
+
+function addCandidate(out: Map<string, Candidate>, hit: Hit, via: string, score: number): void {
+  const existing = out.get(hit.id);
+  if (existing) {
+    existing.score += score;
+    existing.via.add(via);
+  } else out.set(hit.id, { hit, score, via: new Set([via]) });
+}
+
+/** Adds hits of a leg whose own scores are not comparable, by rank, starting from `best`. */
+function addScaled(out: Map<string, Candidate>, hits: Hit[], via: string, best: number): void {
+  hits.forEach((hit, rank) => addCandidate(out, hit, via, best / (rank + 1)));
+}
+
+/** Words in a question that look like code symbols: `backticked`, camelCase, snake_case, dotted.names or calls(). */
+export function identifiersIn(question: string): string[] {
+  const names = new Set<string>();
+  for (const m of question.matchAll(/`([^`]+)`/g)) names.add(m[1].replace(/\(.*$/, '').trim());
+  for (const m of question.matchAll(/[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*/g)) {
+    const word = m[0];
+    const looksLikeCode =
+      /[a-z][A-Z]/.test(word) || /^[A-Z][a-z]+[A-Z]/.test(word) || word.includes('_') || word.includes('.') || question[m.index + word.length] === '(';
+    if (looksLikeCode) names.add(word);
+  }
+  // A qualified name also names its last part (`Store.replaceFiles` defines `replaceFiles` in some languages).
+  for (const n of [...names]) if (n.includes('.')) names.add(n.slice(n.lastIndexOf('.') + 1));
+  return [...names].filter((n) => n.length > 1 && n.length < 120);
+}
+
+/** Candidates of one file whose line ranges overlap or touch become one source, so no line is sent twice. */
+export function mergeRanges(candidates: Candidate[]): Source[] {
+  const byPath = new Map<string, Candidate[]>();
+  for (const c of candidates) byPath.set(c.hit.path, [...(byPath.get(c.hit.path) ?? []), c]);
+  const out: Source[] = [];
+  for (const group of byPath.values()) {
+    group.sort((a, b) => a.hit.startLine - b.hit.startLine);
+    let run: Candidate[] = [];
+    const flush = () => run.length && out.push(joinRun(run));
+    for (const c of group) {
+      const last = run[run.length - 1];
+      if (last && c.hit.startLine <= Math.max(...run.map((r) => r.hit.endLine)) + 1) run.push(c);
+      else {
+        flush();
+        run = [c];
+      }
+    }
+    flush();
+  }
+  return out.sort(byScore);
+}
+
+function joinRun(run: Candidate[]): Source {
+  const lines = new Map<number, string>();
+  for (const { hit } of run) hit.text.split('\n').forEach((line, i) => lines.set(hit.startLine + i, line));
+  const startLine = Math.min(...lines.keys());
+  const endLine = Math.max(...lines.keys());
+  const text = Array.from({ length: endLine - startLine + 1 }, (_, i) => lines.get(startLine + i) ?? '').join('\n');
+  const best = run.reduce((a, b) => (b.score > a.score ? b : a));
+  return {
+    n: 0,
+    path: best.hit.path,
+    language: best.hit.language,
+    startLine,
+    endLine,
+    // A header (e.g. the class signature) only helps when the range does not already start at it.
+    header: run.length === 1 ? best.hit.header : undefined,
+    text,
+    symbol: best.hit.symbol,
+    headingPath: best.hit.headingPath,
+    // The run is as relevant as its best part, plus a little for each other part that also matched.
+    score: best.score + run.filter((c) => c !== best).reduce((s, c) => s + c.score * 0.25, 0),
+    via: unique(run.flatMap((c) => [...c.via])),
+  };
+}
+
+/** Best sources first, each whole, until the budget is spent; the best source is trimmed rather than left out. */
+export function pack(sources: Source[], budgetTokens: number, maxSources: number): { sources: Source[]; usedTokens: number } {
+  const packed: Source[] = [];
+  let used = 0;
+  for (const source of sources) {
+    if (packed.length >= maxSources) break;
+    const cost = sourceTokens(source);
+    if (used + cost <= budgetTokens) {
+      packed.push(source);
+      used += cost;
+    } else if (packed.length === 0) {
+      const trimmed = trimToBudget(source, budgetTokens);
+      if (trimmed) {
+        packed.push(trimmed);
+        used += sourceTokens(trimmed);
+      }
+    }
+  }
+  packed.forEach((s, i) => (s.n = i + 1));
+  return { sources: packed, usedTokens: used };
+}
+
+/** Drops trailing lines until the source fits, keeping its line range exact. */
+function trimToBudget(source: Source, budgetTokens: number): Source | undefined {
+  const lines = source.text.split('\n');
+  // Start from a token-proportional estimate, then walk down: cheaper than re-counting for every line.
+  const total = Math.max(1, countTokens(source.text));
+  let keep = Math.min(lines.length, Math.floor((lines.length * budgetTokens) / total));
+  while (keep > 0) {
+    const candidate = { ...source, text: lines.slice(0, keep).join('\n'), endLine: source.startLine + keep - 1 };
+    if (sourceTokens(candidate) <= budgetTokens) return candidate;
+    keep = Math.floor(keep * 0.9);
+  }
+  return undefined;
+}
