@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, starts the project's Neo4j 5.26 (unless NEO4J_URI points elsewhere),
+# then runs the type check, the unit tests and the integration tests against that real Neo4j.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+started_neo4j=0
+if [ -z "${NEO4J_URI:-}" ]; then
+  if ! bash scripts/neo4j.sh status >/dev/null 2>&1; then
+    bash scripts/neo4j.sh start
+    started_neo4j=1
+  fi
+  eval "$(bash scripts/neo4j.sh env)"
+fi
+cleanup() { if [ "$started_neo4j" = 1 ]; then bash scripts/neo4j.sh stop || true; fi; }
+trap cleanup EXIT
+
+echo "==> type check"
+npx tsc -p . --noEmit
+echo "==> unit tests"
+npm run --silent test:unit
+echo "==> integration tests (Neo4j at $NEO4J_URI)"
+npm run --silent test:integration
