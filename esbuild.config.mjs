@@ -12,7 +12,6 @@ await esbuild.build({
   target: 'node20',
   sourcemap: !production,
   minify: production,
-  banner: { js: '#!/usr/bin/env node' },
   // The grammar package loads its .wasm files relative to itself; the CLI runs from the repository, so it stays external.
   external: ['@vscode/tree-sitter-wasm'],
   logLevel: 'info',
