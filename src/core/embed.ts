@@ -1,0 +1,338 @@
+// Azure OpenAI embeddings through the `openai` package: token-aware batches, capped concurrency, retries that honour
+// the server's retry-after, per-request timeouts, cancellation, and a strict check of every answer.
+import { createHash } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { APIConnectionError, APIConnectionTimeoutError, APIError, AzureOpenAI } from 'openai';
+import { z } from 'zod';
+import type { EmbeddingConfig } from './config';
+import { countTokens, truncateToTokens } from './tokens';
+
+/** Azure's per-input limit for text-embedding models. */
+export const MAX_INPUT_TOKENS = 8191;
+/** Azure's per-request input count limit. */
+export const MAX_BATCH_INPUTS = 2048;
+/** A longer retry-after than this fails the call instead of blocking the indexer (Azure quotas reset every minute). */
+const DEFAULT_MAX_RETRY_WAIT_MS = 120_000;
+
+export type EmbeddingErrorKind = 'auth' | 'throttled' | 'timeout' | 'cancelled' | 'bad-response' | 'http' | 'network';
+
+export class EmbeddingError extends Error {
+  constructor(
+    readonly kind: EmbeddingErrorKind,
+    message: string,
+    readonly status?: number,
+    /** Whether trying the same request again may succeed. */
+    readonly retryable = false,
+    /** The wait the server asked for (429). */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'EmbeddingError';
+  }
+}
+
+export interface EmbedProgress {
+  /** Inputs embedded so far, out of `total` (the inputs of this call). */
+  done: number;
+  total: number;
+  tokens: number;
+}
+
+export interface EmbedOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: EmbedProgress) => void;
+}
+
+export interface EmbedResult {
+  /** One vector per input, in input order. */
+  vectors: Float32Array[];
+  /** Tokens billed, from the responses' usage (local count where a response has none). */
+  tokens: number;
+  /** Inputs cut to MAX_INPUT_TOKENS. */
+  truncated: number;
+}
+
+export interface EmbedderHooks {
+  /** Called before each retry wait, e.g. to log throttling. */
+  onRetry?: (e: { attempt: number; delayMs: number; error: EmbeddingError }) => void;
+  /** Called for each input cut to MAX_INPUT_TOKENS (index in the input array, tokens before cutting). */
+  onTruncate?: (e: { index: number; tokens: number }) => void;
+  /** Longest retry-after honoured; a longer one fails with kind 'throttled'. */
+  maxRetryWaitMs?: number;
+}
+
+// Vectors are asked for as base64 (little-endian float32, as the SDK does by default) and decoded straight into
+// Float32Arrays: the SDK's own decoding goes through number[], which costs more than the request at 2048 inputs.
+const responseSchema = z.object({
+  data: z.array(z.object({ index: z.number().int().nonnegative(), embedding: z.string() })),
+  usage: z.object({ prompt_tokens: z.number().int().nonnegative() }).nullish(),
+});
+
+interface Batch {
+  /** Indices into the unique texts. */
+  items: number[];
+  tokens: number;
+}
+
+export class Embedder {
+  /** Model and vector size: a change of either invalidates every cached embedding. */
+  readonly modelKey: string;
+  private readonly model: string;
+  private readonly client: AzureOpenAI;
+  /** While a 429 is being waited out, every worker holds its next request until then. */
+  private pausedUntil = 0;
+
+  constructor(
+    private readonly cfg: EmbeddingConfig,
+    private readonly hooks: EmbedderHooks = {},
+  ) {
+    this.model = cfg.model ?? cfg.deployment;
+    this.modelKey = `${this.model}@${cfg.dimensions}`;
+    this.client = new AzureOpenAI({
+      endpoint: cfg.endpoint,
+      apiKey: cfg.apiKey,
+      apiVersion: cfg.apiVersion,
+      deployment: cfg.deployment,
+      maxRetries: 0, // retries are ours: cancellable waits, a shared pause on 429, a cap on retry-after
+      timeout: cfg.timeoutMs,
+      organization: null,
+      project: null,
+      logLevel: 'off',
+    });
+  }
+
+  /** Content cache key: sha256 of (model, dimensions, input). The input excludes the file path, so renames re-embed nothing. */
+  embedKey(input: string): string {
+    return createHash('sha256').update(JSON.stringify([this.model, this.cfg.dimensions])).update('\n').update(input).digest('hex');
+  }
+
+  estimateCost(tokens: number): number {
+    return (tokens / 1_000_000) * this.cfg.pricePerMillionTokens;
+  }
+
+  /** Embeds every input or rejects with an EmbeddingError: never a partial result. */
+  async embed(inputs: string[], opts: EmbedOptions = {}): Promise<EmbedResult> {
+    const signal = opts.signal ?? new AbortController().signal;
+    if (signal.aborted) throw cancelled();
+
+    // Identical inputs are sent once.
+    const uniqueIndex = new Map<string, number>();
+    const slotOf: number[] = [];
+    const texts: string[] = [];
+    const tokensOf: number[] = [];
+    const multiplicity: number[] = [];
+    let truncated = 0;
+    inputs.forEach((input, index) => {
+      let u = uniqueIndex.get(input);
+      if (u === undefined) {
+        u = texts.length;
+        uniqueIndex.set(input, u);
+        let text = input === '' ? ' ' : input; // the API rejects empty strings; a blank embeds the same "nothing"
+        let tokens = countTokens(text);
+        if (tokens > MAX_INPUT_TOKENS) {
+          this.hooks.onTruncate?.({ index, tokens });
+          truncated++;
+          text = truncateToTokens(text, MAX_INPUT_TOKENS);
+          tokens = countTokens(text);
+        }
+        texts.push(text);
+        tokensOf.push(tokens);
+        multiplicity.push(0);
+      }
+      multiplicity[u]++;
+      slotOf.push(u);
+    });
+
+    const batches = this.batch(tokensOf);
+    const vectors: Float32Array[] = new Array(texts.length);
+    let tokens = 0;
+    let done = 0;
+    let next = 0;
+    let firstError: unknown;
+    const failed = new AbortController(); // one failure stops the other workers
+    const linked = AbortSignal.any([signal, failed.signal]);
+
+    const worker = async () => {
+      while (next < batches.length && !linked.aborted) {
+        const batch = batches[next++];
+        const result = await this.embedBatch(batch.items.map((i) => texts[i]), batch.tokens, linked, signal);
+        batch.items.forEach((u, k) => {
+          vectors[u] = result.vectors[k];
+          done += multiplicity[u];
+        });
+        tokens += result.tokens;
+        opts.onProgress?.({ done, total: inputs.length, tokens });
+      }
+    };
+    await Promise.all(
+      Array.from({ length: Math.min(this.cfg.concurrency, batches.length) }, () =>
+        worker().catch((e: unknown) => {
+          firstError ??= e;
+          failed.abort();
+        }),
+      ),
+    );
+    if (signal.aborted) throw cancelled();
+    if (firstError !== undefined) throw firstError;
+    return { vectors: slotOf.map((u) => vectors[u]), tokens, truncated };
+  }
+
+  /** Consecutive groups within both the input-count and the token ceilings (an input larger than the token ceiling goes alone). */
+  private batch(tokensOf: number[]): Batch[] {
+    const maxInputs = Math.min(this.cfg.maxBatchInputs, MAX_BATCH_INPUTS);
+    const batches: Batch[] = [];
+    let cur: Batch = { items: [], tokens: 0 };
+    tokensOf.forEach((t, i) => {
+      if (cur.items.length > 0 && (cur.items.length >= maxInputs || cur.tokens + t > this.cfg.maxBatchTokens)) {
+        batches.push(cur);
+        cur = { items: [], tokens: 0 };
+      }
+      cur.items.push(i);
+      cur.tokens += t;
+    });
+    if (cur.items.length > 0) batches.push(cur);
+    return batches;
+  }
+
+  private async embedBatch(texts: string[], localTokens: number, signal: AbortSignal, userSignal: AbortSignal) {
+    const maxWait = this.hooks.maxRetryWaitMs ?? DEFAULT_MAX_RETRY_WAIT_MS;
+    for (let attempt = 0; ; attempt++) {
+      await this.sleep(this.pausedUntil - Date.now(), signal, userSignal);
+      try {
+        return await this.request(texts, localTokens, signal, userSignal);
+      } catch (e) {
+        const error = e as EmbeddingError;
+        if (!error.retryable || attempt >= this.cfg.maxRetries) throw error;
+        if (error.retryAfterMs !== undefined && error.retryAfterMs > maxWait) {
+          throw new EmbeddingError(
+            'throttled',
+            `Azure OpenAI deployment '${this.cfg.deployment}' is throttled and asks to wait ${Math.ceil(error.retryAfterMs / 1000)} s ` +
+              `(more than the ${Math.round(maxWait / 1000)} s this client waits); try again later or raise the deployment's quota.`,
+            429,
+            false,
+            error.retryAfterMs,
+          );
+        }
+        // Server-given waits get up to 10% jitter so concurrent workers do not return in lockstep; others back off exponentially.
+        const wait =
+          error.retryAfterMs !== undefined
+            ? error.retryAfterMs * (1 + Math.random() * 0.1)
+            : Math.min(500 * 2 ** attempt, 30_000) * (0.75 + Math.random() * 0.25);
+        if (error.kind === 'throttled') this.pausedUntil = Math.max(this.pausedUntil, Date.now() + wait);
+        this.hooks.onRetry?.({ attempt: attempt + 1, delayMs: Math.round(wait), error });
+        await this.sleep(wait, signal, userSignal);
+      }
+    }
+  }
+
+  private async request(texts: string[], localTokens: number, signal: AbortSignal, userSignal: AbortSignal) {
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), this.cfg.timeoutMs);
+    try {
+      const response = await this.client.embeddings.create(
+        {
+          input: texts,
+          model: this.model,
+          encoding_format: 'base64',
+          ...(this.cfg.sendDimensions ? { dimensions: this.cfg.dimensions } : {}),
+        },
+        { signal: AbortSignal.any([signal, timeout.signal]) },
+      );
+      return this.check(response, texts.length, localTokens);
+    } catch (e) {
+      if (e instanceof EmbeddingError) throw e;
+      if (signal.aborted) throw cancelled(userSignal.aborted ? undefined : 'another batch failed');
+      throw this.toError(e, timeout.signal.aborted);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The answer as the index needs it: one finite vector of the configured size per input, in input order. */
+  private check(response: unknown, count: number, localTokens: number): { vectors: Float32Array[]; tokens: number } {
+    const where = `Azure OpenAI deployment '${this.cfg.deployment}'`;
+    const parsed = responseSchema.safeParse(response);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new EmbeddingError('bad-response', `${where} returned an unexpected response: ${issue.path.join('.')}: ${issue.message}`);
+    }
+    const { data, usage } = parsed.data;
+    if (data.length !== count) throw new EmbeddingError('bad-response', `${where} returned ${data.length} vectors for ${count} inputs.`);
+    const vectors: Float32Array[] = new Array(count);
+    for (const item of data) {
+      if (item.index >= count || vectors[item.index])
+        throw new EmbeddingError('bad-response', `${where} returned an out-of-range or repeated index ${item.index}.`);
+      const bytes = Buffer.from(item.embedding, 'base64');
+      if (bytes.length !== this.cfg.dimensions * 4)
+        throw new EmbeddingError(
+          'bad-response',
+          `${where} returned ${bytes.length / 4}-dimensional vectors but ${this.cfg.dimensions} dimensions are configured; ` +
+            `check the dimensions setting against the deployment's model.`,
+        );
+      const vector = new Float32Array(this.cfg.dimensions);
+      for (let i = 0; i < vector.length; i++) {
+        vector[i] = bytes.readFloatLE(i * 4);
+        if (!Number.isFinite(vector[i])) throw new EmbeddingError('bad-response', `${where} returned a vector with a non-finite value.`);
+      }
+      vectors[item.index] = vector;
+    }
+    return { vectors, tokens: usage?.prompt_tokens ?? localTokens };
+  }
+
+  private toError(e: unknown, timedOut: boolean): EmbeddingError {
+    const where = `Azure OpenAI deployment '${this.cfg.deployment}' at ${this.cfg.endpoint}`;
+    if (timedOut || e instanceof APIConnectionTimeoutError)
+      return new EmbeddingError('timeout', `${where} did not answer within ${this.cfg.timeoutMs} ms.`, undefined, true);
+    if (e instanceof APIError && e.status !== undefined) {
+      const status = e.status;
+      const detail = this.redact(e.message);
+      if (status === 401 || status === 403)
+        return new EmbeddingError('auth', `${where} rejected the API key (HTTP ${status}); check the key and the endpoint.`, status);
+      if (status === 429) {
+        const retryAfterMs = retryAfter(e.headers);
+        return new EmbeddingError('throttled', `${where} is throttling requests (HTTP 429): ${detail}`, status, true, retryAfterMs);
+      }
+      if (status === 404) return new EmbeddingError('http', `${where} was not found (HTTP 404); check the deployment name and endpoint: ${detail}`, status);
+      return new EmbeddingError('http', `${where} failed with HTTP ${status}: ${detail}`, status, status >= 500 || status === 408 || status === 409);
+    }
+    if (e instanceof APIConnectionError) return new EmbeddingError('network', `Could not reach ${where}: ${this.redact(describeCause(e))}`, undefined, true);
+    if (e instanceof SyntaxError) return new EmbeddingError('bad-response', `${where} returned a body that is not valid JSON.`, undefined, true);
+    // Failures while reading the body (connection reset mid-answer) surface as plain errors.
+    return new EmbeddingError('network', `Connection to ${where} failed: ${this.redact(describeCause(e))}`, undefined, true);
+  }
+
+  private redact(text: string): string {
+    return text.split(this.cfg.apiKey).join('***');
+  }
+
+  private async sleep(ms: number, signal: AbortSignal, userSignal: AbortSignal): Promise<void> {
+    if (ms <= 0) return;
+    try {
+      await delay(ms, undefined, { signal });
+    } catch {
+      throw cancelled(userSignal.aborted ? undefined : 'another batch failed');
+    }
+  }
+}
+
+function cancelled(why?: string): EmbeddingError {
+  return new EmbeddingError('cancelled', why ? `Embedding stopped: ${why}.` : 'Embedding was cancelled.');
+}
+
+/** The wait a 429 asks for: `retry-after-ms`, else `retry-after` in seconds or as an HTTP date. */
+function retryAfter(headers: Headers | undefined): number | undefined {
+  const ms = Number.parseFloat(headers?.get('retry-after-ms') ?? '');
+  if (Number.isFinite(ms) && ms >= 0) return ms;
+  const raw = headers?.get('retry-after');
+  if (!raw) return undefined;
+  const seconds = Number.parseFloat(raw);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(raw);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+function describeCause(e: unknown): string {
+  const err = e as { message?: string; cause?: { message?: string; code?: string } };
+  const cause = err.cause?.code ?? err.cause?.message;
+  return cause ? `${err.message ?? String(e)} (${cause})` : (err.message ?? String(e));
+}

@@ -1,0 +1,198 @@
+// A local server speaking the Azure OpenAI embeddings protocol: the same URL shape, auth, limits, error bodies and
+// base64 encoding as Azure, and deterministic embeddings with real similarity structure (see text.ts).
+import type http from 'node:http';
+import { decode } from 'gpt-tokenizer/encoding/cl100k_base';
+import { countTokens } from '../../src/core/tokens';
+import { FaultSlot, headersOf, listen, parseJson, presentedKey, readBody, sendJson, sleep, type RecordedRequest } from './http';
+import { hashEmbedding } from './text';
+
+export type EmbeddingFault = { times?: number } & (
+  | { kind: 'throttle'; retryAfterSeconds?: number; retryAfterMs?: number }
+  | { kind: 'server-error'; status?: number }
+  | { kind: 'slow'; delayMs: number }
+  | { kind: 'wrong-dimensions'; dimensions: number }
+  | { kind: 'invalid-json' }
+  | { kind: 'reset' }
+);
+
+export interface EmbeddingServerOptions {
+  apiKey?: string;
+  /** Known deployments; any other name gets Azure's DeploymentNotFound 404. */
+  deployments?: string[];
+  /** Vector size when the request does not ask for `dimensions`. */
+  dimensions?: number;
+  /** Added latency per request, so tests can observe concurrency. */
+  latencyMs?: number;
+  /** Keep request bodies in `requests` (off by default in fast mode: 50k-chunk benchmarks would hold every text). */
+  recordBodies?: boolean;
+  /** Benchmark mode: no latency, no body recording. */
+  fast?: boolean;
+  fault?: EmbeddingFault | null;
+  port?: number;
+}
+
+export interface EmbeddingServerStats {
+  requests: number;
+  /** Requests answered with embeddings. */
+  served: number;
+  inputs: number;
+  tokens: number;
+  inFlight: number;
+  maxInFlight: number;
+}
+
+export interface EmbeddingServer {
+  url: string;
+  port: number;
+  requests: RecordedRequest[];
+  stats: EmbeddingServerStats;
+  setFault(fault: EmbeddingFault | null): void;
+  close(): Promise<void>;
+}
+
+const MAX_INPUTS = 2048;
+const MAX_INPUT_TOKENS = 8191;
+const MAX_DIMENSIONS = 3072;
+
+const azureError = (res: http.ServerResponse, status: number, code: string, message: string, headers?: Record<string, string>) =>
+  sendJson(res, status, { error: { code, message } }, headers);
+
+export async function startEmbeddingServer(opts: EmbeddingServerOptions = {}): Promise<EmbeddingServer> {
+  const apiKey = opts.apiKey ?? 'test-embedding-key';
+  const deployments = new Set(opts.deployments ?? ['text-embedding-3-small']);
+  const defaultDimensions = opts.dimensions ?? 1536;
+  const latencyMs = opts.fast ? 0 : (opts.latencyMs ?? 0);
+  const recordBodies = opts.recordBodies ?? !opts.fast;
+  const faults = new FaultSlot<EmbeddingFault>();
+  faults.set(opts.fault ?? null);
+  const requests: RecordedRequest[] = [];
+  const stats: EmbeddingServerStats = { requests: 0, served: 0, inputs: 0, tokens: 0, inFlight: 0, maxInFlight: 0 };
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const raw = await readBody(req);
+    const body = parseJson(raw);
+    stats.requests++;
+    requests.push({
+      method: req.method ?? '',
+      url: req.url ?? '',
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: headersOf(req),
+      body: recordBodies ? body : undefined,
+      receivedAt: Date.now(),
+    });
+    if (latencyMs) await sleep(latencyMs);
+
+    const route = /^\/openai\/deployments\/([^/]+)\/embeddings$/.exec(url.pathname);
+    if (!route || req.method !== 'POST') return azureError(res, 404, '404', 'Resource not found');
+    if (!url.searchParams.get('api-version'))
+      return azureError(res, 400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.');
+    if (presentedKey(req) !== apiKey)
+      return azureError(res, 401, '401', 'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.');
+    const deployment = decodeURIComponent(route[1]);
+    if (!deployments.has(deployment))
+      return azureError(res, 404, 'DeploymentNotFound', 'The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.');
+
+    const fault = faults.take();
+    switch (fault?.kind) {
+      case 'throttle': {
+        const headers: Record<string, string> = {};
+        if (fault.retryAfterMs !== undefined) headers['retry-after-ms'] = String(fault.retryAfterMs);
+        if (fault.retryAfterSeconds !== undefined || fault.retryAfterMs === undefined) headers['retry-after'] = String(fault.retryAfterSeconds ?? 1);
+        return azureError(res, 429, '429', 'Requests to the Embeddings_Create Operation under Azure OpenAI API have exceeded the token rate limit of your current pricing tier. Please retry after the time in the retry-after header.', headers);
+      }
+      case 'server-error':
+        return azureError(res, fault.status ?? 500, 'InternalServerError', 'The server had an error while processing your request. Sorry about that!');
+      case 'reset':
+        req.socket.destroy();
+        return;
+      case 'slow':
+        await sleep(fault.delayMs);
+        break;
+    }
+
+    const parsed = parseRequest(body);
+    if (typeof parsed === 'string') return sendJson(res, 400, { error: { message: parsed, type: 'invalid_request_error', param: null, code: null } });
+    const dimensions = parsed.dimensions ?? defaultDimensions;
+    if (dimensions < 1 || dimensions > MAX_DIMENSIONS)
+      return sendJson(res, 400, { error: { message: `dimensions must be between 1 and ${MAX_DIMENSIONS}.`, type: 'invalid_request_error', param: 'dimensions', code: null } });
+
+    let tokens = 0;
+    const data = [];
+    for (let i = 0; i < parsed.texts.length; i++) {
+      const { text, tokens: n } = parsed.texts[i];
+      if (n > MAX_INPUT_TOKENS)
+        return sendJson(res, 400, {
+          error: { message: `This model's maximum context length is ${MAX_INPUT_TOKENS + 1} tokens, however you requested ${n} tokens (input ${i}). Please reduce your prompt.`, type: 'invalid_request_error', param: null, code: null },
+        });
+      tokens += n;
+      const vector = hashEmbedding(text, fault?.kind === 'wrong-dimensions' ? fault.dimensions : dimensions);
+      const embedding = parsed.encoding === 'base64' ? Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).toString('base64') : Array.from(vector);
+      data.push({ object: 'embedding', index: i, embedding });
+    }
+    const answer = { object: 'list', data, model: deployment, usage: { prompt_tokens: tokens, total_tokens: tokens } };
+    stats.served++;
+    stats.inputs += parsed.texts.length;
+    stats.tokens += tokens;
+    if (fault?.kind === 'invalid-json') {
+      const text = JSON.stringify(answer);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(text.slice(0, Math.max(1, Math.floor(text.length / 2)))); // a body cut in the middle
+      return;
+    }
+    sendJson(res, 200, answer);
+  };
+
+  const listening = await listen((req, res) => {
+    stats.inFlight++;
+    stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
+    let counted = true;
+    const done = () => {
+      if (counted) stats.inFlight--;
+      counted = false;
+    };
+    res.on('close', done);
+    handle(req, res).catch((e: unknown) => {
+      if (!res.headersSent) azureError(res, 500, 'InternalServerError', String(e));
+      else res.destroy();
+    });
+  }, opts.port);
+
+  return {
+    url: listening.url,
+    port: listening.port,
+    requests,
+    stats,
+    setFault: (f) => faults.set(f),
+    close: listening.close,
+  };
+}
+
+interface ParsedRequest {
+  texts: Array<{ text: string; tokens: number }>;
+  encoding: 'float' | 'base64';
+  dimensions?: number;
+}
+
+/** The request body as Azure validates it; a string is the 400 message. */
+function parseRequest(body: unknown): ParsedRequest | string {
+  if (typeof body !== 'object' || body === null) return 'The request body is not valid JSON.';
+  const b = body as Record<string, unknown>;
+  const encoding = b.encoding_format ?? 'float';
+  if (encoding !== 'float' && encoding !== 'base64') return `'${String(encoding)}' is not one of ['float', 'base64'] - 'encoding_format'`;
+  if (b.dimensions !== undefined && (typeof b.dimensions !== 'number' || !Number.isInteger(b.dimensions))) return "'dimensions' must be an integer.";
+  const input = b.input;
+  const isTokens = (x: unknown): x is number[] => Array.isArray(x) && x.length > 0 && x.every((t) => Number.isInteger(t) && t >= 0);
+  let items: Array<string | number[]>;
+  if (typeof input === 'string' || isTokens(input)) items = [input];
+  else if (Array.isArray(input) && input.length > 0 && input.every((x) => typeof x === 'string' || isTokens(x))) items = input;
+  else return "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.";
+  if (items.length > MAX_INPUTS) return `Too many inputs. The max number of inputs is ${MAX_INPUTS}. We recommend reducing the number of inputs per request.`;
+  const texts: ParsedRequest['texts'] = [];
+  for (const item of items) {
+    if (item === '') return "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.";
+    texts.push(typeof item === 'string' ? { text: item, tokens: countTokens(item) } : { text: decode(item), tokens: item.length });
+  }
+  return { texts, encoding, dimensions: b.dimensions as number | undefined };
+}
