@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# A real VS Code (code-server 4.100.3 = VS Code 1.100.3) for tests on machines that cannot download VS Code.
+#
+#   scripts/code-server.sh install          idempotent install into .tools/code-server (apt packages when root)
+#   scripts/code-server.sh start [FOLDER]   serve FOLDER (default: the repo) on 127.0.0.1:$CODE_SERVER_PORT, wait, record pid
+#   scripts/code-server.sh stop             stop the server started by `start`
+#   scripts/code-server.sh status           exit 0 when the recorded server is running and answering
+#   scripts/code-server.sh env              print shell assignments for the running server (eval-able)
+#
+# Environment: CODE_SERVER_PORT (default 8765), CODE_SERVER_START_TIMEOUT seconds (default 90).
+# Layout under .tools/code-server/: npm prefix (node_modules/), user-data/ (fresh on every start), extensions/,
+# config.yaml, code-server.pid, code-server.log.
+set -euo pipefail
+
+VERSION=4.100.3
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+BASE="$ROOT/.tools/code-server"
+PKG="$BASE/node_modules/code-server"
+VSCODE="$PKG/lib/vscode"
+BIN="$BASE/node_modules/.bin/code-server"
+USER_DATA="$BASE/user-data"
+EXTENSIONS="$BASE/extensions"
+PID_FILE="$BASE/code-server.pid"
+LOG_FILE="$BASE/code-server.log"
+STAMP="$BASE/.installed-$VERSION"
+PORT="${CODE_SERVER_PORT:-8765}"
+START_TIMEOUT="${CODE_SERVER_START_TIMEOUT:-90}"
+NPM_FLAGS=(--no-audit --no-fund)
+
+log() { echo "==> code-server: $*"; }
+die() { echo "code-server.sh: $*" >&2; exit 1; }
+
+ensure_apt_packages() {
+  local missing=() pkg
+  for pkg in libkrb5-dev ripgrep chromium; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    log "apt packages present (libkrb5-dev ripgrep chromium)"
+    return
+  fi
+  [ "$(id -u)" = 0 ] || die "missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install -y ${missing[*]})"
+  log "apt-get update"
+  apt-get update -qq
+  log "apt-get install -y ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+install() {
+  ensure_apt_packages
+  if [ -f "$STAMP" ] && [ -x "$BIN" ]; then
+    log "$VERSION already installed in $BASE"
+    return
+  fi
+  local started=$SECONDS
+  mkdir -p "$BASE"
+  # Install scripts would download binaries (ripgrep, VS Code's own deps); every step is done by hand below.
+  log "npm install code-server@$VERSION --ignore-scripts"
+  npm install --prefix "$BASE" "code-server@$VERSION" --ignore-scripts "${NPM_FLAGS[@]}"
+  log "npm install (VS Code server dependencies)"
+  (cd "$VSCODE" && npm install --omit=dev --ignore-scripts "${NPM_FLAGS[@]}")
+  log "ripgrep from Debian instead of @vscode/ripgrep's download"
+  mkdir -p "$VSCODE/node_modules/@vscode/ripgrep/bin"
+  cp "$(command -v rg)" "$VSCODE/node_modules/@vscode/ripgrep/bin/rg"
+  log "npm rebuild native modules"
+  (cd "$VSCODE" && npm_config_yes=true npm rebuild @parcel/watcher @vscode/spdlog kerberos native-watchdog node-pty @vscode/deviceid)
+  # The server resolves modules through node_modules.asar like the desktop build does.
+  ln -sfn node_modules "$VSCODE/node_modules.asar"
+  (cd "$VSCODE/bin/remote-cli" && ln -sfn code-linux.sh code-server)
+  (cd "$VSCODE/bin/helpers" && ln -sfn browser-linux.sh browser.sh)
+  log "npm install (built-in extensions)"
+  (cd "$VSCODE/extensions" && npm install --omit=dev --ignore-scripts "${NPM_FLAGS[@]}")
+  log "npm rebuild argon2"
+  (cd "$BASE" && npm rebuild argon2)
+  touch "$STAMP"
+  log "installed $VERSION in $((SECONDS - started))s"
+}
+
+running_pid() {
+  [ -f "$PID_FILE" ] || return 1
+  local pid
+  pid="$(cat "$PID_FILE")"
+  kill -0 "$pid" 2>/dev/null || return 1
+  echo "$pid"
+}
+
+answers() { curl -fsS -o /dev/null --max-time 5 "http://127.0.0.1:$PORT/healthz"; }
+
+start() {
+  local folder="${1:-$ROOT}"
+  [ -d "$folder" ] || die "folder to open does not exist: $folder"
+  folder="$(cd "$folder" && pwd)"
+  [ -x "$BIN" ] && [ -f "$STAMP" ] || die "not installed: run scripts/code-server.sh install"
+  if running_pid >/dev/null; then
+    die "already running (pid $(cat "$PID_FILE")); run scripts/code-server.sh stop first"
+  fi
+  if answers 2>/dev/null; then
+    die "port $PORT already answers; set CODE_SERVER_PORT to a free port"
+  fi
+  # A fresh profile each start: no state (trust decisions, secrets, open editors) leaks between runs.
+  rm -rf "$USER_DATA"
+  mkdir -p "$USER_DATA/User" "$EXTENSIONS"
+  # Without these a workspace-trust dialog and the welcome page sit on top of the workbench and take input.
+  cat >"$USER_DATA/User/settings.json" <<'JSON'
+{
+  "security.workspace.trust.enabled": false,
+  "workbench.startupEditor": "none",
+  "telemetry.telemetryLevel": "off",
+  "extensions.autoCheckUpdates": false,
+  "extensions.autoUpdate": false,
+  "update.mode": "none"
+}
+JSON
+  # Our own config file: otherwise code-server writes a default one with a random password into ~/.config.
+  printf 'bind-addr: 127.0.0.1:%s\nauth: none\ncert: false\n' "$PORT" >"$BASE/config.yaml"
+  log "starting on 127.0.0.1:$PORT, folder $folder (log: $LOG_FILE)"
+  # setsid: own process group, so stop can end the server together with its extension hosts.
+  setsid "$BIN" --auth none --bind-addr "127.0.0.1:$PORT" --disable-telemetry --disable-update-check \
+    --config "$BASE/config.yaml" --user-data-dir "$USER_DATA" --extensions-dir "$EXTENSIONS" "$folder" >"$LOG_FILE" 2>&1 </dev/null &
+  local pid=$!
+  echo "$pid" >"$PID_FILE"
+  local deadline=$((SECONDS + START_TIMEOUT))
+  until answers 2>/dev/null; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      tail -n 40 "$LOG_FILE" >&2
+      rm -f "$PID_FILE"
+      die "code-server exited during startup"
+    fi
+    if [ $SECONDS -ge $deadline ]; then
+      tail -n 40 "$LOG_FILE" >&2
+      stop
+      die "code-server did not answer within ${START_TIMEOUT}s"
+    fi
+    sleep 0.5
+  done
+  log "ready: http://127.0.0.1:$PORT/ (pid $pid)"
+}
+
+stop() {
+  local pid
+  if ! pid="$(running_pid)"; then
+    rm -f "$PID_FILE"
+    log "not running"
+    return
+  fi
+  log "stopping pid $pid"
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  local i
+  for i in $(seq 1 50); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "pid $pid ignored SIGTERM; sending SIGKILL"
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$PID_FILE"
+}
+
+status() {
+  local pid
+  if pid="$(running_pid)" && answers 2>/dev/null; then
+    echo "running: pid $pid, http://127.0.0.1:$PORT/"
+    return 0
+  fi
+  echo "not running"
+  return 1
+}
+
+env_vars() {
+  echo "CODE_SERVER_URL=http://127.0.0.1:$PORT"
+  echo "CODE_SERVER_BIN=$BIN"
+  echo "CODE_SERVER_EXTENSIONS_DIR=$EXTENSIONS"
+}
+
+case "${1:-}" in
+  install) install ;;
+  start) shift; start "$@" ;;
+  stop) stop ;;
+  status) status ;;
+  env) env_vars ;;
+  *) die "usage: $0 install|start [FOLDER]|stop|status|env" ;;
+esac

@@ -1,0 +1,105 @@
+// Shared by the code-server launchers: start/stop through scripts/code-server.sh, the workbench URL with its
+// extension-development `payload`, and Debian's Chromium driven by playwright-core.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { z } from 'zod';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+const SCRIPT = path.join(REPO_ROOT, 'scripts', 'code-server.sh');
+
+const envSchema = z.object({
+  CODE_SERVER_PORT: z.coerce.number().int().min(1).max(65535).default(8765),
+  CHROMIUM_PATH: z.string().min(1).optional(),
+});
+
+export interface CodeServer {
+  /** http://127.0.0.1:PORT, without a trailing slash. */
+  readonly url: string;
+  /** host:port, the remote authority of vscode-remote:// URIs. */
+  readonly authority: string;
+  readonly logFile: string;
+  stop(): void;
+}
+
+export interface StartOptions {
+  /** Folder code-server opens by default. */
+  workspace: string;
+  /** Extra variables for the server, which its extension hosts inherit. */
+  env?: Record<string, string>;
+}
+
+function script(args: string[], env: NodeJS.ProcessEnv): void {
+  const result = spawnSync('bash', [SCRIPT, ...args], { env, stdio: 'inherit' });
+  if (result.error) throw result.error;
+  if (result.status !== 0) throw new Error(`scripts/code-server.sh ${args.join(' ')} exited with ${result.status ?? result.signal}`);
+}
+
+/** Installs code-server when missing (idempotent, fast when done) and starts it; stop() ends it. */
+export function startCodeServer(options: StartOptions): CodeServer {
+  const { CODE_SERVER_PORT: port } = envSchema.parse(process.env);
+  const env = { ...process.env, ...options.env, CODE_SERVER_PORT: String(port) };
+  script(['install'], env);
+  script(['start', options.workspace], env);
+  let stopped = false;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    authority: `127.0.0.1:${port}`,
+    logFile: path.join(REPO_ROOT, '.tools', 'code-server', 'code-server.log'),
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      script(['stop'], env);
+    },
+  };
+}
+
+/** A vscode-remote:// URI for a path on the server's file system. */
+export function remoteUri(server: CodeServer, fsPath: string): string {
+  const encoded = path.resolve(fsPath).split(path.sep).map(encodeURIComponent).join('/');
+  return `vscode-remote://${server.authority}${encoded}`;
+}
+
+export interface WorkbenchOptions {
+  folder: string;
+  /** Loaded as development extensions, the way `code --extensionDevelopmentPath` does. */
+  extensionDevelopmentPaths?: string[];
+  /** A module exporting run(); the extension host awaits it and then exits. */
+  extensionTestsPath?: string;
+}
+
+/** The workbench URL; development options travel in the `payload` query parameter the web workbench reads. */
+export function workbenchUrl(server: CodeServer, options: WorkbenchOptions): string {
+  const payload: [string, string][] = [];
+  for (const dir of options.extensionDevelopmentPaths ?? []) payload.push(['extensionDevelopmentPath', remoteUri(server, dir)]);
+  if (options.extensionTestsPath) payload.push(['extensionTestsPath', remoteUri(server, options.extensionTestsPath)]);
+  payload.push(['skipWelcome', 'true']);
+  const query = new URLSearchParams({ folder: path.resolve(options.folder), payload: JSON.stringify(payload) });
+  return `${server.url}/?${query.toString()}`;
+}
+
+function chromiumPath(): string {
+  const configured = envSchema.parse(process.env).CHROMIUM_PATH;
+  if (configured) return configured;
+  for (const candidate of ['/usr/bin/chromium', '/usr/bin/chromium-browser']) {
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  throw new Error('Chromium not found: run scripts/code-server.sh install (Debian package chromium) or set CHROMIUM_PATH');
+}
+
+/** Headless Debian Chromium; playwright's own browser download cannot work here. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath(),
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}

@@ -1,0 +1,148 @@
+// Runs the extension-host mocha suite (test/vscode/suite) inside code-server's real extension host.
+//   npx tsx test/vscode/run-in-code-server.ts [--extension DIR]... [--workspace DIR] [--timeout SECONDS]
+// Builds the suite, installs/starts code-server, opens the workbench in headless Chromium with the development
+// payload, streams the suite's output and exits non-zero on failures, on a missing report or on timeout.
+// --extension defaults to test/vscode/smoke-extension; repeat it to load several (e.g. the repo root).
+// Environment: CODE_SERVER_PORT, CHROMIUM_PATH, VSCODE_TEST_GREP and VSCODE_TEST_FORCE_FAILURE reach the extension
+// host because this script starts the server that spawns it.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Browser } from 'playwright-core';
+import { launchChromium, REPO_ROOT, startCodeServer, workbenchUrl, type CodeServer } from './code-server';
+import { defaultResultFile, logFileFor, testReportSchema, type TestReport } from './report';
+
+const HERE = __dirname;
+const SUITE_ENTRY = path.join(HERE, 'out', 'suite', 'index.js');
+const RESULT_FILE = defaultResultFile(path.dirname(SUITE_ENTRY));
+const LOG_FILE = logFileFor(RESULT_FILE);
+
+const { values } = parseArgs({
+  options: {
+    extension: { type: 'string', multiple: true },
+    workspace: { type: 'string' },
+    timeout: { type: 'string', default: '300' },
+  },
+});
+const extensions = (values.extension ?? [path.join(HERE, 'smoke-extension')]).map((dir) => path.resolve(dir));
+const timeoutMs = Number(values.timeout) * 1000;
+if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new Error(`--timeout must be a positive number of seconds, got ${values.timeout}`);
+for (const dir of extensions) {
+  if (!fs.existsSync(path.join(dir, 'package.json'))) throw new Error(`--extension ${dir} has no package.json`);
+}
+
+class LogTail {
+  private offset = 0;
+  constructor(private readonly file: string) {}
+  /** Prints what was appended since the last call. */
+  flush(): void {
+    if (!fs.existsSync(this.file)) return;
+    const size = fs.statSync(this.file).size;
+    if (size <= this.offset) return;
+    const fd = fs.openSync(this.file, 'r');
+    try {
+      const buffer = Buffer.alloc(size - this.offset);
+      fs.readSync(fd, buffer, 0, buffer.length, this.offset);
+      process.stdout.write(buffer);
+      this.offset = size;
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+}
+
+async function waitForReport(tail: LogTail, deadline: number): Promise<TestReport | undefined> {
+  while (Date.now() < deadline) {
+    tail.flush();
+    if (fs.existsSync(RESULT_FILE)) {
+      tail.flush();
+      return testReportSchema.parse(JSON.parse(fs.readFileSync(RESULT_FILE, 'utf8')));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  tail.flush();
+  return undefined;
+}
+
+function printDiagnostics(server: CodeServer, consoleLines: string[]): void {
+  console.error('--- last browser console messages ---');
+  for (const line of consoleLines.slice(-40)) console.error(line);
+  console.error(`--- last lines of ${server.logFile} ---`);
+  if (fs.existsSync(server.logFile)) console.error(fs.readFileSync(server.logFile, 'utf8').split('\n').slice(-40).join('\n'));
+}
+
+async function main(): Promise<number> {
+  const build = spawnSync(process.execPath, [path.join(HERE, 'build.mjs')], { stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('building the suite failed');
+
+  // A fresh empty folder unless one is given, so tests never edit the repository.
+  let workspace: string;
+  if (values.workspace) {
+    workspace = path.resolve(values.workspace);
+  } else {
+    workspace = path.join(HERE, 'out', 'workspace');
+    fs.rmSync(workspace, { recursive: true, force: true });
+    fs.mkdirSync(workspace, { recursive: true });
+  }
+  fs.rmSync(RESULT_FILE, { force: true });
+  fs.rmSync(LOG_FILE, { force: true });
+
+  const server = startCodeServer({ workspace, env: { VSCODE_TEST_WORKSPACE: workspace } });
+  let browser: Browser | undefined;
+  const stopAll = () => {
+    void browser?.close().catch(() => undefined);
+    server.stop();
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    stopAll();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    browser = await launchChromium();
+    const page = await browser.newPage();
+    const consoleLines: string[] = [];
+    page.on('console', (message) => consoleLines.push(`[${message.type()}] ${message.text()}`));
+    page.on('pageerror', (error) => consoleLines.push(`[pageerror] ${error.message}`));
+    const url = workbenchUrl(server, { folder: workspace, extensionDevelopmentPaths: extensions, extensionTestsPath: SUITE_ENTRY });
+    console.log(`==> workbench: ${url}`);
+    await page.goto(url);
+
+    const report = await waitForReport(new LogTail(LOG_FILE), Date.now() + timeoutMs);
+    if (!report) {
+      console.error(`no report at ${RESULT_FILE} after ${values.timeout}s`);
+      printDiagnostics(server, consoleLines);
+      return 1;
+    }
+    return summarize(report);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await browser?.close().catch(() => undefined);
+    server.stop();
+  }
+}
+
+function summarize(report: TestReport): number {
+  console.log(`==> VS Code ${report.vscodeVersion}: suite finished in ${(report.durationMs / 1000).toFixed(1)}s`);
+  if (report.error) console.error(`suite error: ${report.error}`);
+  for (const failure of report.failures) console.error(`FAILED ${failure.title}\n${failure.error}\n`);
+  // The plain closing line CI reads.
+  console.log(`vscode: ${report.passed} passed, ${report.failed} failed, ${report.pending} skipped`);
+  if (report.error || report.failed > 0) return 1;
+  if (report.passed === 0) {
+    console.error('no test passed: the suite ran nothing');
+    return 1;
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
