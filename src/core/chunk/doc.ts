@@ -1,0 +1,94 @@
+// The line view of one file shared by every chunker: rows are 0-based here and become 1-based lines in `Chunk`.
+import { createHash } from 'node:crypto';
+import { countTokens } from '../tokens';
+import type { Chunk } from '../types';
+
+/** A chunk before its text is cut: an inclusive range of 0-based rows plus its metadata. */
+export interface Piece {
+  start: number;
+  end: number;
+  kind: string;
+  symbol?: string;
+  headingPath?: string;
+  header?: string;
+  defines: string[];
+}
+
+/** What is embedded for a chunk: its header (context for a part of a split symbol or section) above its text. */
+export function embeddingInput(chunk: { header?: string; text: string }): string {
+  return chunk.header ? `${chunk.header}\n${chunk.text}` : chunk.text;
+}
+
+export class Doc {
+  /** Lines split on '\n' only, so a CRLF file keeps its '\r' and every chunk's text is byte-exact. */
+  readonly lines: string[];
+  private readonly costs: Array<number | undefined>;
+
+  constructor(readonly path: string, readonly text: string, readonly language: string, readonly maxTokens: number) {
+    this.lines = text.split('\n');
+    this.costs = new Array(this.lines.length);
+  }
+
+  get lastRow(): number {
+    return this.lines.length - 1;
+  }
+
+  isBlank(row: number): boolean {
+    return !/\S/.test(this.lines[row]);
+  }
+
+  /** Estimated tokens of a row with its newline; exact counts of whole ranges are checked before a chunk is accepted. */
+  cost(row: number): number {
+    return (this.costs[row] ??= countTokens(this.lines[row]) + 1);
+  }
+
+  slice(start: number, end: number): string {
+    return this.lines.slice(start, end + 1).join('\n');
+  }
+
+  /** Exact tokens of what would be embedded for rows start..end under `header`. */
+  tokens(start: number, end: number, header?: string): number {
+    return countTokens(embeddingInput({ header, text: this.slice(start, end) }));
+  }
+
+  fits(start: number, end: number, header?: string): boolean {
+    let estimate = header ? countTokens(header) + 1 : 0;
+    for (let r = start; r <= end; r++) {
+      estimate += this.cost(r);
+      // Far over the estimate means over budget for sure; skip the exact count.
+      if (estimate > this.maxTokens * 1.5) return false;
+    }
+    return this.tokens(start, end, header) <= this.maxTokens;
+  }
+
+  /** Tokens left for text once `header` is prepended. */
+  budget(header?: string): number {
+    return header ? this.maxTokens - countTokens(header) - 1 : this.maxTokens;
+  }
+
+  /** Narrows a range to its first and last non-blank rows; undefined when it is all blank. */
+  trim(start: number, end: number): [number, number] | undefined {
+    while (start <= end && this.isBlank(start)) start++;
+    while (end >= start && this.isBlank(end)) end--;
+    return start <= end ? [start, end] : undefined;
+  }
+
+  toChunk(p: Piece): Chunk {
+    const text = this.slice(p.start, p.end);
+    const chunk: Chunk = {
+      path: this.path,
+      language: this.language,
+      kind: p.kind,
+      startLine: p.start + 1,
+      endLine: p.end + 1,
+      text,
+      contentHash: createHash('sha256').update(text).digest('hex'),
+      tokens: countTokens(embeddingInput({ header: p.header, text })),
+      defines: [...new Set(p.defines)],
+    };
+    if (p.symbol !== undefined) chunk.symbol = p.symbol;
+    if (p.headingPath !== undefined) chunk.headingPath = p.headingPath;
+    if (p.header !== undefined) chunk.header = p.header;
+    return chunk;
+  }
+}

@@ -1,0 +1,60 @@
+// Chunking entry point: Markdown by headings, code by syntax (tree-sitter), everything else by line windows.
+//
+// Every chunk is a whole range of lines: `text` is exactly lines startLine..endLine (1-based, inclusive) joined by '\n',
+// with any '\r' of a CRLF file kept, so a citation shows the file as it is. `tokens` counts `embeddingInput(chunk)`
+// (header + text) and stays within `maxTokens`, with one documented exception: a single line longer than the budget
+// (minified code, a data URI, a huge table row) becomes a chunk of its own that is over budget, because cutting inside a
+// line would break exact citations. Such chunks are rare (discovery skips minified files); the embedder must truncate
+// its input to the model's limit (`truncateToTokens`) and the prompt packer must check `tokens`.
+import type { Chunk } from '../types';
+import { chunkCode } from './code';
+import { Doc, type Piece } from './doc';
+import { hasGrammar, languageOf, parserFor } from './languages';
+import type { RawLink } from './links';
+import { markdownLinks, markdownPieces } from './markdown';
+import { windowPieces } from './windows';
+
+export { embeddingInput } from './doc';
+export { languageOf, setGrammarDirectory } from './languages';
+export { resolveLinks, type RawLink } from './links';
+
+/** Bump whenever chunk boundaries, metadata or links could change for the same input (part of FileRecord.chunkerKey). */
+export const CHUNKER_VERSION = '1';
+
+/** IndexingConfig.chunkTokens and IndexingConfig.overlapLines. */
+export interface ChunkOptions {
+  maxTokens: number;
+  /** Lines repeated between consecutive fallback windows. */
+  overlapLines: number;
+}
+
+/**
+ * Chunks one file and lists its relative links/imports (unresolved; see `resolveLinks`). Code whose syntax tree is mostly
+ * errors falls back to line windows; a grammar that fails to load is an error (a broken installation must not degrade
+ * silently into windows).
+ */
+export async function chunkFile(path: string, text: string, opts: ChunkOptions): Promise<{ chunks: Chunk[]; links: RawLink[] }> {
+  if (!Number.isInteger(opts.maxTokens) || opts.maxTokens < 1) throw new RangeError(`maxTokens must be a positive integer, got ${opts.maxTokens}`);
+  if (!Number.isInteger(opts.overlapLines) || opts.overlapLines < 0) {
+    throw new RangeError(`overlapLines must be a non-negative integer, got ${opts.overlapLines}`);
+  }
+  const language = languageOf(path);
+  if (!/\S/.test(text)) return { chunks: [], links: [] };
+  const doc = new Doc(path, text, language, opts.maxTokens);
+  let pieces: Piece[] | undefined;
+  let links: RawLink[] = [];
+  if (language === 'markdown') {
+    pieces = markdownPieces(doc);
+    links = markdownLinks(doc);
+  } else if (hasGrammar(language)) {
+    const parser = await parserFor(language);
+    try {
+      const result = parser && chunkCode(doc, parser);
+      if (result) ({ pieces, links } = result);
+    } finally {
+      parser?.delete();
+    }
+  }
+  pieces ??= windowPieces(doc, opts.overlapLines);
+  return { chunks: pieces.map((p) => doc.toChunk(p)), links };
+}
