@@ -123,29 +123,47 @@ interface Globs {
   mayContainIncluded(dirPaths: string[]): boolean;
   /** True when an include glob names a path inside the directory, e.g. `vendor/mylib/**` reopens `vendor`. */
   namesInside(dirPaths: string[]): boolean;
+  /** True when the path leads to, or lies under, a path an include glob names. */
+  nearNamed(paths: string[]): boolean;
 }
 
 function compileGlobs(include: readonly string[], exclude: readonly string[]): Globs {
-  // Globs are workspace-relative; a leading './' or '/' means the same. Slash-free globs match the name at any depth.
-  const clean = (g: string) => g.replace(/^\.?\/+/, '');
-  const options = { dot: true, basename: true };
-  const inc = include.map(clean);
+  const options = { dot: true };
+  const inc = include.map(normalizeGlob);
   const includeMatch = inc.length ? picomatch(inc, options) : undefined;
-  const excludeMatchers = exclude.map((g) => ({ glob: g, match: picomatch(clean(g), options) }));
+  const excludeMatchers = exclude.map((g) => ({ glob: g, match: picomatch(normalizeGlob(g), options) }));
   // The literal folder each include glob starts from; undefined when it can match at any depth.
   const bases = inc.map((g) => {
     const scan = picomatch.scan(g);
-    return scan.negated || !g.includes('/') || scan.base === '' ? undefined : scan.base;
+    return scan.negated || scan.base === '' ? undefined : scan.base;
   });
   const explicitBases = bases.filter((b): b is string => b !== undefined);
   const under = (p: string, dir: string) => p === dir || p.startsWith(dir + '/');
   return {
-    isIncluded: (paths) => !includeMatch || paths.some((p) => includeMatch(p)),
+    // As with excludes, a glob naming a folder (`packages/api`, `docs`) takes in everything below it.
+    isIncluded: (paths) => !includeMatch || paths.some((p) => selfAndAncestors(p).some((q) => includeMatch(q))),
     isExcluded: (paths) => excludeMatchers.find((m) => paths.some((p) => m.match(p)))?.glob,
     mayContainIncluded: (dirs) =>
       !includeMatch || bases.some((b) => b === undefined || dirs.some((d) => under(b, d) || under(d, b))),
     namesInside: (dirs) => explicitBases.some((b) => dirs.some((d) => under(b, d))),
+    nearNamed: (paths) => explicitBases.some((b) => paths.some((p) => under(b, p) || under(p, b))),
   };
+}
+
+/**
+ * Globs are workspace-relative, and a leading './' or '/' means the same. Like .gitignore patterns, a slash-free glob
+ * (`*.md`) matches names at any depth. (picomatch's `basename` option would do that but breaks globs with slashes.)
+ */
+function normalizeGlob(glob: string): string {
+  const negated = glob.startsWith('!');
+  const body = (negated ? glob.slice(1) : glob).replace(/^\.?\/+/, '');
+  return (negated ? '!' : '') + (body.includes('/') ? body : `**/${body}`);
+}
+
+function selfAndAncestors(p: string): string[] {
+  const out = [p];
+  for (let i = p.lastIndexOf('/'); i > 0; i = p.lastIndexOf('/', i - 1)) out.push(p.slice(0, i));
+  return out;
 }
 
 // ---- Ignore files ----
@@ -241,15 +259,24 @@ interface Dir {
   real: string;
   /** Root-relative POSIX path, '' for the root. */
   rel: string;
+  /** Ignore rules of the folders above. */
   layers: readonly IgnoreLayer[];
+  /** Set inside a default-excluded folder that an include glob reopened: only the way to the named paths is walked. */
+  reopened?: string;
+}
+
+/** What the entries of one folder are judged by. */
+interface Scope {
+  layers: readonly IgnoreLayer[];
+  inDotnetProject: boolean;
+  reopened?: string;
 }
 
 interface PendingLink {
   name: string;
   abs: string;
   rel: string;
-  parent: Dir;
-  inDotnetProject: boolean;
+  scope: Scope;
 }
 
 type Refusal = { reason: SkipReason; detail?: string };
@@ -338,7 +365,7 @@ class RootWalk {
       this.skip(dir.rel, true, dir.real, this.fsRefusal(failureOf(error)));
       return;
     }
-    const inDotnetProject = entries.some((e) => e.type !== 'dir' && DOTNET_PROJECT.test(e.name));
+    const scope: Scope = { layers, inDotnetProject: entries.some((e) => e.type !== 'dir' && DOTNET_PROJECT.test(e.name)), reopened: dir.reopened };
     const files: Array<{ abs: string; rel: string; real: string }> = [];
     const subdirs: Dir[] = [];
     for (const { name, type } of entries) {
@@ -346,7 +373,7 @@ class RootWalk {
       const rel = joinRel(dir.rel, name);
       const real = path.join(dir.real, name);
       if (type === 'symlink') {
-        this.links.push({ name, abs, rel, parent: { ...dir, layers }, inDotnetProject });
+        this.links.push({ name, abs, rel, scope });
         continue;
       }
       if (type === 'other') {
@@ -354,9 +381,9 @@ class RootWalk {
         continue;
       }
       const isDir = type === 'dir';
-      const refusal = this.checkPath(rel, name, isDir, layers, inDotnetProject);
+      const refusal = this.checkPath(rel, name, isDir, scope);
       if (refusal) this.skip(rel, isDir, real, refusal);
-      else if (isDir) subdirs.push({ abs, real, rel, layers });
+      else if (isDir) subdirs.push(this.subdir(abs, real, rel, name, scope));
       else files.push({ abs, rel, real });
     }
     await forEachLimit(files, STAT_CONCURRENCY, async (f) => {
@@ -394,13 +421,14 @@ class RootWalk {
   }
 
   /** Rules that need only the path: secrets first (they win over everything), then defaults, ignore files, globs. */
-  private checkPath(rel: string, name: string, isDir: boolean, layers: readonly IgnoreLayer[], inDotnetProject: boolean): Refusal | undefined {
+  private checkPath(rel: string, name: string, isDir: boolean, scope: Scope): Refusal | undefined {
     const lower = name.toLowerCase();
     if (secretName(lower, isDir)) return { reason: 'secret', detail: 'may hold credentials' };
     const paths = this.prefix ? [this.prefix + rel, rel] : [rel];
-    const category = defaultExcluded(lower, isDir, inDotnetProject);
+    const category = defaultExcluded(lower, isDir, scope.inDotnetProject);
     if (category && !(isDir && this.globs.namesInside(paths))) return { reason: 'default-excluded', detail: category };
-    const ignoredByLayer = ignoredBy(layers, rel, isDir);
+    if (scope.reopened && !this.globs.nearNamed(paths)) return { reason: 'default-excluded', detail: scope.reopened };
+    const ignoredByLayer = ignoredBy(scope.layers, rel, isDir);
     if (ignoredByLayer) return { reason: ignoredByLayer.reason, detail: `by ${ignoredByLayer.source}` };
     const glob = this.globs.isExcluded(paths);
     if (glob) return { reason: 'excluded-by-glob', detail: `by ${glob}` };
@@ -433,9 +461,9 @@ class RootWalk {
       this.skip(link.rel, false, undefined, { reason: 'unreadable', detail: 'not a regular file or folder' });
       return;
     }
-    const refusal =
-      this.checkPath(link.rel, link.name, isDir, link.parent.layers, link.inDotnetProject) ??
+    const refusal: Refusal | undefined =
       (secretName(path.basename(real).toLowerCase(), isDir) ? { reason: 'secret', detail: 'its target may hold credentials' } : undefined) ??
+      this.checkPath(link.rel, link.name, isDir, link.scope) ??
       this.refusedTarget(real);
     if (refusal) {
       this.skip(link.rel, isDir, undefined, refusal);
@@ -446,10 +474,16 @@ class RootWalk {
         return;
       }
       this.visited.add(real);
-      await this.walk({ abs: link.abs, real, rel: link.rel, layers: link.parent.layers });
+      await this.walk(this.subdir(link.abs, real, link.rel, link.name, link.scope));
     } else {
       this.addFile({ abs: link.abs, rel: link.rel, real }, target);
     }
+  }
+
+  /** A folder that passed checkPath; if its name is default-excluded, an include glob reopened it. */
+  private subdir(abs: string, real: string, rel: string, name: string, scope: Scope): Dir {
+    const reopened = scope.reopened ?? defaultExcluded(name.toLowerCase(), true, scope.inDotnetProject);
+    return { abs, real, rel, layers: scope.layers, ...(reopened ? { reopened } : {}) };
   }
 
   /** The refusal of the target or of a folder holding it. */
