@@ -16,7 +16,8 @@ export function words(text: string): string[] {
       continue;
     }
     const parts = ident
-      .replace(/([\p{Ll}\p{N}])(\p{Lu})/gu, '$1 $2')
+      .replace(/(\p{Ll})(\p{Lu})/gu, '$1 $2')
+      .replace(/(\p{N})(\p{Lu}\p{Ll})/gu, '$1 $2')
       .replace(/(\p{Lu})(\p{Lu}\p{Ll})/gu, '$1 $2')
       .split(/[\s_]+/);
     for (const p of parts) if (p) out.push(p.toLowerCase());

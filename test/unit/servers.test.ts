@@ -1,0 +1,210 @@
+// The local protocol servers themselves, spoken to with plain fetch: the wire format other tests rely on.
+import assert from 'node:assert/strict';
+import { countTokens } from '../../src/core/tokens';
+import { startEmbeddingServer, type EmbeddingServer } from '../servers/azure-embeddings';
+import { answer, startChatServer, type ChatServer } from '../servers/chat-completions';
+import { cosine, hashEmbedding, words } from '../servers/text';
+
+const KEY = 'server-test-key';
+
+describe('Azure embeddings protocol server', function () {
+  this.timeout(10_000);
+  let server: EmbeddingServer;
+  beforeEach(async () => {
+    server = await startEmbeddingServer({ apiKey: KEY, dimensions: 64 });
+  });
+  afterEach(async () => server.close());
+
+  const post = (body: unknown, { path = '/openai/deployments/text-embedding-3-small/embeddings?api-version=2024-10-21', headers = { 'api-key': KEY } as Record<string, string> } = {}) =>
+    fetch(server.url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const errorOf = async (res: Response) => ((await res.json()) as { error: { code: string | null; message: string } }).error;
+
+  it('requires the key (api-key or Bearer) and answers 401 in Azure error shape', async () => {
+    const res = await post({ input: 'x' }, { headers: {} });
+    assert.equal(res.status, 401);
+    assert.equal((await errorOf(res)).code, '401');
+    assert.equal((await post({ input: 'x' }, { headers: { 'api-key': 'nope' } })).status, 401);
+    assert.equal((await post({ input: 'x' }, { headers: { authorization: `Bearer ${KEY}` } })).status, 200);
+  });
+
+  it('requires api-version and a known deployment', async () => {
+    const noVersion = await post({ input: 'x' }, { path: '/openai/deployments/text-embedding-3-small/embeddings' });
+    assert.equal(noVersion.status, 400);
+    assert.equal((await errorOf(noVersion)).code, 'MissingApiVersionParameter');
+    const unknown = await post({ input: 'x' }, { path: '/openai/deployments/gpt-embed-9/embeddings?api-version=2024-10-21' });
+    assert.equal(unknown.status, 404);
+    assert.equal((await errorOf(unknown)).code, 'DeploymentNotFound');
+  });
+
+  it('enforces 2048 inputs per request and 8191 tokens per input', async () => {
+    const many = await post({ input: Array.from({ length: 2049 }, (_, i) => `t${i}`) });
+    assert.equal(many.status, 400);
+    assert.match((await errorOf(many)).message, /max number of inputs is 2048/);
+    const long = await post({ input: ['ok', 'word '.repeat(9000)] });
+    assert.equal(long.status, 400);
+    assert.match((await errorOf(long)).message, /maximum context length/);
+    assert.equal(server.stats.tokens, 0, 'rejected requests serve nothing');
+  });
+
+  it('answers floats or base64 float32, with real token usage', async () => {
+    const texts = ['Install the extension', 'parseConfigFile reads the settings'];
+    const float = (await (await post({ input: texts, encoding_format: 'float' })).json()) as {
+      object: string;
+      data: Array<{ object: string; index: number; embedding: number[] }>;
+      usage: { prompt_tokens: number; total_tokens: number };
+    };
+    assert.equal(float.object, 'list');
+    assert.deepEqual(float.data.map((d) => [d.object, d.index, d.embedding.length]), [['embedding', 0, 64], ['embedding', 1, 64]]);
+    const tokens = countTokens(texts[0]) + countTokens(texts[1]);
+    assert.deepEqual(float.usage, { prompt_tokens: tokens, total_tokens: tokens });
+    const b64 = (await (await post({ input: texts, encoding_format: 'base64', dimensions: 32 })).json()) as { data: Array<{ embedding: string }> };
+    const buf = Buffer.from(b64.data[1].embedding, 'base64');
+    const decoded = Array.from({ length: buf.length / 4 }, (_, i) => buf.readFloatLE(i * 4));
+    assert.deepEqual(decoded, Array.from(hashEmbedding(texts[1], 32)));
+    assert.equal(server.stats.inputs, 4);
+    assert.equal(server.stats.tokens, tokens * 2);
+  });
+
+  it('accepts token arrays as input', async () => {
+    const res = (await (await post({ input: [[9906, 1917]], encoding_format: 'float' })).json()) as { usage: { prompt_tokens: number } };
+    assert.equal(res.usage.prompt_tokens, 2);
+  });
+
+  it('embeds texts that share words closer than texts that do not', () => {
+    const v = (t: string) => hashEmbedding(t, 1536);
+    assert.deepEqual(words('parseConfigFile and NEO4J_PASSWORD'), ['parse', 'config', 'file', 'and', 'neo4j', 'password']);
+    const q = v('how do I parse the config file');
+    assert.ok(cosine(q, v('function parseConfigFile(path) reads the config')) > cosine(q, v('render the chat panel with a CSP nonce')) + 0.2);
+    assert.ok(Math.abs(cosine(q, q) - 1) < 1e-6);
+  });
+
+  it('applies a fault to the next N requests only, with retry headers', async () => {
+    server.setFault({ kind: 'throttle', retryAfterMs: 250, retryAfterSeconds: 1, times: 2 });
+    const first = await post({ input: 'x' });
+    assert.equal(first.status, 429);
+    assert.equal(first.headers.get('retry-after-ms'), '250');
+    assert.equal(first.headers.get('retry-after'), '1');
+    assert.equal((await post({ input: 'x' })).status, 429);
+    assert.equal((await post({ input: 'x' })).status, 200);
+    assert.equal(server.stats.requests, 3);
+    assert.equal(server.stats.served, 1);
+  });
+
+  it('cuts the body for invalid-json and resets the connection for reset', async () => {
+    server.setFault({ kind: 'invalid-json', times: 1 });
+    const res = await post({ input: 'x' });
+    assert.equal(res.status, 200);
+    await assert.rejects(res.json());
+    server.setFault({ kind: 'reset', times: 1 });
+    await assert.rejects(post({ input: 'x' }));
+  });
+});
+
+describe('chat-completions protocol server', function () {
+  this.timeout(10_000);
+  let server: ChatServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  const prompt = (question: string) =>
+    `Sources:\n\n[1] docs/install.md:1-3\n\`\`\`markdown\nRun npm install to get the dependencies.\nThen build with npm run build.\n\`\`\`\n\n` +
+    `[2] src/store.ts:10-20\n\`\`\`typescript\nexport function createVectorIndex() {}\n\`\`\`\n\nQuestion: ${question}`;
+  const body = (stream: boolean, question = 'How do I install the dependencies?') => ({
+    model: 'bitnet-b1.58-2b-4t',
+    stream,
+    ...(stream ? { stream_options: { include_usage: true } } : {}),
+    messages: [
+      { role: 'system', content: 'Answer from the sources.' },
+      { role: 'user', content: prompt(question) },
+    ],
+  });
+  const post = (path: string, payload: unknown, headers: Record<string, string> = {}) =>
+    fetch(server!.url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(payload) });
+  const events = (sse: string) =>
+    sse
+      .split('\n\n')
+      .filter(Boolean)
+      .map((e) => e.replace(/^data: /, ''));
+
+  it('answers by citing the source that overlaps the question, or says the sources lack the answer', () => {
+    const msgs = (q: string) => [{ role: 'user', content: prompt(q) }];
+    assert.equal(answer(msgs('How do I install the dependencies?')), 'According to docs/install.md, Run npm install to get the dependencies [1].');
+    assert.match(answer(msgs('Where is the vector index created?')), /\[2\]\.$/);
+    assert.equal(answer(msgs('What is the capital of Peru?')), 'The sources do not contain the answer to this question.');
+    assert.match(answer(msgs('How do I install it?'), { citeMissing: 9 }), /See also \[9\]\.$/);
+  });
+
+  it('streams the Azure AI Foundry shape: prompt-filter chunk first, usage chunk last, then [DONE]', async () => {
+    server = await startChatServer({ apiKey: KEY, apiVersion: '2024-05-01-preview' });
+    const res = await post('/models/chat/completions?api-version=2024-05-01-preview', body(true), { 'api-key': KEY });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
+    const ev = events(await res.text());
+    assert.equal(ev.at(-1), '[DONE]');
+    const chunks = ev.slice(0, -1).map((e) => JSON.parse(e) as { choices: Array<{ delta: { content?: string }; finish_reason: string | null }>; prompt_filter_results?: unknown; usage?: { completion_tokens: number } });
+    assert.deepEqual(chunks[0].choices, []);
+    assert.ok(chunks[0].prompt_filter_results);
+    const last = chunks.at(-1)!;
+    assert.deepEqual(last.choices, []);
+    assert.ok(last.usage);
+    assert.equal(chunks.at(-2)!.choices[0].finish_reason, 'stop');
+    const text = chunks.flatMap((c) => c.choices.map((ch) => ch.delta.content ?? '')).join('');
+    assert.match(text, /\[1\]\.$/);
+    assert.equal(last.usage.completion_tokens, countTokens(text));
+  });
+
+  it('checks api-version and the key on the Azure route', async () => {
+    server = await startChatServer({ apiKey: KEY, apiVersion: '2024-05-01-preview' });
+    assert.equal((await post('/models/chat/completions', body(true), { 'api-key': KEY })).status, 400);
+    assert.equal((await post('/models/chat/completions?api-version=2024-05-01-preview', body(true))).status, 401);
+    assert.equal((await post('/models/chat/completions?api-version=2024-05-01-preview', body(false), { authorization: `Bearer ${KEY}` })).status, 200);
+  });
+
+  it('streams the llama.cpp shape and answers non-streaming requests', async () => {
+    server = await startChatServer({ apiKey: KEY });
+    const ev = events(await (await post('/v1/chat/completions', body(true))).text());
+    const first = JSON.parse(ev[0]) as { choices: unknown[]; prompt_filter_results?: unknown; object: string };
+    assert.equal(first.object, 'chat.completion.chunk');
+    assert.equal(first.choices.length, 1);
+    assert.equal(first.prompt_filter_results, undefined);
+    assert.equal(ev.at(-1), '[DONE]');
+    const full = (await (await post('/v1/chat/completions', body(false, 'What is the capital of Peru?'))).json()) as {
+      object: string;
+      choices: Array<{ message: { content: string }; finish_reason: string }>;
+      usage: { prompt_tokens: number };
+    };
+    assert.equal(full.object, 'chat.completion');
+    assert.equal(full.choices[0].message.content, 'The sources do not contain the answer to this question.');
+    assert.equal(full.choices[0].finish_reason, 'stop');
+    assert.ok(full.usage.prompt_tokens > 0);
+  });
+
+  it('splits citation markers across chunks when told to, and records requests', async () => {
+    server = await startChatServer({ behaviour: { splitCitations: true } });
+    const ev = events(await (await post('/v1/chat/completions', body(true), { 'x-test': 'yes' })).text());
+    const deltas = ev
+      .filter((e) => e !== '[DONE]')
+      .flatMap((e) => (JSON.parse(e) as { choices: Array<{ delta: { content?: string | null } }> }).choices.map((c) => c.delta.content ?? ''));
+    const at = deltas.indexOf('[');
+    assert.deepEqual(deltas.slice(at, at + 3), ['[', '1', ']']);
+    assert.equal(server.requests[0].headers['x-test'], 'yes');
+    assert.equal((server.requests[0].body as { messages: unknown[] }).messages.length, 2);
+  });
+
+  it('ends a malformed stream with a data line that is not JSON', async () => {
+    server = await startChatServer({ fault: { kind: 'malformed', afterChunks: 1 } });
+    const ev = events(await (await post('/v1/chat/completions', body(true))).text());
+    const isJson = (e: string) => {
+      try {
+        JSON.parse(e);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    assert.ok(isJson(ev[0]));
+    assert.ok(ev.some((e) => e.startsWith('{') && !isJson(e)));
+  });
+});
