@@ -62,6 +62,28 @@ class BatchTooLarge extends Error {
   }
 }
 
+/**
+ * Runs `write` over `items`; when a transaction runs out of memory, writes each half separately (recursively) instead
+ * of retrying the same batch. A single item that still does not fit is reported with `describe`.
+ */
+export async function splitOnMemoryError<T>(items: T[], write: (part: T[]) => Promise<void>, describe: (item: T) => string): Promise<void> {
+  try {
+    await write(items);
+  } catch (e) {
+    if (!(e instanceof BatchTooLarge) && !isMemoryError(e)) throw e;
+    const original = e instanceof BatchTooLarge ? e.original : e;
+    if (items.length <= 1) {
+      throw new Error(
+        `Neo4j ran out of transaction memory writing ${items.map(describe).join(', ')}; raise db.memory.transaction.max or the server heap`,
+        { cause: original },
+      );
+    }
+    const half = Math.ceil(items.length / 2);
+    await splitOnMemoryError(items.slice(0, half), write, describe);
+    await splitOnMemoryError(items.slice(half), write, describe);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------------------
 // Lucene
 
@@ -272,28 +294,20 @@ export class Neo4jStore {
     if (batch.length > 0) yield batch;
   }
 
-  private async writeBatch(workspaceId: string, batch: FileWrite[]): Promise<void> {
-    try {
-      await this.write(async (tx) => {
-        try {
-          await this.replaceInTransaction(tx, workspaceId, batch);
-        } catch (e) {
-          if (isMemoryError(e)) throw new BatchTooLarge(e); // not retriable: the driver gives it back to us at once
-          throw e;
-        }
-      });
-    } catch (e) {
-      if (!(e instanceof BatchTooLarge)) throw e;
-      if (batch.length === 1) {
-        throw new Error(
-          `Neo4j ran out of transaction memory writing ${batch[0].file.path} (${batch[0].chunks.length} chunks); raise db.memory.transaction.max or the server heap`,
-          { cause: e.original },
-        );
-      }
-      const half = Math.ceil(batch.length / 2);
-      await this.writeBatch(workspaceId, batch.slice(0, half));
-      await this.writeBatch(workspaceId, batch.slice(half));
-    }
+  private writeBatch(workspaceId: string, batch: FileWrite[]): Promise<void> {
+    return splitOnMemoryError(
+      batch,
+      (part) =>
+        this.write(async (tx) => {
+          try {
+            await this.replaceInTransaction(tx, workspaceId, part);
+          } catch (e) {
+            if (isMemoryError(e)) throw new BatchTooLarge(e); // not retriable: the driver gives it back to us at once
+            throw e;
+          }
+        }),
+      (w) => `${w.file.path} (${w.chunks.length} chunks)`,
+    );
   }
 
   private async replaceInTransaction(tx: ManagedTransaction, workspaceId: string, batch: FileWrite[]): Promise<void> {
