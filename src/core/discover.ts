@@ -237,7 +237,7 @@ async function enclosingRepositoryLayers(fs: FileSystem, rootReal: string): Prom
   const layers: IgnoreLayer[] = [];
   let down = path.basename(rootReal) + '/';
   for (let dir = path.dirname(rootReal), child = rootReal; dir !== child; child = dir, dir = path.dirname(dir)) {
-    // Unreadable rules above the workspace cannot be honoured; they only ever exclude more.
+    // An unreadable ignore file above the workspace is passed over: it is outside what the user opened.
     const rules = await readOptional(fs, path.join(dir, '.gitignore')).catch(() => undefined);
     if (rules !== undefined) layers.unshift(layer(rules, path.join(dir, '.gitignore'), 0, down, 'gitignored'));
     const top = await isRepoTop(dir);
@@ -361,7 +361,8 @@ class RootWalk {
       entries = (await this.fs.readDir(dir.abs)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       layers = await this.loadIgnoreFiles(dir, entries);
     } catch (error) {
-      // An ignore file that cannot be read cannot be honoured: skip the whole folder rather than index what it hides.
+      // The folder or one of its ignore files cannot be read; unhonoured ignore rules could expose what they hide, so
+      // the whole folder is skipped either way.
       this.skip(dir.rel, true, dir.real, this.fsRefusal(failureOf(error)));
       return;
     }
