@@ -20,7 +20,8 @@ const common = {
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  // Inline maps keep failure stacks pointing at the .ts sources without extra files to ship around.
+  // Inline maps serve a debugger attached to the extension host. Stack traces still name the .js bundles (the host's own
+  // Error.prepareStackTrace ignores source maps), which stay readable because nothing is minified.
   sourcemap: 'inline',
   // Only our sources are bundled; packages (mocha, zod, ...) load from the repository's node_modules at run time.
   external: ['vscode'],

@@ -52,17 +52,26 @@ class LogTail {
   }
 }
 
-async function waitForReport(tail: LogTail, deadline: number): Promise<TestReport | undefined> {
-  while (Date.now() < deadline) {
+type Outcome = { kind: 'report'; report: TestReport } | { kind: 'host-exited' } | { kind: 'timeout' };
+
+/** The server logs this line when an extension host ends; in test mode the host ends right after run() settles. */
+function extensionHostExited(server: CodeServer): boolean {
+  return fs.existsSync(server.logFile) && fs.readFileSync(server.logFile, 'utf8').includes('Extension Host Process exited');
+}
+
+async function waitForReport(server: CodeServer, tail: LogTail, deadline: number): Promise<Outcome> {
+  for (;;) {
+    // Checked before the report: the suite writes its report before run() returns, so a host that exited without one
+    // (e.g. the suite module failed to load, which the host logs and then exits 0) never will write it.
+    const exited = extensionHostExited(server);
     tail.flush();
     if (fs.existsSync(RESULT_FILE)) {
-      tail.flush();
-      return testReportSchema.parse(JSON.parse(fs.readFileSync(RESULT_FILE, 'utf8')));
+      return { kind: 'report', report: testReportSchema.parse(JSON.parse(fs.readFileSync(RESULT_FILE, 'utf8'))) };
     }
+    if (exited) return { kind: 'host-exited' };
+    if (Date.now() >= deadline) return { kind: 'timeout' };
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  tail.flush();
-  return undefined;
 }
 
 function printDiagnostics(server: CodeServer, consoleLines: string[]): void {
@@ -110,13 +119,15 @@ async function main(): Promise<number> {
     console.log(`==> workbench: ${url}`);
     await page.goto(url);
 
-    const report = await waitForReport(new LogTail(LOG_FILE), Date.now() + timeoutMs);
-    if (!report) {
-      console.error(`no report at ${RESULT_FILE} after ${values.timeout}s`);
-      printDiagnostics(server, consoleLines);
-      return 1;
-    }
-    return summarize(report);
+    const outcome = await waitForReport(server, new LogTail(LOG_FILE), Date.now() + timeoutMs);
+    if (outcome.kind === 'report') return summarize(outcome.report);
+    console.error(
+      outcome.kind === 'timeout'
+        ? `no report at ${RESULT_FILE} after ${values.timeout}s`
+        : `the extension host exited without writing ${RESULT_FILE}`,
+    );
+    printDiagnostics(server, consoleLines);
+    return 1;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -127,8 +138,9 @@ async function main(): Promise<number> {
 
 function summarize(report: TestReport): number {
   console.log(`==> VS Code ${report.vscodeVersion}: suite finished in ${(report.durationMs / 1000).toFixed(1)}s`);
-  if (report.error) console.error(`suite error: ${report.error}`);
-  for (const failure of report.failures) console.error(`FAILED ${failure.title}\n${failure.error}\n`);
+  // Full stacks are in the streamed output above and in the result file; repeat only what failed.
+  if (report.error) console.error(`suite error: ${firstLine(report.error)}`);
+  for (const failure of report.failures) console.error(`FAILED ${failure.title}: ${firstLine(failure.error)}`);
   // The plain closing line CI reads.
   console.log(`vscode: ${report.passed} passed, ${report.failed} failed, ${report.pending} skipped`);
   if (report.error || report.failed > 0) return 1;
@@ -137,6 +149,10 @@ function summarize(report: TestReport): number {
     return 1;
   }
   return 0;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0];
 }
 
 main().then(

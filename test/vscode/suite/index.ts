@@ -10,8 +10,6 @@ import * as vscode from 'vscode';
 import { defaultResultFile, logFileFor, RESULT_FILE_ENV, type TestFailure, type TestReport } from '../report';
 
 export async function run(): Promise<void> {
-  // The extension host runs without --enable-source-maps; the bundles' inline maps make stacks point at the .ts files.
-  process.setSourceMapsEnabled(true);
   const resultFile = process.env[RESULT_FILE_ENV] || defaultResultFile(__dirname);
   const logFile = logFileFor(resultFile);
   fs.mkdirSync(path.dirname(resultFile), { recursive: true });
