@@ -164,7 +164,7 @@ export class ChatClient {
       streaming = true;
       let finished = false;
       for await (const raw of stream) {
-        arm();
+        clearTimeout(timer); // the clock measures the server's silence, not the time the consumer spends on a delta
         const chunk = chunkSchema.safeParse(raw);
         if (!chunk.success) throw new ChatError('malformed-stream', `${this.where()} sent a chunk that is not a chat-completions chunk.`, { partialText: text });
         // Azure sends prompt-filter results and the usage in chunks with no choices.
@@ -177,6 +177,7 @@ export class ChatClient {
         if (choice?.finish_reason) finished = true;
         const usage = chunk.data.usage;
         if (usage) yield { type: 'usage', promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens };
+        arm();
       }
       // The SDK ends the iteration quietly when aborted.
       if (abort.signal.aborted) throw new Error('aborted');
