@@ -294,7 +294,7 @@ export class CodeChunker {
     }
     const sig = signature(d, this.doc);
     const sigRow = d.decl.startPosition.row;
-    const inner = [header, sig].filter(Boolean).join('\n');
+    const inner = this.doc.header([header, sig].filter(Boolean).join('\n'));
     if (d.body && (d.classLike || d.kind === 'module')) {
       const siblings = kids(d.body);
       const ctx: MemberContext = { inClass: d.classLike, className: d.name };

@@ -1,6 +1,6 @@
 // The line view of one file shared by every chunker: rows are 0-based here and become 1-based lines in `Chunk`.
 import { createHash } from 'node:crypto';
-import { countTokens } from '../tokens';
+import { countTokens, truncateToTokens } from '../tokens';
 import type { Chunk } from '../types';
 
 /** A chunk before its text is cut: an inclusive range of 0-based rows plus its metadata. */
@@ -59,6 +59,19 @@ export class Doc {
       if (estimate > this.maxTokens * 1.5) return false;
     }
     return this.tokens(start, end, header) <= this.maxTokens;
+  }
+
+  /**
+   * A header capped at a quarter of the budget, so every part of a split keeps room for its text: outer lines (the
+   * enclosing namespace or class) are dropped first, then the innermost line is truncated.
+   */
+  header(text: string | undefined): string | undefined {
+    if (!text) return undefined;
+    const cap = Math.floor(this.maxTokens / 4);
+    const lines = text.split('\n');
+    while (lines.length > 1 && countTokens(lines.join('\n')) > cap) lines.shift();
+    const kept = lines.join('\n');
+    return countTokens(kept) <= cap ? kept : truncateToTokens(kept, cap).trimEnd() || undefined;
   }
 
   /** Tokens left for text once `header` is prepended. */

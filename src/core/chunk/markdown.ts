@@ -147,7 +147,8 @@ export function markdownPieces(doc: Doc): Piece[] {
       pieces.push({ ...base, start, end, whole: true });
       continue;
     }
-    const header = (s: number) => (s === start ? undefined : headingPath);
+    const continued = doc.header(headingPath);
+    const header = (s: number) => (s === start ? undefined : continued);
     for (const [s, e] of splitRange(doc, start, end, { breakAfter, header })) {
       const h = header(s);
       pieces.push({ ...base, start: s, end: e, whole: false, ...(h ? { header: h } : {}) });

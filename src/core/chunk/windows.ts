@@ -37,7 +37,7 @@ export function splitRange(doc: Doc, start: number, end: number, opts: SplitOpti
       s = minEnd;
       continue;
     }
-    if (e < end) e = chooseCut(doc, minEnd, e, opts.breakAfter);
+    if (e < end) e = chooseCut(doc, s, minEnd, e, opts.breakAfter);
     // The per-row estimate can be low where tokens merge across lines: shrink until the exact count fits.
     for (let over = doc.tokens(s, e, header) - doc.maxTokens; over > 0 && e > minEnd; over = doc.tokens(s, e, header) - doc.maxTokens) {
       for (let dropped = 0; dropped < over && e > minEnd; ) dropped += doc.cost(e--);
@@ -55,11 +55,11 @@ export function splitRange(doc: Doc, start: number, end: number, opts: SplitOpti
 }
 
 /** Where to end a window that could grow to `e`: after a preferred row, else before a blank row in the second half. */
-function chooseCut(doc: Doc, minEnd: number, e: number, breakAfter?: (row: number) => boolean): number {
+function chooseCut(doc: Doc, s: number, minEnd: number, e: number, breakAfter?: (row: number) => boolean): number {
   if (breakAfter) {
     for (let r = e; r >= minEnd; r--) if (breakAfter(r)) return r;
   }
-  const half = Math.max(minEnd, e - Math.floor((e - minEnd) / 2));
+  const half = Math.max(minEnd, s + Math.floor((e - s) / 2));
   for (let r = e; r >= half; r--) if (doc.isBlank(r + 1)) return r;
   return e;
 }
