@@ -3,20 +3,14 @@
 // Builds the suite, installs/starts code-server, opens the workbench in headless Chromium with the development
 // payload, streams the suite's output and exits non-zero on failures, on a missing report or on timeout.
 // --extension defaults to test/vscode/smoke-extension; repeat it to load several (e.g. the repo root).
-// Environment: CODE_SERVER_PORT, CHROMIUM_PATH, VSCODE_TEST_GREP and VSCODE_TEST_FORCE_FAILURE reach the extension
+// Environment: CODE_SERVER_PORT, CHROMIUM_PATH; VSCODE_TEST_GREP and VSCODE_TEST_FORCE_FAILURE reach the extension
 // host because this script starts the server that spawns it.
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Browser } from 'playwright-core';
-import { launchChromium, REPO_ROOT, startCodeServer, workbenchUrl, type CodeServer } from './code-server';
-import { defaultResultFile, logFileFor, testReportSchema, type TestReport } from './report';
-
-const HERE = __dirname;
-const SUITE_ENTRY = path.join(HERE, 'out', 'suite', 'index.js');
-const RESULT_FILE = defaultResultFile(path.dirname(SUITE_ENTRY));
-const LOG_FILE = logFileFor(RESULT_FILE);
+import { launchChromium, startCodeServer, workbenchUrl, type CodeServer } from './code-server';
+import { buildSuite, LOG_FILE, prepareWorkspace, readReport, resolveExtensions, RESULT_FILE, SUITE_ENTRY, summarize } from './launcher';
+import type { TestReport } from './report';
 
 const { values } = parseArgs({
   options: {
@@ -25,12 +19,9 @@ const { values } = parseArgs({
     timeout: { type: 'string', default: '300' },
   },
 });
-const extensions = (values.extension ?? [path.join(HERE, 'smoke-extension')]).map((dir) => path.resolve(dir));
 const timeoutMs = Number(values.timeout) * 1000;
 if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new Error(`--timeout must be a positive number of seconds, got ${values.timeout}`);
-for (const dir of extensions) {
-  if (!fs.existsSync(path.join(dir, 'package.json'))) throw new Error(`--extension ${dir} has no package.json`);
-}
+const extensions = resolveExtensions(values.extension);
 
 class LogTail {
   private offset = 0;
@@ -65,9 +56,8 @@ async function waitForReport(server: CodeServer, tail: LogTail, deadline: number
     // (e.g. the suite module failed to load, which the host logs and then exits 0) never will write it.
     const exited = extensionHostExited(server);
     tail.flush();
-    if (fs.existsSync(RESULT_FILE)) {
-      return { kind: 'report', report: testReportSchema.parse(JSON.parse(fs.readFileSync(RESULT_FILE, 'utf8'))) };
-    }
+    const report = readReport();
+    if (report) return { kind: 'report', report };
     if (exited) return { kind: 'host-exited' };
     if (Date.now() >= deadline) return { kind: 'timeout' };
     await new Promise((resolve) => setTimeout(resolve, 250));
@@ -82,29 +72,12 @@ function printDiagnostics(server: CodeServer, consoleLines: string[]): void {
 }
 
 async function main(): Promise<number> {
-  const build = spawnSync(process.execPath, [path.join(HERE, 'build.mjs')], { stdio: 'inherit' });
-  if (build.status !== 0) throw new Error('building the suite failed');
-
-  // A fresh empty folder unless one is given, so tests never edit the repository.
-  let workspace: string;
-  if (values.workspace) {
-    workspace = path.resolve(values.workspace);
-  } else {
-    workspace = path.join(HERE, 'out', 'workspace');
-    fs.rmSync(workspace, { recursive: true, force: true });
-    fs.mkdirSync(workspace, { recursive: true });
-  }
-  fs.rmSync(RESULT_FILE, { force: true });
-  fs.rmSync(LOG_FILE, { force: true });
-
+  buildSuite();
+  const workspace = prepareWorkspace(values.workspace);
   const server = startCodeServer({ workspace, env: { VSCODE_TEST_WORKSPACE: workspace } });
   let browser: Browser | undefined;
-  const stopAll = () => {
-    void browser?.close().catch(() => undefined);
-    server.stop();
-  };
   const onSignal = (signal: NodeJS.Signals) => {
-    stopAll();
+    server.stop();
     process.exit(signal === 'SIGINT' ? 130 : 143);
   };
   process.once('SIGINT', onSignal);
@@ -134,25 +107,6 @@ async function main(): Promise<number> {
     await browser?.close().catch(() => undefined);
     server.stop();
   }
-}
-
-function summarize(report: TestReport): number {
-  console.log(`==> VS Code ${report.vscodeVersion}: suite finished in ${(report.durationMs / 1000).toFixed(1)}s`);
-  // Full stacks are in the streamed output above and in the result file; repeat only what failed.
-  if (report.error) console.error(`suite error: ${firstLine(report.error)}`);
-  for (const failure of report.failures) console.error(`FAILED ${failure.title}: ${firstLine(failure.error)}`);
-  // The plain closing line CI reads.
-  console.log(`vscode: ${report.passed} passed, ${report.failed} failed, ${report.pending} skipped`);
-  if (report.error || report.failed > 0) return 1;
-  if (report.passed === 0) {
-    console.error('no test passed: the suite ran nothing');
-    return 1;
-  }
-  return 0;
-}
-
-function firstLine(text: string): string {
-  return text.split('\n', 1)[0];
 }
 
 main().then(
