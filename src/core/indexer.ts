@@ -164,8 +164,7 @@ export class Indexer {
 
       // Files no longer discovered (deleted, renamed away, newly ignored or now skipped) leave the index.
       emit('removing');
-      const keep = new Set([...allPaths].filter((p) => !lateSkips.some((s) => s.path === p && !KEEP_OLD_VERSION.has(s.reason))));
-      const gone = [...stored.keys()].filter((p) => !keep.has(p));
+      const gone = removedPaths([...stored.keys()], allPaths, [...skipped, ...lateSkips]);
       if (gone.length) await this.store.deleteFiles(ws.id, gone);
       report.files.deleted = gone.length;
     } catch (error) {
@@ -240,6 +239,17 @@ export class Indexer {
       if (!c.embedding) throw new Error(`No embedding was returned for a chunk of ${c.path}; nothing of this batch was written.`);
     }
   }
+}
+
+/**
+ * Stored files that leave the index: no longer discovered, or now skipped. A file that could not be read this time
+ * (itself, or a folder above it, reported with a trailing '/') keeps its old version: that is better than none.
+ */
+export function removedPaths(stored: string[], discovered: Set<string>, skipped: SkippedFile[]): string[] {
+  const skippedPaths = new Set(skipped.map((s) => s.path));
+  const transient = skipped.filter((s) => KEEP_OLD_VERSION.has(s.reason)).map((s) => s.path);
+  const isTransient = (path: string) => transient.some((t) => t === path || t === './' || (t.endsWith('/') && path.startsWith(t)));
+  return stored.filter((path) => (!discovered.has(path) || skippedPaths.has(path)) && !isTransient(path));
 }
 
 /** What is embedded for a chunk: its context (heading path or enclosing signature) and its text, never its file path, so moving a file re-embeds nothing. */

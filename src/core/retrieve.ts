@@ -173,7 +173,10 @@ function joinRun(run: Candidate[]): Source {
   };
 }
 
-/** Best sources first, each whole, until the budget is spent; the best source is trimmed rather than left out. */
+/** An oversized best source is trimmed to this share of the budget, leaving room for other sources. */
+const TRIMMED_SHARE = 0.6;
+
+/** Best sources first, each whole, until the budget is spent; an oversized best source is trimmed rather than left out. */
 export function pack(sources: Source[], budgetTokens: number, maxSources: number): { sources: Source[]; usedTokens: number } {
   const packed: Source[] = [];
   let used = 0;
@@ -184,7 +187,7 @@ export function pack(sources: Source[], budgetTokens: number, maxSources: number
       packed.push(source);
       used += cost;
     } else if (packed.length === 0) {
-      const trimmed = trimToBudget(source, budgetTokens);
+      const trimmed = trimToBudget(source, Math.floor(budgetTokens * TRIMMED_SHARE));
       if (trimmed) {
         packed.push(trimmed);
         used += sourceTokens(trimmed);

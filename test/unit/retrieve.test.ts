@@ -1,0 +1,73 @@
+import { strict as assert } from 'node:assert';
+import { fuse, identifiersIn, mergeRanges, pack, type Source } from '../../src/core/retrieve';
+import { sourceTokens } from '../../src/core/generate';
+import { fitHistory } from '../../src/core/answer';
+import type { Hit } from '../../src/core/types';
+
+function hit(id: string, path: string, startLine: number, lines: string[], extra: Partial<Hit> = {}): Hit {
+  return { id, path, language: 'typescript', kind: 'function', startLine, endLine: startLine + lines.length - 1, text: lines.join('\n'), ordinal: 0, score: 0, ...extra };
+}
+
+describe('retrieval helpers', () => {
+  it('fuses legs by reciprocal rank: a hit found by both legs beats the top of either', () => {
+    const a = hit('a', 'a.ts', 1, ['a']);
+    const b = hit('b', 'b.ts', 1, ['b']);
+    const c = hit('c', 'c.ts', 1, ['c']);
+    const fused = fuse([
+      { name: 'vector', hits: [a, c], weight: 1 },
+      { name: 'fulltext', hits: [b, c], weight: 1 },
+    ]);
+    const order = [...fused.values()].sort((x, y) => y.score - x.score).map((x) => x.hit.id);
+    assert.deepEqual(order[0], 'c');
+    assert.deepEqual([...fused.get('c')!.via].sort(), ['fulltext', 'vector']);
+  });
+
+  it('finds code identifiers in a question but not ordinary words', () => {
+    const ids = identifiersIn('What does `writeSnapshot` do, and where is PebbleStore.evictIfNeeded called? How does scheduleSnapshots() work with max_memory?');
+    for (const name of ['writeSnapshot', 'PebbleStore.evictIfNeeded', 'evictIfNeeded', 'scheduleSnapshots', 'max_memory']) assert.ok(ids.includes(name), name);
+    for (const word of ['What', 'does', 'where', 'called']) assert.ok(!ids.includes(word), word);
+  });
+
+  it('merges overlapping and touching ranges of one file into one exact source', () => {
+    const candidates = [
+      { hit: hit('1', 'f.ts', 10, ['l10', 'l11', 'l12']), score: 0.5, via: new Set(['vector']) },
+      { hit: hit('2', 'f.ts', 12, ['l12', 'l13']), score: 0.9, via: new Set(['fulltext']) },
+      { hit: hit('3', 'f.ts', 14, ['l14']), score: 0.1, via: new Set(['neighbour']) },
+      { hit: hit('4', 'f.ts', 30, ['l30']), score: 0.2, via: new Set(['vector']) },
+      { hit: hit('5', 'g.ts', 10, ['g10']), score: 0.3, via: new Set(['vector']) },
+    ];
+    const merged = mergeRanges(candidates);
+    assert.equal(merged.length, 3);
+    const first = merged[0];
+    assert.equal(first.path, 'f.ts');
+    assert.equal(first.startLine, 10);
+    assert.equal(first.endLine, 14);
+    assert.equal(first.text, 'l10\nl11\nl12\nl13\nl14');
+    assert.deepEqual(first.via.sort(), ['fulltext', 'neighbour', 'vector']);
+    assert.ok(first.score > 0.9);
+  });
+
+  it('packs best-first within the budget, numbers the sources and trims the best one rather than drop it', () => {
+    const make = (path: string, lines: number, score: number): Source => ({
+      n: 0, path, language: 'text', startLine: 1, endLine: lines, score, via: ['vector'],
+      text: Array.from({ length: lines }, (_, i) => `line ${i + 1} of ${path} with some words`).join('\n'),
+    });
+    const big = make('big.md', 400, 1);
+    const small = make('small.md', 3, 0.5);
+    const budget = sourceTokens(small) * 10;
+    const { sources, usedTokens } = pack([big, small], budget, 8);
+    assert.deepEqual(sources.map((s) => [s.n, s.path]), [[1, 'big.md'], [2, 'small.md']]);
+    assert.ok(usedTokens <= budget);
+    assert.ok(sources[0].endLine < 400 && sources[0].endLine > 1);
+    assert.equal(sources[0].text.split('\n').length, sources[0].endLine - sources[0].startLine + 1);
+    assert.equal(pack([big, small], budget, 1).sources.length, 1);
+  });
+
+  it('keeps the most recent history that fits, never starting with an answer', () => {
+    const turns = Array.from({ length: 10 }, (_, i) => ({ role: i % 2 ? ('assistant' as const) : ('user' as const), content: `turn ${i} `.repeat(20) }));
+    const kept = fitHistory(turns, 200);
+    assert.ok(kept.length > 0 && kept.length < 10);
+    assert.equal(kept[0].role, 'user');
+    assert.equal(kept[kept.length - 1].content, turns[9].content);
+  });
+});
