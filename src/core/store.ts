@@ -414,6 +414,7 @@ export class Neo4jStore {
        MERGE (a)-[:LINKS_TO {kind: a.linkKinds[i]}]->(b)`,
       { keys, ws: workspaceId, sep: SEP },
     );
+    // One indexed scan of the workspace's files per batch (list membership cannot use an index); cheap next to the writes.
     await tx.run(
       `MATCH (a:File {workspace: $ws})
        WHERE any(t IN a.linkTargets WHERE t IN $paths)
