@@ -124,8 +124,9 @@ describe('chunk', () => {
         assert.ok(c.endLine < fenceStart || c.startLine > fenceEnd || (c.startLine <= fenceStart && c.endLine >= fenceEnd), `${c.startLine}-${c.endLine} cuts the fence`);
         assert.ok(c.endLine === lines.length - 1 || lines[c.endLine] === '', `part ends mid-paragraph at ${c.endLine}`);
       }
-      assert.equal(parts[0].header, undefined);
-      for (const c of parts.slice(1)) assert.equal(c.header, 'Guide > Chunking');
+      // The heading path, not a header, carries the context of every part (it is embedded above the text).
+      for (const c of parts) assert.equal(c.header, undefined);
+      assert.ok(parts.every((c) => embeddingInput(c).startsWith('Guide > Chunking\n')));
     });
 
     it('splits a fence that alone exceeds the budget by lines', async () => {

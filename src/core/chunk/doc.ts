@@ -14,9 +14,12 @@ export interface Piece {
   defines: string[];
 }
 
-/** What is embedded for a chunk: its header (context for a part of a split symbol or section) above its text. */
-export function embeddingInput(chunk: { header?: string; text: string }): string {
-  return chunk.header ? `${chunk.header}\n${chunk.text}` : chunk.text;
+/**
+ * What is embedded for a chunk: its context (Markdown heading path, enclosing signature of a split symbol) above its
+ * text, never its file path. `Chunk.tokens` counts exactly this, so the budget covers the context too.
+ */
+export function embeddingInput(chunk: { headingPath?: string; header?: string; text: string }): string {
+  return [chunk.headingPath, chunk.header, chunk.text].filter(Boolean).join('\n');
 }
 
 export class Doc {
@@ -45,6 +48,8 @@ export class Doc {
   slice(start: number, end: number): string {
     return this.lines.slice(start, end + 1).join('\n');
   }
+
+  // `header` below is the whole context embedded above the text: heading path and/or signature header.
 
   /** Exact tokens of what would be embedded for rows start..end under `header`. */
   tokens(start: number, end: number, header?: string): number {
@@ -96,7 +101,7 @@ export class Doc {
       endLine: p.end + 1,
       text,
       contentHash: createHash('sha256').update(text).digest('hex'),
-      tokens: countTokens(embeddingInput({ header: p.header, text })),
+      tokens: countTokens(embeddingInput({ headingPath: p.headingPath, header: p.header, text })),
       defines: [...new Set(p.defines)],
     };
     if (p.symbol !== undefined) chunk.symbol = p.symbol;

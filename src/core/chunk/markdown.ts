@@ -126,9 +126,9 @@ interface SectionPiece extends Piece {
 }
 
 /**
- * Sections become chunks of kind 'section' with their heading path. A section over budget is split at paragraph and
- * fence boundaries (by lines only inside a block that alone is over budget); parts after the first carry the heading
- * path as `header`. Whole sections are merged with following sections at the same or a deeper level while the result
+ * Sections become chunks of kind 'section' with their heading path, which is embedded above the text and so counts in
+ * the budget. A section over budget is split at paragraph and fence boundaries (by lines only inside a block that alone
+ * is over budget). Whole sections are merged with following sections at the same or a deeper level while the result
  * fits; a merged chunk's `headingPath` is the paths' common prefix, or the first section's path when they share none.
  */
 export function markdownPieces(doc: Doc): Piece[] {
@@ -142,16 +142,13 @@ export function markdownPieces(doc: Doc): Piece[] {
     if (!range) continue;
     const [start, end] = range;
     const headingPath = joinPath(section.path);
-    const base = { kind: 'section', headingPath, defines: [], level: section.level, path: section.path };
-    if (doc.fits(start, end)) {
+    const base = { kind: 'section', defines: [], level: section.level, path: section.path, ...(headingPath ? { headingPath } : {}) };
+    if (doc.fits(start, end, headingPath)) {
       pieces.push({ ...base, start, end, whole: true });
       continue;
     }
-    const continued = doc.header(headingPath);
-    const header = (s: number) => (s === start ? undefined : continued);
-    for (const [s, e] of splitRange(doc, start, end, { breakAfter, header })) {
-      const h = header(s);
-      pieces.push({ ...base, start: s, end: e, whole: false, ...(h ? { header: h } : {}) });
+    for (const [s, e] of splitRange(doc, start, end, { breakAfter, header: () => headingPath })) {
+      pieces.push({ ...base, start: s, end: e, whole: false });
     }
   }
   return mergeSiblings(doc, pieces);
@@ -162,15 +159,18 @@ function mergeSiblings(doc: Doc, pieces: SectionPiece[]): Piece[] {
   for (let i = 0; i < pieces.length; ) {
     const first = pieces[i];
     let j = i;
-    let common = first.path;
+    let path = first.path;
     while (first.whole && j + 1 < pieces.length) {
       const next = pieces[j + 1];
-      if (!next.whole || next.level < first.level || !doc.fits(first.start, next.end)) break;
-      common = commonPrefix(common, next.path);
+      const common = commonPrefix(path, next.path);
+      const merged = common.length ? common : first.path;
+      if (!next.whole || next.level < first.level || !doc.fits(first.start, next.end, joinPath(merged))) break;
+      path = merged;
       j++;
     }
-    const { whole: _w, level: _l, path: _p, ...piece } = first;
-    out.push({ ...piece, end: pieces[j].end, headingPath: j > i ? joinPath(common.length ? common : first.path) : first.headingPath });
+    const { whole: _w, level: _l, path: _p, headingPath: _h, ...piece } = first;
+    const headingPath = joinPath(path);
+    out.push({ ...piece, end: pieces[j].end, ...(headingPath ? { headingPath } : {}) });
     i = j + 1;
   }
   return out;
