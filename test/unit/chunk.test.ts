@@ -259,7 +259,7 @@ describe('chunk', () => {
       assert.deepEqual(await defines('Store.cs', 'Example.Storage'), ['Example.Storage', 'Store', 'Store.Add', 'Store.Dispose', 'IReader', 'IReader.Read', 'Color', 'Point', 'Person']);
       assert.deepEqual(await defines('store.cpp', 'app'), ['app', 'Store', 'Store::add', 'Store::size', 'maxOf', 'Point', 'Color']);
       assert.deepEqual(await defines('tool.rb', 'Tools'), ['Tools', 'Runner', 'Runner.run', 'Runner.create']);
-      assert.deepEqual(await defines('lib.rs', 'Store').then((d) => d), ['Store']);
+      assert.deepEqual(await defines('lib.rs', 'Store'), ['Store'], 'a struct without methods defines itself');
     });
 
     it('splits namespaces and classes of C#, C++ and Java into members with nested headers', async () => {

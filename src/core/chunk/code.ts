@@ -427,15 +427,19 @@ export function codeImports(tree: Tree, doc: Doc): RawLink[] {
     if (spec) out.push({ spec, kind: 'import' });
   };
   const relative = (s: string | undefined) => (s && (s === '.' || s === '..' || s.startsWith('./') || s.startsWith('../')) ? s : undefined);
-  const dynamicCalls = JS_LIKE.has(lang) && /\b(?:require|import)\s*\(/.test(doc.text);
-  const rubyRequire = lang === 'ruby' && doc.text.includes('require_relative');
+  const js = JS_LIKE.has(lang);
+  const dynamicCalls = js && /\b(?:require|import)\s*\(/.test(doc.text);
+  // Skip the walk when the text cannot hold what we look for; static JS imports and exports are top-level only.
+  const possible = js || (lang === 'python' && /\bfrom\s+\./.test(doc.text)) || ((lang === 'c' || lang === 'cpp') && doc.text.includes('include'))
+    || (lang === 'rust' && /\bmod\s/.test(doc.text)) || (lang === 'ruby' && doc.text.includes('require_relative'));
+  if (!possible) return out;
 
-  walk(tree, (type) => {
-    if (JS_LIKE.has(lang)) return type === 'import_statement' || type === 'export_statement' || (dynamicCalls && type === 'call_expression');
+  walk(tree, js && !dynamicCalls ? 1 : Infinity, (type) => {
+    if (js) return type === 'import_statement' || type === 'export_statement' || (dynamicCalls && type === 'call_expression');
     if (lang === 'python') return type === 'import_from_statement';
     if (lang === 'c' || lang === 'cpp') return type === 'preproc_include';
     if (lang === 'rust') return type === 'mod_item';
-    return rubyRequire && type === 'call';
+    return type === 'call';
   }, (node) => {
     switch (node.type) {
       case 'import_statement':
@@ -496,14 +500,21 @@ function pythonSpecs(node: Node): string[] {
   return [prefix, ...names.filter((n): n is string => !!n).map((n) => prefix + n.replace(/\./g, '/'))];
 }
 
-/** Depth-first walk with a cursor (cheap: no node objects for uninteresting nodes). */
-function walk(tree: Tree, wanted: (type: string) => boolean, visit: (node: Node) => void): void {
+/** Depth-first walk down to `maxDepth` with a cursor (cheap: no node objects for uninteresting nodes). */
+function walk(tree: Tree, maxDepth: number, wanted: (type: string) => boolean, visit: (node: Node) => void): void {
   const cursor = tree.walk();
+  let depth = 0;
   try {
     for (;;) {
       if (cursor.nodeIsNamed && wanted(cursor.nodeType)) visit(cursor.currentNode);
-      if (cursor.gotoFirstChild()) continue;
-      while (!cursor.gotoNextSibling()) if (!cursor.gotoParent()) return;
+      if (depth < maxDepth && cursor.gotoFirstChild()) {
+        depth++;
+        continue;
+      }
+      while (!cursor.gotoNextSibling()) {
+        if (!cursor.gotoParent()) return;
+        depth--;
+      }
     }
   } finally {
     cursor.delete();

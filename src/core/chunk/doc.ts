@@ -26,6 +26,7 @@ export class Doc {
   /** Lines split on '\n' only, so a CRLF file keeps its '\r' and every chunk's text is byte-exact. */
   readonly lines: string[];
   private readonly costs: Array<number | undefined>;
+  private readonly counts = new Map<string, number>();
 
   constructor(readonly path: string, readonly text: string, readonly language: string, readonly maxTokens: number) {
     this.lines = text.split('\n');
@@ -53,7 +54,11 @@ export class Doc {
 
   /** Exact tokens of what would be embedded for rows start..end under `header`. */
   tokens(start: number, end: number, header?: string): number {
-    return countTokens(embeddingInput({ header, text: this.slice(start, end) }));
+    // Cached: the final budget check and the chunk's own count are usually the same range.
+    const key = `${start}:${end}:${header ?? ''}`;
+    let n = this.counts.get(key);
+    if (n === undefined) this.counts.set(key, (n = countTokens(embeddingInput({ header, text: this.slice(start, end) }))));
+    return n;
   }
 
   fits(start: number, end: number, header?: string): boolean {
@@ -101,7 +106,7 @@ export class Doc {
       endLine: p.end + 1,
       text,
       contentHash: createHash('sha256').update(text).digest('hex'),
-      tokens: countTokens(embeddingInput({ headingPath: p.headingPath, header: p.header, text })),
+      tokens: this.tokens(p.start, p.end, [p.headingPath, p.header].filter(Boolean).join('\n') || undefined),
       defines: [...new Set(p.defines)],
     };
     if (p.symbol !== undefined) chunk.symbol = p.symbol;
