@@ -177,6 +177,7 @@ export class Indexer {
     const allSkipped = [...skipped, ...lateSkips];
     report.files.skipped = allSkipped.length;
     report.skippedByReason = summarizeSkipped(allSkipped);
+    if (!report.error) await this.store.recordSkipped(ws.id, report.skippedByReason);
     report.failures.push(...lateSkips.filter((s) => s.reason === 'unreadable').map((s) => ({ path: s.path, message: s.detail ?? 'unreadable' })));
     report.estimatedCost = this.embedder?.estimateCost(report.tokens) ?? 0;
     report.durationMs = Math.round(performance.now() - started);

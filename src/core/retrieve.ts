@@ -34,8 +34,8 @@ const RRF_K = 60;
 /** Weight of expansion hits relative to the hit that led to them: context, not competition. */
 const NEIGHBOUR_WEIGHT = 0.5;
 const LINK_WEIGHT = 0.35;
-/** A definition named in the question is what the user asked about: it ranks with the best direct hits. */
-const SYMBOL_WEIGHT = 1.2;
+/** A definition named in the question is what the user asked about: its leg counts double in the fusion. */
+const SYMBOL_WEIGHT = 2;
 
 interface Candidate {
   hit: Hit;
@@ -63,14 +63,14 @@ export class Retriever {
 
     const [vectorHits, textHits, symbolHits] = await Promise.all([
       vector ? this.store.vectorSearch(workspaceId, vector, k) : Promise.resolve([]),
-      this.store.fulltextSearch(workspaceId, question, k),
+      this.store.fulltextSearch(workspaceId, keywordsOf(question), k),
       this.store.symbolDefinitions(workspaceId, identifiersIn(question), 6),
     ]);
     const fused = fuse([
       { name: 'vector', hits: vectorHits, weight: 1 },
       { name: 'fulltext', hits: textHits, weight: 1 },
+      { name: 'symbol', hits: symbolHits, weight: SYMBOL_WEIGHT },
     ]);
-    addScaled(fused, symbolHits, 'symbol', topScore(fused) * SYMBOL_WEIGHT || 1 / RRF_K);
 
     // Graph expansion around the strongest hits: the chunks before and after them, and the files they link to.
     const top = [...fused.values()].sort(byScore).slice(0, this.config.topK);
@@ -79,8 +79,8 @@ export class Retriever {
       this.store.linkedChunks(workspaceId, unique(top.slice(0, 3).map((c) => c.hit.path)), 3),
     ]);
     const anchorScore = (path: string) => Math.max(0, ...top.filter((c) => c.hit.path === path).map((c) => c.score));
-    for (const n of neighbours) addCandidate(fused, n, 'neighbour', anchorScore(n.path) * NEIGHBOUR_WEIGHT);
-    addScaled(fused, linked, 'link', (top[0]?.score ?? 0) * LINK_WEIGHT);
+    for (const n of neighbours) addContext(fused, n, 'neighbour', anchorScore(n.path) * NEIGHBOUR_WEIGHT);
+    linked.forEach((hit, rank) => addContext(fused, hit, 'link', ((top[0]?.score ?? 0) * LINK_WEIGHT) / (rank + 1)));
     const searchMs = performance.now() - started - embedMs;
 
     const merged = mergeRanges([...fused.values()]);
@@ -91,7 +91,6 @@ export class Retriever {
 
 const byScore = (a: { score: number }, b: { score: number }) => b.score - a.score;
 const unique = <T>(xs: T[]) => [...new Set(xs)];
-const topScore = (m: Map<string, Candidate>) => Math.max(0, ...[...m.values()].map((c) => c.score));
 
 export function fuse(legs: Array<{ name: string; hits: Hit[]; weight: number }>): Map<string, Candidate> {
   const out = new Map<string, Candidate>();
@@ -107,9 +106,28 @@ function addCandidate(out: Map<string, Candidate>, hit: Hit, via: string, score:
   } else out.set(hit.id, { hit, score, via: new Set([via]) });
 }
 
-/** Adds hits of a leg whose own scores are not comparable, by rank, starting from `best`. */
-function addScaled(out: Map<string, Candidate>, hits: Hit[], via: string, best: number): void {
-  hits.forEach((hit, rank) => addCandidate(out, hit, via, best / (rank + 1)));
+/** Expansion adds context: a new candidate ranks below what led to it, and a known one keeps its score. */
+function addContext(out: Map<string, Candidate>, hit: Hit, via: string, score: number): void {
+  const existing = out.get(hit.id);
+  if (existing) existing.via.add(via);
+  else out.set(hit.id, { hit, score, via: new Set([via]) });
+}
+
+// Question words and function words: the full-text index keeps stop words (code needs `in`, `is`, `for`), so the
+// question drops them itself, or a long file full of "to" and "the" outranks the one that answers.
+const STOP_WORDS = new Set(
+  ('a an and are as at be by can could did do does doing for from had has have how i if in into is it its me my of on or ' +
+    'should so than that the their them then there these they this those to was we were what when where which who whom why ' +
+    'will with would you your about explain show tell find please any some').split(' '),
+);
+
+/** The question's searchable words, for the full-text leg; the question itself when nothing else is left. */
+export function keywordsOf(question: string): string {
+  const kept = question.split(/\s+/).filter((word) => {
+    const bare = word.replace(/^[^\p{L}\p{N}_$`]+|[^\p{L}\p{N}_$`]+$/gu, '').toLowerCase();
+    return bare !== '' && !STOP_WORDS.has(bare);
+  });
+  return kept.length ? kept.join(' ') : question;
 }
 
 /** Words in a question that look like code symbols: `backticked`, camelCase, snake_case, dotted.names or calls(). */

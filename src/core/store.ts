@@ -143,6 +143,11 @@ const statusRow = z.object({
   symbols: z.number(),
   links: z.number(),
   lastIndexedAt: optionalString,
+  /** The last run's skipped files by reason, kept as JSON on the Workspace node (properties cannot hold maps). */
+  skippedByReason: z
+    .string()
+    .nullish()
+    .transform((v) => (v ? z.record(z.string(), z.number()).parse(JSON.parse(v)) : {})),
 });
 
 const workspaceRow = z.object({
@@ -265,6 +270,13 @@ export class Neo4jStore {
          SET w.name = $name, w.roots = $roots`,
         ws,
       ),
+    );
+  }
+
+  /** Records what the last run skipped, by reason, for `status`. */
+  async recordSkipped(workspaceId: string, skippedByReason: Record<string, number>): Promise<void> {
+    await this.write((tx) =>
+      tx.run('MATCH (w:Workspace {id: $ws}) SET w.skippedByReason = $json', { ws: workspaceId, json: JSON.stringify(skippedByReason) }),
     );
   }
 
@@ -647,7 +659,7 @@ export class Neo4jStore {
                 COUNT { (c:Chunk {workspace: $ws}) WHERE c.embedding IS NOT NULL } AS embedded,
                 COUNT { (:Symbol {workspace: $ws}) } AS symbols,
                 COUNT { (:File {workspace: $ws})-[:LINKS_TO]->() } AS links,
-                toString(w.lastIndexedAt) AS lastIndexedAt`,
+                toString(w.lastIndexedAt) AS lastIndexedAt, w.skippedByReason AS skippedByReason`,
         { ws: workspaceId },
       ),
     );

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { fuse, identifiersIn, mergeRanges, pack, type Source } from '../../src/core/retrieve';
+import { fuse, identifiersIn, keywordsOf, mergeRanges, pack, type Source } from '../../src/core/retrieve';
 import { sourceTokens } from '../../src/core/generate';
 import { fitHistory } from '../../src/core/answer';
 import type { Hit } from '../../src/core/types';
@@ -69,5 +69,13 @@ describe('retrieval helpers', () => {
     assert.ok(kept.length > 0 && kept.length < 10);
     assert.equal(kept[0].role, 'user');
     assert.equal(kept[kept.length - 1].content, turns[9].content);
+  });
+});
+
+describe('keywordsOf', () => {
+  it('drops question and function words but keeps code and Lucene-special text', () => {
+    assert.equal(keywordsOf('How often does Pebble write snapshots to disk?'), 'often Pebble write snapshots disk?');
+    assert.equal(keywordsOf('What is `max_memory` in src/store.ts (line 3)?'), '`max_memory` src/store.ts (line 3)?');
+    assert.equal(keywordsOf('what is it?'), 'what is it?');
   });
 });
