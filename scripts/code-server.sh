@@ -100,7 +100,8 @@ start() {
   # A fresh profile each start: no state (trust decisions, secrets, open editors) leaks between runs.
   rm -rf "$USER_DATA"
   mkdir -p "$USER_DATA/User" "$EXTENSIONS"
-  # Without these a workspace-trust dialog and the welcome page sit on top of the workbench and take input.
+  # Without these a workspace-trust dialog, the welcome page and (for folders inside a repository) a git prompt sit
+  # on top of the workbench and take input.
   cat >"$USER_DATA/User/settings.json" <<'JSON'
 {
   "security.workspace.trust.enabled": false,
@@ -108,7 +109,8 @@ start() {
   "telemetry.telemetryLevel": "off",
   "extensions.autoCheckUpdates": false,
   "extensions.autoUpdate": false,
-  "update.mode": "none"
+  "update.mode": "none",
+  "git.openRepositoryInParentFolders": "never"
 }
 JSON
   # Our own config file: otherwise code-server writes a default one with a random password into ~/.config.

@@ -1,0 +1,68 @@
+// Driving the VS Code workbench in a browser page with playwright-core: selectors of VS Code 1.100's DOM.
+import type { Frame, Page } from 'playwright-core';
+
+/** Waits until the workbench has rendered and its status bar is up (the extension host connection is made then). */
+export async function waitForWorkbench(page: Page, timeoutMs = 60_000): Promise<void> {
+  await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: timeoutMs });
+  await page.locator('.statusbar').waitFor({ state: 'visible', timeout: timeoutMs });
+}
+
+/**
+ * Opens the command palette with Ctrl+Shift+P, filters by `label` and picks the entry whose label is exactly that.
+ * Commands contributed by extensions show only once the extension host has registered them, and an open palette does
+ * not refresh: so it closes and reopens the palette until the entry appears.
+ */
+export async function runCommandFromPalette(page: Page, label: string, timeoutMs = 30_000): Promise<void> {
+  const input = page.locator('.quick-input-widget input.input');
+  const entry = page
+    .locator('.quick-input-list .monaco-list-row')
+    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(label)}$`) }) })
+    .first();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await page.keyboard.press('Control+Shift+P');
+    await input.waitFor({ state: 'visible', timeout: 5_000 });
+    await input.fill(`>${label}`);
+    try {
+      await entry.waitFor({ state: 'visible', timeout: 2_000 });
+      break;
+    } catch (error) {
+      if (Date.now() >= deadline) throw new Error(`no command labelled ${JSON.stringify(label)} in the palette`, { cause: error });
+      await page.keyboard.press('Escape');
+      await input.waitFor({ state: 'hidden', timeout: 5_000 });
+    }
+  }
+  await entry.click();
+  await input.waitFor({ state: 'hidden', timeout: timeoutMs });
+}
+
+/** The text of a notification toast containing `text`, once it has finished sliding in. */
+export async function waitForNotification(page: Page, text: string, timeoutMs = 30_000): Promise<string> {
+  const toast = page.locator('.notification-toast.notification-fade-in-done', { hasText: text }).first();
+  await toast.waitFor({ state: 'visible', timeout: timeoutMs });
+  return (await toast.innerText()).trim();
+}
+
+/**
+ * Webview contents live in nested iframes (the webview host frame, then its active content frame), reachable only
+ * through page.frames(). Returns the first frame where `selector` matches, polling until it appears.
+ */
+export async function findInWebviews(page: Page, selector: string, timeoutMs = 30_000): Promise<Frame> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const frame of page.frames()) {
+      if (frame === page.mainFrame()) continue;
+      const count = await frame
+        .locator(selector)
+        .count()
+        .catch(() => 0); // a frame navigating or detaching mid-query
+      if (count > 0) return frame;
+    }
+    if (Date.now() >= deadline) throw new Error(`no webview frame has ${selector} after ${timeoutMs}ms`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
