@@ -299,6 +299,19 @@ describe('chunk', () => {
       assert.ok(goChunks.filter((c) => c.symbol === 'Big').slice(1).every((c) => c.header === 'func Big() int {'));
     });
 
+    it('folds symbols sharing a row into one chunk that defines them all', async () => {
+      const cs = await chunks('src/one.js', 'function a() { return 1 } function b() { return 2 }\nconst c = 3;\n');
+      assert.deepEqual(cs.map((c) => [c.symbol, c.startLine, c.endLine, c.defines]), [['a', 1, 1, ['a', 'b']], [undefined, 2, 2, ['c']]]);
+    });
+
+    it('keeps lone closing rows with the symbol before them', async () => {
+      const text = fixture('store.cpp');
+      const cs = await chunks('src/store.cpp', text, 64);
+      const last = cs[cs.length - 1];
+      assert.equal(last.symbol, 'Color');
+      assert.equal(last.endLine, text.trimEnd().split('\n').length, 'the namespace\'s closing brace joins the last member');
+    });
+
     it('falls back to windows when the syntax tree is mostly errors', async () => {
       const text = Array.from({ length: 30 }, (_, i) => `)))) ${i} ((( }}} <<<>>> @@@ ${i}`).join('\n');
       const cs = await chunks('src/broken.ts', text, 64);

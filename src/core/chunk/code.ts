@@ -309,10 +309,11 @@ export class CodeChunker {
     }
     // A long function (or a container without members): parts at statement boundaries, each under the signature.
     const ends = new Set(statements(d.body).map(endRow));
+    const defines = [name, ...it.folded.map((f) => this.qualify(f, scope))];
     const partHeader = (row: number) => (row <= sigRow ? header : inner);
     for (const [s, e] of splitRange(this.doc, it.start, it.end, { header: partHeader, breakAfter: (r) => ends.has(r) })) {
       const h = partHeader(s);
-      this.pieces.push({ kind: d.kind, symbol: name, start: s, end: e, defines: [name], ...(h ? { header: h } : {}) });
+      this.pieces.push({ kind: d.kind, symbol: name, start: s, end: e, defines, ...(h ? { header: h } : {}) });
     }
   }
 
