@@ -63,8 +63,11 @@ export function remoteUri(server: CodeServer, fsPath: string): string {
 
 export interface WorkbenchOptions {
   folder: string;
-  /** Loaded as development extensions, the way `code --extensionDevelopmentPath` does. */
-  extensionDevelopmentPaths?: string[];
+  /**
+   * Loaded as the development extension, like `code --extensionDevelopmentPath`. One only: the web workbench reads the
+   * payload into a Map, so a repeated key keeps just its last value.
+   */
+  extensionDevelopmentPath?: string;
   /** A module exporting run(); the extension host awaits it and then exits. */
   extensionTestsPath?: string;
 }
@@ -72,7 +75,7 @@ export interface WorkbenchOptions {
 /** The workbench URL; development options travel in the `payload` query parameter the web workbench reads. */
 export function workbenchUrl(server: CodeServer, options: WorkbenchOptions): string {
   const payload: [string, string][] = [];
-  for (const dir of options.extensionDevelopmentPaths ?? []) payload.push(['extensionDevelopmentPath', remoteUri(server, dir)]);
+  if (options.extensionDevelopmentPath) payload.push(['extensionDevelopmentPath', remoteUri(server, options.extensionDevelopmentPath)]);
   if (options.extensionTestsPath) payload.push(['extensionTestsPath', remoteUri(server, options.extensionTestsPath)]);
   payload.push(['skipWelcome', 'true']);
   const query = new URLSearchParams({ folder: path.resolve(options.folder), payload: JSON.stringify(payload) });

@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   try {
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    await page.goto(workbenchUrl(server, { folder: workspace, extensionDevelopmentPaths: [SMOKE_EXTENSION] }));
+    await page.goto(workbenchUrl(server, { folder: workspace, extensionDevelopmentPath: SMOKE_EXTENSION }));
     await waitForWorkbench(page);
 
     await runCommandFromPalette(page, 'Smoke: Hello');

@@ -28,12 +28,11 @@ export function prepareWorkspace(given: string | undefined): string {
   return workspace;
 }
 
-export function resolveExtensions(given: string[] | undefined): string[] {
-  const extensions = (given ?? [SMOKE_EXTENSION]).map((dir) => path.resolve(dir));
-  for (const dir of extensions) {
-    if (!fs.existsSync(path.join(dir, 'package.json'))) throw new Error(`extension folder ${dir} has no package.json`);
-  }
-  return extensions;
+/** The extension under test: the given folder (e.g. the repo root) or, by default, the smoke extension. */
+export function resolveExtension(given: string | undefined): string {
+  const dir = path.resolve(given ?? SMOKE_EXTENSION);
+  if (!fs.existsSync(path.join(dir, 'package.json'))) throw new Error(`extension folder ${dir} has no package.json`);
+  return dir;
 }
 
 export function readReport(): TestReport | undefined {

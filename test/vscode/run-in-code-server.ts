@@ -1,27 +1,28 @@
 // Runs the extension-host mocha suite (test/vscode/suite) inside code-server's real extension host.
-//   npx tsx test/vscode/run-in-code-server.ts [--extension DIR]... [--workspace DIR] [--timeout SECONDS]
+//   npx tsx test/vscode/run-in-code-server.ts [--extension DIR] [--workspace DIR] [--timeout SECONDS]
 // Builds the suite, installs/starts code-server, opens the workbench in headless Chromium with the development
 // payload, streams the suite's output and exits non-zero on failures, on a missing report or on timeout.
-// --extension defaults to test/vscode/smoke-extension; repeat it to load several (e.g. the repo root).
+// --extension (the extensionDevelopmentPath) defaults to test/vscode/smoke-extension; pass `--extension .` for the
+// real extension. Only one: code-server's web workbench keeps the last of repeated payload keys.
 // Environment: CODE_SERVER_PORT, CHROMIUM_PATH; VSCODE_TEST_GREP and VSCODE_TEST_FORCE_FAILURE reach the extension
 // host because this script starts the server that spawns it.
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Browser } from 'playwright-core';
 import { launchChromium, startCodeServer, workbenchUrl, type CodeServer } from './code-server';
-import { buildSuite, LOG_FILE, prepareWorkspace, readReport, resolveExtensions, RESULT_FILE, SUITE_ENTRY, summarize } from './launcher';
+import { buildSuite, LOG_FILE, prepareWorkspace, readReport, resolveExtension, RESULT_FILE, SUITE_ENTRY, summarize } from './launcher';
 import type { TestReport } from './report';
 
 const { values } = parseArgs({
   options: {
-    extension: { type: 'string', multiple: true },
+    extension: { type: 'string' },
     workspace: { type: 'string' },
     timeout: { type: 'string', default: '300' },
   },
 });
 const timeoutMs = Number(values.timeout) * 1000;
 if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new Error(`--timeout must be a positive number of seconds, got ${values.timeout}`);
-const extensions = resolveExtensions(values.extension);
+const extension = resolveExtension(values.extension);
 
 class LogTail {
   private offset = 0;
@@ -88,7 +89,7 @@ async function main(): Promise<number> {
     const consoleLines: string[] = [];
     page.on('console', (message) => consoleLines.push(`[${message.type()}] ${message.text()}`));
     page.on('pageerror', (error) => consoleLines.push(`[pageerror] ${error.message}`));
-    const url = workbenchUrl(server, { folder: workspace, extensionDevelopmentPaths: extensions, extensionTestsPath: SUITE_ENTRY });
+    const url = workbenchUrl(server, { folder: workspace, extensionDevelopmentPath: extension, extensionTestsPath: SUITE_ENTRY });
     console.log(`==> workbench: ${url}`);
     await page.goto(url);
 

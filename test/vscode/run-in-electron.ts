@@ -1,6 +1,6 @@
 // Runs the same extension-host suite in desktop VS Code through @vscode/test-electron, for machines that can download
 // VS Code (this one cannot: use run-in-code-server.ts here). On a Linux machine without a display run it under xvfb-run.
-//   npx tsx test/vscode/run-in-electron.ts [--extension DIR]... [--workspace DIR]
+//   npx tsx test/vscode/run-in-electron.ts [--extension DIR] [--workspace DIR]
 // Environment: VSCODE_TEST_VERSION (default 1.100.3, the version code-server ships; or 'stable'), VSCODE_EXECUTABLE
 // (an installed VS Code instead of a download), VSCODE_TEST_GREP, VSCODE_TEST_FORCE_FAILURE.
 import * as fs from 'node:fs';
@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runTests, TestRunFailedError } from '@vscode/test-electron';
 import { z } from 'zod';
-import { buildSuite, prepareWorkspace, readReport, resolveExtensions, RESULT_FILE, SUITE_ENTRY, summarize } from './launcher';
+import { buildSuite, prepareWorkspace, readReport, resolveExtension, RESULT_FILE, SUITE_ENTRY, summarize } from './launcher';
 import { RESULT_FILE_ENV } from './report';
 
 // Downloads and profiles live under the gitignored .tools/, not in a .vscode-test/ beside the caller.
@@ -24,14 +24,14 @@ const env = z
 
 const { values } = parseArgs({
   options: {
-    extension: { type: 'string', multiple: true },
+    extension: { type: 'string' },
     workspace: { type: 'string' },
   },
 });
 
 async function main(): Promise<number> {
   buildSuite();
-  const extensions = resolveExtensions(values.extension);
+  const extension = resolveExtension(values.extension);
   const workspace = prepareWorkspace(values.workspace);
   // A fresh profile per run, as in the code-server runner: no secrets or state carried over.
   fs.rmSync(USER_DATA, { recursive: true, force: true });
@@ -40,7 +40,7 @@ async function main(): Promise<number> {
       version: env.VSCODE_TEST_VERSION,
       vscodeExecutablePath: env.VSCODE_EXECUTABLE,
       cachePath: CACHE,
-      extensionDevelopmentPath: extensions,
+      extensionDevelopmentPath: extension,
       extensionTestsPath: SUITE_ENTRY,
       // The folder first (runTests passes launchArgs before its own); other installed extensions stay out of the run.
       launchArgs: [

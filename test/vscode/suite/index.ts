@@ -26,8 +26,10 @@ export async function run(): Promise<void> {
   };
   try {
     const mocha = new Mocha({ ui: 'bdd', reporter: 'spec', color: false, timeout: 20_000 });
+    // VSCODE_TEST_GREP picks tests by title; VSCODE_TEST_GREP_INVERT=1 runs all the others instead.
     const grep = process.env.VSCODE_TEST_GREP;
     if (grep) mocha.grep(grep);
+    if (grep && process.env.VSCODE_TEST_GREP_INVERT === '1') mocha.invert();
     for (const file of findTests(__dirname)) mocha.addFile(file);
     const stats = await new Promise<Mocha.Stats>((resolve) => {
       const runner = mocha.run(() => resolve(runner.stats ?? emptyStats()));
