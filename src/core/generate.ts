@@ -247,12 +247,29 @@ const CITATION_PREFIX = /^\[[\s\d,]{0,40}$/;
 const isBlank = (ch: string) => ch === ' ' || ch === '\t';
 
 /**
+ * Where an inline code span opened by `run` backticks ending at `from` closes: the index after its closing run; -1
+ * when the line (or the text) ends first, so the backtick is literal; undefined when the text so far cannot tell.
+ */
+function inlineSpanEnd(text: string, from: number, run: number): number | undefined {
+  for (let i = from; i < text.length; i++) {
+    if (text[i] === '\n') return -1;
+    if (text[i] !== '`') continue;
+    let j = i;
+    while (j < text.length && text[j] === '`') j++;
+    if (j === text.length) return undefined; // the run may grow
+    if (j - i === run) return j;
+    i = j - 1;
+  }
+  return undefined;
+}
+
+/**
  * Turns streamed answer text into clean text plus the sources it cites. Fed deltas in order; markers may be split
  * across deltas, so text that could still become one is held back until it is decided.
  *
  * - `[1]`, `[1, 3]`, `[1][2]` cite; numbers of sources that do not exist are removed (with the blank before a
  *   marker that is removed entirely) and counted in `droppedCitations`.
- * - Not citations: anything inside backtick code spans or fenced blocks, markdown links `[1](url)`, non-numeric
+ * - Not citations: anything inside backtick code spans (closed on their line) or fenced blocks, markdown links `[1](url)`, non-numeric
  *   brackets `[x]`, and a bracket glued to an identifier, `)` or a non-citation `]` (`a[0]`, `f(x)[2]`) unless every
  *   number in it is a real source: then it is read as a citation (`config[2]`), otherwise left verbatim as indexing.
  */
@@ -305,6 +322,20 @@ export class CitationParser {
         while (j < b.length && b[j] === '`') j++;
         if (j === b.length && !final) break; // the run may continue in the next delta
         const run = j - i;
+        if (this.codeRun === 0 && run < 3) {
+          // An inline code span closes on the same line; an unmatched backtick is just a character, so one stray
+          // backtick cannot hide every citation after it.
+          const close = inlineSpanEnd(b, j, run);
+          if (close === undefined && !final) break; // undecided until the closing run or the end of the line arrives
+          if (close !== undefined && close > 0) {
+            emit(b.slice(i, close));
+            i = close;
+            continue;
+          }
+          emit(b.slice(i, j));
+          i = j;
+          continue;
+        }
         if (this.codeRun === 0) this.codeRun = run;
         else if (run === this.codeRun) this.codeRun = 0;
         emit(b.slice(i, j));

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { ChunkedFile, DiscoveredFile, FileRecord, FileSystem, SkippedFile, SkipReason, StoredChunk } from './types';
 import type { IndexingConfig } from './config';
 import { discover, readAndClassify, summarizeSkipped } from './discover';
-import { chunkFile, resolveLinks, languageOf, CHUNKER_VERSION } from './chunk';
+import { chunkFile, resolveLinks, languageOf, embeddingInput, CHUNKER_VERSION } from './chunk';
 import type { Embedder } from './embed';
 import type { Neo4jStore } from './store';
 
@@ -145,7 +145,7 @@ export class Indexer {
       for (let i = 0; i < candidates.length; i += READ_CONCURRENCY) {
         signal?.throwIfAborted();
         const slice = candidates.slice(i, i + READ_CONCURRENCY);
-        const prepared = await Promise.all(slice.map((f) => this.prepare(f, stored.get(f.path)?.fileHash, allPaths, chunkerKey)));
+        const prepared = await Promise.all(slice.map((f) => this.prepare(ws.id, f, stored.get(f.path)?.fileHash, allPaths, chunkerKey)));
         for (const p of prepared) {
           if ('skip' in p) lateSkips.push(p.skip);
           else if ('touch' in p) touched.push(p.touch);
@@ -188,6 +188,7 @@ export class Indexer {
 
   /** Reads, checks and chunks one file. An unchanged hash with a new mtime only needs its stat refreshed. */
   private async prepare(
+    workspaceId: string,
     f: DiscoveredFile,
     storedHash: string | undefined,
     allPaths: Set<string>,
@@ -203,7 +204,8 @@ export class Indexer {
     }).then((c) => ({ chunks: c.chunks, links: resolveLinks(f.path, c.links, (p) => allPaths.has(p)) }));
     const chunks: StoredChunk[] = chunked.chunks.map((c, ordinal) => ({
       ...c,
-      id: `${f.path}#${ordinal}`,
+      defines: withShortNames(c.defines),
+      id: `${workspaceId}:${f.path}#${ordinal}`,
       ordinal,
       embedKey: this.embedder ? this.embedder.embedKey(embeddingInput(c)) : `text:${c.contentHash}`,
       embedding: null,
@@ -253,9 +255,9 @@ export function removedPaths(stored: string[], discovered: Set<string>, skipped:
   return stored.filter((path) => (!discovered.has(path) || skippedPaths.has(path)) && !isTransient(path));
 }
 
-/** What is embedded for a chunk: its context (heading path or enclosing signature) and its text, never its file path, so moving a file re-embeds nothing. */
-export function embeddingInput(c: { headingPath?: string; header?: string; text: string }): string {
-  return [c.headingPath, c.header, c.text].filter(Boolean).join('\n');
+/** A question names `evictIfNeeded` more often than `PebbleStore.evictIfNeeded`: a qualified name also defines its last part. */
+function withShortNames(names: string[]): string[] {
+  return [...new Set(names.flatMap((n) => [n, n.split(/\.|::|#/).pop() ?? n]))].filter(Boolean);
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');

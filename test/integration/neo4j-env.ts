@@ -1,6 +1,7 @@
 // Connection settings of the local test server (scripts/neo4j.sh) and unique workspace ids, for integration tests.
 import { randomUUID } from 'node:crypto';
 import { neo4jSchema, type Neo4jConfig } from '../../src/core/config';
+import { DimensionMismatchError, type Neo4jStore } from '../../src/core/store';
 
 /** NEO4J_* variables when set, otherwise the defaults of `bash scripts/neo4j.sh start`. */
 export function neo4jTestConfig(env: Record<string, string | undefined> = process.env): Neo4jConfig {
@@ -16,4 +17,18 @@ export function neo4jTestConfig(env: Record<string, string | undefined> = proces
 /** A workspace id no other test (or earlier run against the same database) uses. */
 export function uniqueWorkspaceId(label = 'ws'): string {
   return `test-${label}-${randomUUID()}`;
+}
+
+/** Embedding size of the engine-level tests: large enough for the hashed embeddings to keep texts apart. */
+export const TEST_DIMENSIONS = 256;
+
+/** Creates the schema for `dimensions`; a test database left at another embedding size by other suites starts over. */
+export async function ensureTestSchema(store: Neo4jStore, dimensions: number): Promise<void> {
+  try {
+    await store.ensureSchema(dimensions);
+  } catch (e) {
+    if (!(e instanceof DimensionMismatchError)) throw e;
+    await store.clearAll();
+    await store.ensureSchema(dimensions);
+  }
 }

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import neo4j, { type Driver } from 'neo4j-driver';
 import { DimensionMismatchError, Neo4jStore, StoreUnavailableError } from '../../src/core/store';
 import type { FileRecord, StoredChunk } from '../../src/core/types';
-import { neo4jTestConfig, uniqueWorkspaceId } from './neo4j-env';
+import { ensureTestSchema, neo4jTestConfig, uniqueWorkspaceId } from './neo4j-env';
 
 const DIMS = 16;
 const cfg = neo4jTestConfig();
@@ -89,14 +89,7 @@ describe('Neo4jStore (real Neo4j)', function () {
   before(async () => {
     driver = neo4j.driver(cfg.uri, neo4j.auth.basic(cfg.username, cfg.password), { disableLosslessIntegers: true });
     store = await Neo4jStore.connect(cfg, { maxChunksPerTransaction: 500 });
-    try {
-      await store.ensureSchema(DIMS);
-    } catch (e) {
-      // A test database left with another embedding size by other suites: start over.
-      if (!(e instanceof DimensionMismatchError)) throw e;
-      await store.clearAll();
-      await store.ensureSchema(DIMS);
-    }
+    await ensureTestSchema(store, DIMS);
   });
 
   after(async () => {

@@ -295,6 +295,11 @@ describe('CitationParser', () => {
     assert.deepEqual(whole(text), { text, cited: [2], dropped: 0 });
   });
 
+  it('treats a stray backtick as a character, so citations after it still count', () => {
+    const text = 'The PEBBLE_PORT` variable sets the port [1].\nA `code [9]` span [2].\nNext line [3].';
+    for (const run of [whole, charByChar]) assert.deepEqual(run(text), { text, cited: [1, 2, 3], dropped: 0 });
+  });
+
   it('reads a bracket glued to an identifier as indexing unless it names a real source', () => {
     assert.deepEqual(whole('items[0] and rows[i][4] stay; the setting[2] is cited.'), {
       text: 'items[0] and rows[i][4] stay; the setting[2] is cited.',

@@ -76,7 +76,7 @@ const CONSTRUCTORS: Record<string, string> = {
 };
 const FUNCTION_VALUES = new Set(['arrow_function', 'function_expression', 'function', 'generator_function']);
 // A row that only closes a block (`}`, `};`, `end`, `#endif`), optionally followed by a comment.
-const CLOSING_ROW = /^\s*(?:[{}()[\];,]+|end|fi|done|esac|#\s*(?:endif|else)\b.*)\s*(?:(?:\/\/|\/\*|#).*)?$/;
+const CLOSING_ROW = /^\s*(?:[{}()[\];,]+|end|fi|done|esac|#\s*(?:endif|else)\b[^\r]*)\s*(?:(?:\/\/|\/\*|#)[^\r]*)?\r?$/;
 
 const kids = (n: Node): Node[] => n.namedChildren.filter((c): c is Node => c !== null);
 /** Last row a node occupies: a node ending at column 0 ends on the previous row (preprocessor lines, Rust doc comments). */
@@ -287,7 +287,9 @@ export class CodeChunker {
     const name = this.qualify(d, scope);
     const header = scope.header;
     const base = { kind: d.kind, symbol: name, ...(header ? { header } : {}) };
-    if (this.doc.fits(it.start, it.end, header)) {
+    // A container is kept whole only while small: past that its members are cited on their own lines.
+    const limit = d.body && (d.classLike || d.kind === 'module') ? this.doc.cohesiveTokens : undefined;
+    if (this.doc.fits(it.start, it.end, header, limit)) {
       const defines = [it.desc, ...it.folded].flatMap((x) => this.definesOf(x, scope));
       this.pieces.push({ ...base, start: it.start, end: it.end, defines });
       return;

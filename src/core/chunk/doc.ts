@@ -16,10 +16,11 @@ export interface Piece {
 
 /**
  * What is embedded for a chunk: its context (Markdown heading path, enclosing signature of a split symbol) above its
- * text, never its file path. `Chunk.tokens` counts exactly this, so the budget covers the context too.
+ * text, never its file path. `Chunk.tokens` counts exactly this, so the budget covers the context too. Line endings
+ * are normalised, so a checkout that turns LF into CRLF neither changes the chunks nor re-embeds anything.
  */
 export function embeddingInput(chunk: { headingPath?: string; header?: string; text: string }): string {
-  return [chunk.headingPath, chunk.header, chunk.text].filter(Boolean).join('\n');
+  return [chunk.headingPath, chunk.header, chunk.text].filter(Boolean).join('\n').replace(/\r(?=\n|$)/g, '');
 }
 
 export class Doc {
@@ -43,7 +44,7 @@ export class Doc {
 
   /** Estimated tokens of a row with its newline; exact counts of whole ranges are checked before a chunk is accepted. */
   cost(row: number): number {
-    return (this.costs[row] ??= countTokens(this.lines[row]) + 1);
+    return (this.costs[row] ??= countTokens(this.lines[row].replace(/\r$/, '')) + 1);
   }
 
   slice(start: number, end: number): string {
@@ -61,14 +62,23 @@ export class Doc {
     return n;
   }
 
-  fits(start: number, end: number, header?: string): boolean {
+  /** Whether rows start..end under `header` fit in `limit` tokens (the chunk budget unless a smaller target is given). */
+  fits(start: number, end: number, header?: string, limit = this.maxTokens): boolean {
     let estimate = header ? countTokens(header) + 1 : 0;
     for (let r = start; r <= end; r++) {
       estimate += this.cost(r);
-      // Far over the estimate means over budget for sure; skip the exact count.
-      if (estimate > this.maxTokens * 1.5) return false;
+      // Far over the estimate means over the limit for sure; skip the exact count.
+      if (estimate > limit * 1.5) return false;
     }
-    return this.tokens(start, end, header) <= this.maxTokens;
+    return this.tokens(start, end, header) <= limit;
+  }
+
+  /**
+   * Size up to which pieces are merged or kept whole although they could be cited apart: a third of the budget. Larger
+   * chunks would fit, but each citation would then point at a whole page instead of the lines that answer.
+   */
+  get cohesiveTokens(): number {
+    return Math.floor(this.maxTokens / 3);
   }
 
   /**

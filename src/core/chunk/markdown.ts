@@ -128,8 +128,8 @@ interface SectionPiece extends Piece {
 /**
  * Sections become chunks of kind 'section' with their heading path, which is embedded above the text and so counts in
  * the budget. A section over budget is split at paragraph and fence boundaries (by lines only inside a block that alone
- * is over budget). Whole sections are merged with following sections at the same or a deeper level while the result
- * fits; a merged chunk's `headingPath` is the paths' common prefix, or the first section's path when they share none.
+ * is over budget). Whole small sections are merged with following sections at the same or a deeper level while the
+ * result stays within a third of the budget (so citations stay precise); a merged chunk's `headingPath` is the paths' common prefix, or the first section's path when they share none.
  */
 export function markdownPieces(doc: Doc): Piece[] {
   const o = outline(doc.lines);
@@ -164,7 +164,7 @@ function mergeSiblings(doc: Doc, pieces: SectionPiece[]): Piece[] {
       const next = pieces[j + 1];
       const common = commonPrefix(path, next.path);
       const merged = common.length ? common : first.path;
-      if (!next.whole || next.level < first.level || !doc.fits(first.start, next.end, joinPath(merged))) break;
+      if (!next.whole || next.level < first.level || !doc.fits(first.start, next.end, joinPath(merged), doc.cohesiveTokens)) break;
       path = merged;
       j++;
     }
