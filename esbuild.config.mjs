@@ -1,18 +1,51 @@
-// Bundles the CLI (and, later, the extension and the webview). Tree-sitter grammars stay as .wasm files next to the bundle.
+// Bundles the CLI and the extension (Node, CommonJS) and the chat webview (browser). The tree-sitter runtime and the
+// grammars the chunker uses are copied next to the bundles, since a .vsix carries no node_modules.
 import * as esbuild from 'esbuild';
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
 
 const production = process.argv.includes('--production');
+const require = createRequire(import.meta.url);
 
-await esbuild.build({
-  entryPoints: { cli: 'src/cli/main.ts' },
-  outdir: 'dist',
+const node = {
   bundle: true,
   platform: 'node',
   format: 'cjs',
   target: 'node20',
   sourcemap: !production,
   minify: production,
-  // The grammar package loads its .wasm files relative to itself; the CLI runs from the repository, so it stays external.
-  external: ['@vscode/tree-sitter-wasm'],
   logLevel: 'info',
-});
+};
+
+// The CLI runs from the repository, so the grammar package resolves from node_modules.
+await esbuild.build({ ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', external: ['@vscode/tree-sitter-wasm'] });
+
+if (existsSync('src/extension/extension.ts')) {
+  await esbuild.build({ ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', external: ['vscode'] });
+  copyGrammars(path.join('dist', 'grammars'));
+}
+
+if (existsSync('src/webview/main.ts')) {
+  await esbuild.build({
+    entryPoints: { chat: 'src/webview/main.ts' },
+    outdir: path.join('media', 'dist'),
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    sourcemap: !production,
+    minify: production,
+    logLevel: 'info',
+  });
+}
+
+/** The runtime and only the grammars src/core/chunk/languages.ts loads (each weighs 0.2–5 MB). */
+function copyGrammars(target) {
+  const source = path.dirname(require.resolve('@vscode/tree-sitter-wasm'));
+  const grammars = ['typescript', 'tsx', 'javascript', 'python', 'go', 'java', 'c-sharp', 'cpp', 'rust', 'ruby', 'php', 'bash'];
+  mkdirSync(target, { recursive: true });
+  for (const file of ['tree-sitter.wasm', ...grammars.map((g) => `tree-sitter-${g}.wasm`)]) {
+    if (existsSync(path.join(source, file))) cpSync(path.join(source, file), path.join(target, file));
+  }
+}
