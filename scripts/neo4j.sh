@@ -4,14 +4,15 @@
 #   bash scripts/neo4j.sh start|stop|restart|status|env|build
 #
 # Environment: NEO4J_PORT (7687), NEO4J_PASSWORD (workspace-rag-test, at least 8 characters), NEO4J_HEAP (1g),
-# NEO4J_PAGECACHE (256m), NEO4J_START_TIMEOUT (seconds, 180). Data, logs and the pid file live in .neo4j/ in the repo;
+# NEO4J_PAGECACHE (256m), NEO4J_START_TIMEOUT (seconds, 180), NEO4J_DIR (.neo4j in the repo: data, logs and the pid
+# file; a second server needs its own NEO4J_DIR and NEO4J_PORT);
 # the resolved classpath and compiled launcher are cached in .tools/neo4j-server/ (rebuilt when their sources change).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SRC_DIR="$ROOT/tools/neo4j-server"
 BUILD_DIR="$ROOT/.tools/neo4j-server"
-HOME_DIR="$ROOT/.neo4j"
+HOME_DIR="${NEO4J_DIR:-$ROOT/.neo4j}"
 PID_FILE="$HOME_DIR/neo4j.pid"
 LOG_FILE="$HOME_DIR/logs/server.log"
 MAIN_CLASS="workspacerag.Neo4jTestServer"

@@ -14,7 +14,7 @@ import type { FileSystem } from '../../src/core/types';
 import { startEmbeddingServer, type EmbeddingServer } from '../servers/azure-embeddings';
 import { startChatServer, type ChatServer } from '../servers/chat-completions';
 import { ensureTestSchema, neo4jTestConfig, TEST_DIMENSIONS } from './neo4j-env';
-import { copySample, hostileWorkspace, LEAK_CANARY, vanishingFileSystem } from './workspace-fixture';
+import { copySample, generatedWorkspace, hostileWorkspace, LEAK_CANARY, vanishingFileSystem } from './workspace-fixture';
 
 const EMBEDDING_KEY = 'fake-azure-key-for-tests';
 const CHAT_KEY = 'fake-bitnet-key-for-tests';
@@ -56,7 +56,12 @@ describe('engine (real Neo4j, local Azure and BitNet protocol servers)', functio
     return e;
   }
 
-  const workspace = (dir: string): WorkspaceSpec => workspaceFor([{ name: path.basename(dir), path: dir }]);
+  const created: WorkspaceSpec[] = [];
+  const workspace = (dir: string): WorkspaceSpec => {
+    const ws = workspaceFor([{ name: path.basename(dir), path: dir }]);
+    created.push(ws);
+    return ws;
+  };
   const rows = async (cypher: string, params: Record<string, unknown> = {}) =>
     (await driver.executeQuery(cypher, params, { database: neo4jConfig.database })).records.map((r) => r.toObject());
 
@@ -69,6 +74,7 @@ describe('engine (real Neo4j, local Azure and BitNet protocol servers)', functio
   });
 
   after(async () => {
+    for (const ws of created) await engines[0]?.store.clearWorkspace(ws.id).catch(() => undefined);
     for (const e of engines) await e.close().catch(() => undefined);
     await driver?.close();
     await embeddings?.close();
@@ -267,6 +273,25 @@ describe('engine (real Neo4j, local Azure and BitNet protocol servers)', functio
       assert.equal(left[0].n, 0);
       const links = await rows('MATCH (:File {workspace: $ws})-[:LINKS_TO]->(f:File {path: "docs/install.md"}) RETURN count(f) AS n', { ws: ws.id });
       assert.equal(links[0].n, 0);
+    });
+  });
+
+  describe('cancellation', () => {
+    it('stops between batches, leaves written files whole, and the next run finishes the rest', async () => {
+      const e = await openEngine({ ...config(), indexing: indexingSchema.parse({ writeBatchChunks: 20 }) }, nodeFileSystem);
+      engines.push(e);
+      const ws = workspace(await generatedWorkspace('cancel', 60, 4));
+      const abort = new AbortController();
+      const cancelled = await e.indexer.run(ws, { signal: abort.signal, onProgress: (p) => p.chunksDone > 0 && abort.abort() });
+      assert.equal(cancelled.cancelled, true);
+      assert.match(cancelled.error ?? '', /cancelled/);
+      assert.ok(cancelled.files.changed > 0 && cancelled.files.changed < 60);
+      const rest = await e.indexer.run(ws);
+      assert.equal(rest.error, undefined);
+      assert.equal(rest.files.changed + rest.files.unchanged, 60);
+      assert.ok(rest.files.unchanged >= cancelled.files.changed);
+      const orphans = await rows('MATCH (c:Chunk {workspace: $ws}) WHERE NOT (:File)-[:HAS_CHUNK]->(c) RETURN count(c) AS n', { ws: ws.id });
+      assert.equal(orphans[0].n, 0);
     });
   });
 
