@@ -2,7 +2,7 @@
 // Without a chat endpoint it answers retrieval-only; without embeddings retrieval runs keyword-only. Both are labelled.
 import type { ChatConfig } from './config';
 import { buildMessages, CitationParser, promptOverheadTokens, type ChatClient, type ChatMessage } from './generate';
-import type { Retriever, Retrieval, RetrievalMode, Source } from './retrieve';
+import { keywordsOf, type Retriever, type Retrieval, type RetrievalMode, type Source } from './retrieve';
 import { countTokens } from './tokens';
 
 export type AnswerMode = 'generated' | 'retrieval-only' | 'no-sources';
@@ -60,7 +60,7 @@ export class Asker {
       return { ...base, mode: 'no-sources', text: NO_SOURCES_TEXT, cited: [], timings: { retrievalMs, totalMs: performance.now() - started } };
     }
     if (!this.chat) {
-      const text = retrievalOnlyText(retrieval.sources);
+      const text = retrievalOnlyText(retrieval.sources, question);
       options.onDelta?.(text);
       const cited = retrieval.sources.map((s) => s.n);
       return { ...base, mode: 'retrieval-only', text, cited, timings: { retrievalMs, totalMs: performance.now() - started } };
@@ -109,16 +109,37 @@ export function fitHistory(history: ChatMessage[], maxTokens: number): ChatMessa
   return kept;
 }
 
-function retrievalOnlyText(sources: Source[]): string {
-  const lines = sources.map((s) => {
+/** Sources with a label each; the best few also quote their line that shares the most words with the question. */
+function retrievalOnlyText(sources: Source[], question: string): string {
+  const words = keywordsOf(question)
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}_]+/u)
+    .filter((w) => w.length > 2);
+  const lines = sources.map((s, i) => {
     const label = s.symbol ?? s.headingPath ?? firstMeaningfulLine(s.text);
-    return `- [${s.n}] \`${s.path}:${s.startLine}-${s.endLine}\`${label ? ` — ${label}` : ''}`;
+    const entry = `- [${s.n}] \`${s.path}:${s.startLine}-${s.endLine}\`${label ? ` — ${label}` : ''}`;
+    const quote = i < QUOTED_SOURCES ? bestLine(s, words) : undefined;
+    return quote ? `${entry}\n  > line ${quote.line}: ${quote.text}` : entry;
   });
   return `${RETRIEVAL_ONLY_NOTE}\n\n${lines.join('\n')}`;
 }
 
+/** How many of the best sources quote a line in a retrieval-only answer. */
+const QUOTED_SOURCES = 3;
+
+function bestLine(source: Source, words: string[]): { line: number; text: string } | undefined {
+  let best: { line: number; text: string; hits: number } | undefined;
+  source.text.split('\n').forEach((text, i) => {
+    const lower = text.toLowerCase();
+    const hits = words.filter((w) => lower.includes(w)).length;
+    if (hits > (best?.hits ?? 0)) best = { line: source.startLine + i, text: shorten(text.trim(), 160), hits };
+  });
+  return best && { line: best.line, text: best.text };
+}
+
 function firstMeaningfulLine(text: string): string {
   const line = text.split('\n').find((l) => /\w/.test(l)) ?? '';
-  const clean = line.replace(/^[#>*\-\s]+/, '').trim();
-  return clean.length > 100 ? `${clean.slice(0, 97)}…` : clean;
+  return shorten(line.replace(/^[#>*\-\s]+/, '').trim(), 100);
 }
+
+const shorten = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
