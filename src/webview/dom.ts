@@ -1,0 +1,47 @@
+// Small DOM builders. Text is only ever set through textContent; attributes through setAttribute.
+
+type Child = Node | string | false | null | undefined;
+
+export interface Props {
+  class?: string;
+  [attribute: string]: string | undefined;
+}
+
+/** Builds an element owned by `doc`, so the same code runs in the webview and under a test DOM. */
+export function h<K extends keyof HTMLElementTagNameMap>(doc: Document, tag: K, props: Props = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+  const el = doc.createElement(tag);
+  for (const [name, value] of Object.entries(props)) if (value !== undefined) el.setAttribute(name, value);
+  for (const child of children) {
+    if (child === false || child === null || child === undefined) continue;
+    el.append(typeof child === 'string' ? doc.createTextNode(child) : child);
+  }
+  return el;
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+/** Icon outlines on a 16×16 grid, drawn in the current text colour. */
+const ICONS = {
+  send: 'M1.5 2.2 14.6 8 1.5 13.8 2.9 8.6H8.5V7.4H2.9Z',
+  stop: 'M4 4H12V12H4Z',
+  add: 'M7.4 2H8.6V7.4H14V8.6H8.6V14H7.4V8.6H2V7.4H7.4Z',
+} as const;
+
+export type IconName = keyof typeof ICONS;
+
+export function icon(doc: Document, name: IconName): SVGSVGElement {
+  const svg = doc.createElementNS(SVG, 'svg');
+  svg.setAttribute('viewBox', '0 0 16 16');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('focusable', 'false');
+  svg.setAttribute('class', 'icon');
+  const path = doc.createElementNS(SVG, 'path');
+  path.setAttribute('d', ICONS[name]);
+  svg.append(path);
+  return svg;
+}
+
+/** A button with an accessible name; `label` is also its tooltip. */
+export function button(doc: Document, label: string, className: string, content: Child): HTMLButtonElement {
+  return h(doc, 'button', { type: 'button', class: className, 'aria-label': label, title: label }, content);
+}

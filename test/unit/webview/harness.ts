@@ -1,0 +1,127 @@
+// A ChatApp in a happy-dom window, with the extension side replaced by recorders.
+import { Window } from 'happy-dom';
+import type { ChatState, FromWebview, SourceView, ToWebview } from '../../../src/protocol/messages';
+import { ChatApp } from '../../../src/webview/app';
+
+export interface Harness {
+  window: Window;
+  doc: Document;
+  root: HTMLElement;
+  app: ChatApp;
+  posted: FromWebview[];
+  copied: string[];
+  logs: string[];
+  saved: () => ChatState | undefined;
+  /** Sends a message as the extension would (already structured-cloned, so any shape). */
+  host: (message: ToWebview | unknown) => void;
+  $: <T extends Element = HTMLElement>(selector: string) => T;
+  $$: <T extends Element = HTMLElement>(selector: string) => T[];
+  input: HTMLTextAreaElement;
+  /** Types a question and presses Enter; returns the ask that was posted. */
+  ask: (question: string) => Extract<FromWebview, { type: 'ask' }>;
+  key: (target: Element, key: string, init?: { shiftKey?: boolean }) => KeyboardEvent;
+  dispose: () => void;
+}
+
+export function createHarness(initialState?: unknown): Harness {
+  const window = new Window({ settings: { disableJavaScriptEvaluation: true, disableJavaScriptFileLoading: true, disableCSSFileLoading: true } });
+  const doc = window.document as unknown as Document;
+  const root = doc.createElement('div');
+  root.id = 'app';
+  doc.body.append(root);
+  const posted: FromWebview[] = [];
+  const copied: string[] = [];
+  const logs: string[] = [];
+  let state: unknown = initialState;
+  let ids = 0;
+  const app = new ChatApp(root, {
+    post: (message) => posted.push(structuredClone(message)),
+    state: { get: () => state, set: (s) => (state = structuredClone(s)) },
+    copy: async (text) => {
+      copied.push(text);
+    },
+    log: (message) => logs.push(message),
+    newId: () => `turn-${++ids}`,
+  });
+  const $ = <T extends Element = HTMLElement>(selector: string) => {
+    const el = root.ownerDocument.querySelector<T>(selector);
+    if (!el) throw new Error(`no element matches ${selector}`);
+    return el;
+  };
+  const $$ = <T extends Element = HTMLElement>(selector: string) => Array.from(root.ownerDocument.querySelectorAll<T>(selector));
+  const input = $<HTMLTextAreaElement>('textarea');
+  const key = (target: Element, key: string, init: { shiftKey?: boolean } = {}) => {
+    const event = new window.KeyboardEvent('keydown', { key, bubbles: true, cancelable: true, ...init }) as unknown as KeyboardEvent;
+    target.dispatchEvent(event);
+    return event;
+  };
+  const ask = (question: string) => {
+    input.value = question;
+    input.dispatchEvent(new window.Event('input', { bubbles: true }) as unknown as Event);
+    const before = posted.length;
+    key(input, 'Enter');
+    const sent = posted.slice(before).find((m) => m.type === 'ask');
+    if (!sent || sent.type !== 'ask') throw new Error('no ask was posted');
+    return sent;
+  };
+  return {
+    window,
+    doc,
+    root,
+    app,
+    posted,
+    copied,
+    logs,
+    saved: () => state as ChatState | undefined,
+    host: (message) => app.receive(structuredClone(message)),
+    $,
+    $$,
+    input,
+    ask,
+    key,
+    dispose: () => {
+      app.dispose();
+      void window.happyDOM.close();
+    },
+  };
+}
+
+export function source(n: number, overrides: Partial<SourceView> = {}): SourceView {
+  return {
+    n,
+    path: `src/file${n}.ts`,
+    startLine: n * 10,
+    endLine: n * 10 + 2,
+    language: 'typescript',
+    text: `const a${n} = ${n};\nconst b${n} = a${n} + 1;\nexport { b${n} };`,
+    stale: false,
+    ...overrides,
+  };
+}
+
+export function done(id: string, overrides: Partial<Extract<ToWebview, { type: 'done' }>> = {}): Extract<ToWebview, { type: 'done' }> {
+  return {
+    type: 'done',
+    id,
+    cited: [],
+    droppedCitations: 0,
+    mode: 'generated',
+    timings: { retrievalMs: 120, firstTokenMs: 850, totalMs: 2450 },
+    usage: { promptTokens: 1850, completionTokens: 212 },
+    stale: [],
+    ...overrides,
+  };
+}
+
+/** Mouse events as a pointer would send them. */
+export function hover(h: Harness, el: Element): void {
+  el.dispatchEvent(new h.window.MouseEvent('mouseover', { bubbles: true }) as unknown as Event);
+}
+
+export function click(h: Harness, el: Element): void {
+  (el as HTMLElement).click();
+}
+
+export function focus(el: Element): void {
+  (el as HTMLElement).focus();
+}
