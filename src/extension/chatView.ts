@@ -1,0 +1,317 @@
+// The host side of the chat: the webview view (its own Activity Bar container), the same chat in an editor tab, the
+// HTML shell with its CSP, and one ChatSession per webview that parses every message and routes it to the engine.
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import type { Source } from '../core/retrieve';
+import type { WorkspaceSpec } from '../core/indexer';
+import { fromWebview, toWebview, type FromWebview, type SourceView, type ToWebview } from '../protocol/messages';
+import type { OpenEngine } from './engineHost';
+import { describeError, isCancellation, type WebviewCommand } from './errors';
+import type { Log, Redact } from './log';
+
+export const CHAT_VIEW_ID = 'workspaceRag.chat';
+export const CHAT_PANEL_TYPE = 'workspaceRag.chatPanel';
+const PANEL_TITLE = 'Workspace RAG Chat';
+
+export interface SourceLocation {
+  path: string;
+  startLine: number;
+  endLine: number;
+}
+
+/** What a webview offers a session; a real Webview or, in tests, a fake. */
+export interface WebviewPort {
+  postMessage(message: unknown): Thenable<boolean>;
+  onDidReceiveMessage: vscode.Event<unknown>;
+}
+
+export interface ChatDeps {
+  engine: () => Promise<OpenEngine>;
+  onEngineChange: vscode.Event<void>;
+  workspace: () => WorkspaceSpec | undefined;
+  /** The current text of a workspace-relative file (an open editor's buffer first), or undefined when it is gone. */
+  currentText: (path: string) => Promise<string | undefined>;
+  openSource: (location: SourceLocation, column: vscode.ViewColumn) => Promise<boolean>;
+  runCommand: (command: WebviewCommand) => void;
+  log: Log;
+  redact: Redact;
+}
+
+/** One webview's conversation with the engine. Nothing from the webview is acted on before it parses. */
+export class ChatSession implements vscode.Disposable {
+  private readonly subscriptions: vscode.Disposable[];
+  private readonly turns = new Map<string, AbortController>();
+  private ready = false;
+  private pendingPrefill: string | undefined;
+  private disposed = false;
+
+  constructor(
+    private readonly webview: WebviewPort,
+    private readonly deps: ChatDeps,
+    /** Where a cited file opens: beside an editor-tab chat, in the active group for the side-bar chat. */
+    private readonly sourceColumn: vscode.ViewColumn = vscode.ViewColumn.Active,
+  ) {
+    this.subscriptions = [
+      webview.onDidReceiveMessage((raw) => void this.receive(raw)),
+      deps.onEngineChange(() => {
+        if (this.ready) void this.postState();
+      }),
+    ];
+  }
+
+  /** Puts a question in the input box, once the webview is listening. */
+  prefill(question: string): void {
+    if (this.ready) void this.post({ type: 'prefill', question });
+    else this.pendingPrefill = question;
+  }
+
+  async receive(raw: unknown): Promise<void> {
+    const parsed = fromWebview.safeParse(raw);
+    if (!parsed.success) {
+      this.deps.log.warn(`Rejected a malformed message from the chat webview: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'message'}: ${i.message}`).join('; ')}`);
+      return;
+    }
+    const message = parsed.data;
+    this.deps.log.trace(`webview → host: ${message.type}`);
+    switch (message.type) {
+      case 'ready':
+        this.ready = true;
+        await this.postState();
+        if (this.pendingPrefill !== undefined) await this.post({ type: 'prefill', question: this.pendingPrefill });
+        this.pendingPrefill = undefined;
+        return;
+      case 'ask':
+        return this.ask(message);
+      case 'stop':
+        this.turns.get(message.id)?.abort();
+        return;
+      case 'openSource':
+        await this.deps.openSource(message, this.sourceColumn);
+        return;
+      case 'command':
+        this.deps.runCommand(message.command);
+        return;
+    }
+  }
+
+  private async ask(message: Extract<FromWebview, { type: 'ask' }>): Promise<void> {
+    const { id } = message;
+    this.turns.get(id)?.abort();
+    const controller = new AbortController();
+    this.turns.set(id, controller);
+    // Sources need a file read for their stale flags; the chain keeps every message of the turn in order anyway.
+    let chain: Promise<unknown> = Promise.resolve();
+    const enqueue = (make: () => ToWebview | Promise<ToWebview>) => {
+      chain = chain.then(async () => this.post(await make()));
+    };
+    try {
+      const ws = this.deps.workspace();
+      if (!ws) {
+        enqueue(() => ({ type: 'error', id, kind: 'not-indexed', message: 'Open a folder, then index it, to ask about it.' }));
+        return;
+      }
+      const { engine } = await this.deps.engine();
+      const indexed = (await engine.store.status(ws.id)).files > 0;
+      enqueue(() => stateOf(engine.capabilities, indexed));
+      if (!indexed) {
+        enqueue(() => ({
+          type: 'error',
+          id,
+          kind: 'not-indexed',
+          message: 'This workspace is not indexed yet.',
+          action: { label: 'Index Workspace', command: 'indexWorkspace' },
+        }));
+        return;
+      }
+      const answer = await engine.asker.ask(ws.id, message.question, {
+        history: message.history,
+        signal: controller.signal,
+        onSources: (retrieval) => enqueue(async () => ({ type: 'sources', id, sources: await this.views(retrieval.sources) })),
+        onDelta: (text) => enqueue(() => ({ type: 'delta', id, text: this.deps.redact(text) })),
+      });
+      const cited = answer.sources.filter((s) => answer.cited.includes(s.n));
+      enqueue(async () => ({
+        type: 'done',
+        id,
+        cited: answer.cited,
+        droppedCitations: answer.droppedCitations,
+        mode: answer.mode,
+        timings: answer.timings,
+        usage: answer.usage,
+        stale: (await this.views(cited)).filter((v) => v.stale).map((v) => v.n),
+      }));
+    } catch (error) {
+      if (controller.signal.aborted || isCancellation(error)) enqueue(() => ({ type: 'stopped', id }));
+      else {
+        this.deps.log.error('Answering failed', error);
+        const { kind, message: text, action } = describeError(error, this.deps.redact);
+        enqueue(() => ({ type: 'error', id, kind, message: text, action }));
+      }
+    } finally {
+      await chain;
+      if (this.turns.get(id) === controller) this.turns.delete(id);
+    }
+  }
+
+  private async postState(): Promise<void> {
+    try {
+      const { engine } = await this.deps.engine();
+      const ws = this.deps.workspace();
+      const indexed = ws ? (await engine.store.status(ws.id)).files > 0 : false;
+      await this.post(stateOf(engine.capabilities, indexed));
+    } catch (error) {
+      // Shown now rather than at the first question: a missing key or a stopped Neo4j is the first thing to fix.
+      this.deps.log.warn(`The chat could not reach the engine: ${String(error instanceof Error ? error.message : error)}`);
+      const { kind, message, action } = describeError(error, this.deps.redact);
+      await this.post({ type: 'error', kind, message, action });
+    }
+  }
+
+  private async views(sources: Source[]): Promise<SourceView[]> {
+    return Promise.all(
+      sources.map(async (s) => ({
+        n: s.n,
+        path: s.path,
+        startLine: s.startLine,
+        endLine: s.endLine,
+        language: s.language.slice(0, 64),
+        text: this.deps.redact(s.text),
+        stale: linesChanged(await this.deps.currentText(s.path).catch(() => undefined), s),
+      })),
+    );
+  }
+
+  private async post(message: ToWebview): Promise<void> {
+    if (this.disposed) return;
+    // Our own messages are checked against the contract too: a bug here must not reach the webview as garbage.
+    const checked = toWebview.safeParse(message);
+    if (!checked.success) {
+      this.deps.log.error(`Dropped an invalid ${message.type} message to the webview`, checked.error);
+      return;
+    }
+    await this.webview.postMessage(checked.data);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    for (const turn of this.turns.values()) turn.abort();
+    this.turns.clear();
+    for (const s of this.subscriptions) s.dispose();
+  }
+}
+
+function stateOf(capabilities: { embeddings: boolean; generation: boolean }, indexed: boolean): ToWebview {
+  return { type: 'state', keywordOnly: !capabilities.embeddings, retrievalOnly: !capabilities.generation, indexed };
+}
+
+/** Whether the lines a source cites differ now from the indexed text (CRLF-neutral); a vanished file has changed. */
+export function linesChanged(current: string | undefined, source: { startLine: number; endLine: number; text: string }): boolean {
+  if (current === undefined) return true;
+  const lines = current.split(/\r?\n/);
+  if (source.endLine > lines.length) return true;
+  const now = lines.slice(source.startLine - 1, source.endLine);
+  const then = source.text.replace(/\r?\n$/, '').split(/\r?\n/);
+  return now.length !== then.length || now.some((line, i) => line !== then[i]);
+}
+
+// ---- Webviews ----
+
+/** The HTML shell: a strict CSP with a per-load nonce, the stylesheet and the bundle from media/, nothing inline. */
+export function chatHtml(webview: Pick<vscode.Webview, 'cspSource' | 'asWebviewUri'>, extensionUri: vscode.Uri, nonce = randomBytes(18).toString('base64')): string {
+  const media = (...parts: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', ...parts)).toString();
+  const csp = [
+    "default-src 'none'",
+    `script-src 'nonce-${nonce}'`,
+    `style-src ${webview.cspSource}`,
+    `font-src ${webview.cspSource}`,
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${media('chat.css')}">
+<title>${PANEL_TITLE}</title>
+</head>
+<body>
+<div id="app"></div>
+<script nonce="${nonce}" src="${media('dist', 'chat.js')}"></script>
+</body>
+</html>`;
+}
+
+export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
+  return { enableScripts: true, enableCommandUris: false, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'media')] };
+}
+
+/** The side-bar view, the editor-tab panels (restored after a reload by the serializer), and Ask About Selection. */
+export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.WebviewPanelSerializer, vscode.Disposable {
+  private view: { view: vscode.WebviewView; session: ChatSession } | undefined;
+  private readonly panels = new Set<{ panel: vscode.WebviewPanel; session: ChatSession }>();
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly deps: ChatDeps,
+  ) {}
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    const session = this.attach(view.webview, vscode.ViewColumn.Active);
+    this.view = { view, session };
+    const disposed = view.onDidDispose(() => {
+      session.dispose();
+      disposed.dispose();
+      if (this.view?.view === view) this.view = undefined;
+    });
+  }
+
+  /** Restores an editor-tab chat after a reload; its conversation comes back from the webview's own state. */
+  async deserializeWebviewPanel(panel: vscode.WebviewPanel): Promise<void> {
+    this.adopt(panel);
+  }
+
+  openPanel(): vscode.WebviewPanel {
+    const panel = vscode.window.createWebviewPanel(CHAT_PANEL_TYPE, PANEL_TITLE, vscode.ViewColumn.Active, {
+      ...webviewOptions(this.extensionUri),
+      enableFindWidget: true,
+    });
+    this.adopt(panel);
+    return panel;
+  }
+
+  /** Shows the side-bar chat with `question` in its input box. */
+  async ask(question: string): Promise<void> {
+    await vscode.commands.executeCommand(`${CHAT_VIEW_ID}.focus`);
+    // Focusing resolves the view if it was never shown; its session then waits for `ready` to deliver the prefill.
+    this.view?.session.prefill(question);
+  }
+
+  private adopt(panel: vscode.WebviewPanel): void {
+    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'resources', 'chat.svg');
+    const entry = { panel, session: this.attach(panel.webview, vscode.ViewColumn.Beside) };
+    this.panels.add(entry);
+    const disposed = panel.onDidDispose(() => {
+      entry.session.dispose();
+      disposed.dispose();
+      this.panels.delete(entry);
+    });
+  }
+
+  private attach(webview: vscode.Webview, column: vscode.ViewColumn): ChatSession {
+    webview.options = webviewOptions(this.extensionUri);
+    const session = new ChatSession(webview, this.deps, column);
+    webview.html = chatHtml(webview, this.extensionUri);
+    return session;
+  }
+
+  dispose(): void {
+    this.view?.session.dispose();
+    for (const p of this.panels) {
+      p.session.dispose();
+      p.panel.dispose();
+    }
+    this.panels.clear();
+  }
+}

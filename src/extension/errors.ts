@@ -1,0 +1,81 @@
+// Maps the engine's errors to what the user sees: a protocol error kind, one clear sentence, and the button that fixes
+// it. Used for notifications and for the chat's in-line errors alike, so both say the same thing.
+import { z } from 'zod';
+import { ConfigError } from '../core/config';
+import { EmbeddingError } from '../core/embed';
+import { ChatError } from '../core/generate';
+import { errorMessage } from '../core/indexer';
+import { DimensionMismatchError, StoreUnavailableError } from '../core/store';
+import type { errorKind, webviewCommand } from '../protocol/messages';
+import type { Redact } from './log';
+import { MissingSecretError, SECTION } from './settings';
+
+export type ErrorKind = z.infer<typeof errorKind>;
+export type WebviewCommand = z.infer<typeof webviewCommand>;
+
+export interface UserError {
+  kind: ErrorKind;
+  message: string;
+  action?: { label: string; command: WebviewCommand };
+  /** The setting at fault, for "Open Settings". */
+  setting?: string;
+}
+
+const SET_CREDENTIALS = { label: 'Set Credentials', command: 'setCredentials' } as const;
+const OPEN_SETTINGS = { label: 'Open Settings', command: 'openSettings' } as const;
+/** The protocol caps error messages. */
+const MAX_MESSAGE = 2000;
+
+/** Whether the error is the user's own cancel (Stop, a cancelled progress), which is not reported as a failure. */
+export function isCancellation(error: unknown): boolean {
+  return (
+    (error instanceof Error && error.name === 'AbortError') ||
+    (error instanceof EmbeddingError && error.kind === 'cancelled') ||
+    (error instanceof ChatError && error.kind === 'cancelled')
+  );
+}
+
+export function describeError(error: unknown, redact: Redact): UserError {
+  const described = describe(error);
+  const message = redact(described.message);
+  return { ...described, message: message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 1)}…` : message };
+}
+
+function describe(error: unknown): UserError {
+  if (error instanceof ConfigError) {
+    return { kind: 'config', message: `Setting ${error.setting}: expected ${error.expected}.`, action: OPEN_SETTINGS, setting: error.setting };
+  }
+  if (error instanceof MissingSecretError) return { kind: 'missing-key', message: error.message, action: SET_CREDENTIALS };
+  if (error instanceof StoreUnavailableError) {
+    if (error.reason === 'auth') return { kind: 'neo4j', message: error.message, action: SET_CREDENTIALS };
+    if (error.reason === 'database') return { kind: 'config', message: error.message, action: OPEN_SETTINGS, setting: `${SECTION}.neo4j.database` };
+    return { kind: 'neo4j', message: error.message, action: OPEN_SETTINGS, setting: `${SECTION}.neo4j.uri` };
+  }
+  if (error instanceof DimensionMismatchError) {
+    return {
+      kind: 'config',
+      message:
+        `The Neo4j vector index holds ${error.indexDimensions}-dimensional embeddings but ${SECTION}.azure.dimensions is ${error.configuredDimensions}. ` +
+        `Set it back to ${error.indexDimensions}, or run "Workspace RAG: Clear Index" and choose "Everything" to start over.`,
+      action: OPEN_SETTINGS,
+      setting: `${SECTION}.azure.dimensions`,
+    };
+  }
+  if (error instanceof EmbeddingError || error instanceof ChatError) {
+    const endpointSetting = `${SECTION}.${error instanceof EmbeddingError ? 'azure.deployment' : 'bitnet.endpoint'}`;
+    switch (error.kind) {
+      case 'auth':
+        return { kind: 'auth', message: error.message, action: SET_CREDENTIALS };
+      case 'throttled':
+        return { kind: 'throttled', message: error.message };
+      case 'timeout':
+        return { kind: 'timeout', message: error.message };
+      case 'http':
+        // A 404 is a wrong deployment, model or path: a setting, not a transient failure.
+        return error.status === 404 ? { kind: 'config', message: error.message, action: OPEN_SETTINGS, setting: endpointSetting } : { kind: 'other', message: error.message };
+      default:
+        return { kind: 'other', message: error.message };
+    }
+  }
+  return { kind: 'other', message: errorMessage(error) };
+}

@@ -1,0 +1,278 @@
+// Indexing in the editor: the Index / Rebuild / Clear / Status commands, the cancellable progress notification, the
+// status bar, and debounced incremental updates from the file watcher and saves (one run at a time, at most one
+// queued behind it, so a git checkout's burst of events costs one extra run).
+import * as vscode from 'vscode';
+import type { EngineConfig } from '../core/config';
+import { discover } from '../core/discover';
+import type { Engine } from '../core/engine';
+import type { IndexProgress, IndexReport, WorkspaceSpec } from '../core/indexer';
+import type { FileSystem } from '../core/types';
+import type { EngineHost } from './engineHost';
+import { describeError, isCancellation, type UserError } from './errors';
+import type { Log, Redact } from './log';
+import { Debouncer, RunQueue } from './schedule';
+import type { IndexStatusBar } from './statusBar';
+import { plural } from './statusBar';
+
+/** Long enough to fold a save-all or a checkout into one run, short enough to feel live. */
+export const UPDATE_DELAY_MS = 1500;
+
+interface RunRequest {
+  force: boolean;
+  /** Started by a command: progress notification and result messages. Automatic updates only use the status bar. */
+  interactive: boolean;
+}
+
+export type ClearScope = 'workspace' | 'everything';
+
+export interface IndexingDeps {
+  host: EngineHost;
+  fs: FileSystem;
+  log: Log;
+  redact: Redact;
+  statusBar: IndexStatusBar;
+  workspace: () => WorkspaceSpec | undefined;
+  autoUpdate: () => boolean;
+  /** Shows an error with its fixing button (Open Settings, Set Credentials). */
+  showError: (error: UserError, prefix: string) => void;
+}
+
+export class IndexingService implements vscode.Disposable {
+  private readonly queue = new RunQueue<RunRequest>(
+    (r) => this.run(r),
+    (a, b) => ({ force: a.force || b.force, interactive: a.interactive || b.interactive }),
+  );
+  private readonly update = new Debouncer(UPDATE_DELAY_MS, () => this.onFilesChanged());
+  private abort: AbortController | undefined;
+  private lastReport: IndexReport | undefined;
+
+  constructor(private readonly deps: IndexingDeps) {}
+
+  /** Incremental run (or a full re-read with force). Resolves with the report of the run that covered this request. */
+  async index(force: boolean): Promise<IndexReport | undefined> {
+    if (force) {
+      // A rebuild supersedes whatever runs now.
+      this.abort?.abort();
+    }
+    await this.queue.request({ force, interactive: true });
+    return this.lastReport;
+  }
+
+  async clear(scope: ClearScope): Promise<boolean> {
+    const ws = this.deps.workspace();
+    if (scope === 'workspace' && !ws) return false;
+    this.update.dispose();
+    this.queue.dropQueued();
+    this.abort?.abort();
+    await this.queue.idle();
+    try {
+      const { engine } = await this.deps.host.get();
+      if (scope === 'everything') {
+        await engine.store.clearAll();
+        // clearAll dropped the vector index; the next engine re-creates the schema.
+        await this.deps.host.close();
+      } else await engine.store.clearWorkspace(ws!.id);
+      this.deps.log.info(scope === 'everything' ? 'Cleared every workspace and the vector index.' : `Cleared the index of ${describeWorkspace(ws!)}.`);
+      this.deps.statusBar.set({ kind: 'not-indexed' });
+      return true;
+    } catch (error) {
+      this.report(error, 'Clearing the index failed', true);
+      return false;
+    }
+  }
+
+  /** Files, chunks and modes of the index, or the reason there is none. */
+  async status(): Promise<IndexSummary | UserError> {
+    const ws = this.deps.workspace();
+    if (!ws) return { kind: 'not-indexed', message: 'Open a folder to index it.' };
+    try {
+      const { engine, config } = await this.deps.host.get();
+      const stored = await engine.store.status(ws.id);
+      const changed = stored.files === 0 ? 0 : await pendingChanges(engine, config, ws, this.deps.fs);
+      if (!this.queue.busy) this.deps.statusBar.set(stored.files === 0 ? { kind: 'not-indexed' } : changed ? { kind: 'changed', files: changed } : { kind: 'up-to-date', files: stored.files });
+      return {
+        workspace: describeWorkspace(ws),
+        files: stored.files,
+        chunks: stored.chunks,
+        embedded: stored.embedded,
+        lastIndexedAt: stored.lastIndexedAt ?? undefined,
+        changedFiles: changed,
+        skippedByReason: stored.skippedByReason ?? {},
+        keywordOnly: !engine.capabilities.embeddings,
+        retrievalOnly: !engine.capabilities.generation,
+      };
+    } catch (error) {
+      const described = describeError(error, this.deps.redact);
+      this.deps.statusBar.set({ kind: 'unavailable', message: described.message });
+      return described;
+    }
+  }
+
+  /** Watches the workspace folders: changes and saves schedule an update (or a recount when updates are off). */
+  watch(): vscode.Disposable[] {
+    const watcher = vscode.workspace.createFileSystemWatcher('**/*');
+    const onUri = (uri: vscode.Uri) => {
+      if (isIndexRelevant(uri)) this.update.trigger();
+    };
+    return [
+      watcher,
+      watcher.onDidCreate(onUri),
+      watcher.onDidChange(onUri),
+      watcher.onDidDelete(onUri),
+      vscode.workspace.onDidSaveTextDocument((d) => onUri(d.uri)),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => void this.status()),
+    ];
+  }
+
+  private onFilesChanged(): void {
+    if (this.deps.autoUpdate()) void this.queue.request({ force: false, interactive: false });
+    else if (!this.queue.busy) void this.status();
+  }
+
+  private async run(request: RunRequest): Promise<void> {
+    const ws = this.deps.workspace();
+    if (!ws) {
+      if (request.interactive) void vscode.window.showWarningMessage('Workspace RAG: open a folder to index it.');
+      return;
+    }
+    const abort = new AbortController();
+    this.abort = abort;
+    this.lastReport = undefined;
+    const { statusBar, log } = this.deps;
+    statusBar.set({ kind: 'indexing', percent: 0 });
+    try {
+      const { engine, config } = await this.deps.host.get();
+      log.info(`${request.force ? 'Rebuilding' : 'Updating'} the index of ${describeWorkspace(ws)} (${request.interactive ? 'command' : 'file changes'}).`);
+      const execute = (onProgress: (p: IndexProgress) => void) => engine.indexer.run(ws, { force: request.force, signal: abort.signal, onProgress });
+      const report = request.interactive
+        ? await vscode.window.withProgress(
+            { location: vscode.ProgressLocation.Notification, title: 'Workspace RAG', cancellable: true },
+            (progress, token) => {
+              const cancel = token.onCancellationRequested(() => abort.abort());
+              let shown = 0;
+              return execute((p) => {
+                const percent = percentOf(p);
+                statusBar.set({ kind: 'indexing', percent });
+                progress.report({ message: progressMessage(p, config), increment: percent - shown });
+                shown = percent;
+              }).finally(() => cancel.dispose());
+            },
+          )
+        : await execute((p) => statusBar.set({ kind: 'indexing', percent: percentOf(p) }));
+      this.lastReport = report;
+      this.finish(ws, report, request.interactive, config);
+    } catch (error) {
+      if (isCancellation(error)) statusBar.set({ kind: 'unknown' });
+      else this.report(error, 'Indexing failed', request.interactive);
+    } finally {
+      if (this.abort === abort) this.abort = undefined;
+    }
+  }
+
+  private finish(ws: WorkspaceSpec, report: IndexReport, interactive: boolean, config: EngineConfig): void {
+    const { log, statusBar, redact } = this.deps;
+    const summary = reportSummary(report, config);
+    const left = report.files.notUpdated + report.failures.length;
+    statusBar.set(left ? { kind: 'changed', files: left } : { kind: 'up-to-date', files: report.files.discovered - report.files.skipped });
+    for (const f of report.failures) log.warn(`Not indexed: ${f.path}: ${f.message}`);
+    if (report.cancelled) {
+      log.info(`Indexing cancelled after ${summary}.`);
+      if (interactive) void vscode.window.showInformationMessage(`Workspace RAG: indexing cancelled; ${plural(report.files.notUpdated, 'file')} kept the previous version.`);
+    } else if (report.error) {
+      log.error(`Indexing stopped after ${summary}`, new Error(report.error));
+      if (interactive) void this.offer(vscode.window.showErrorMessage(`Workspace RAG: indexing stopped: ${redact(report.error)}`, 'Retry', 'Show Log'));
+    } else {
+      log.info(`Indexed ${describeWorkspace(ws)}: ${summary}.`);
+      if (interactive) {
+        const message = `Workspace RAG: ${summary}.`;
+        if (report.failures.length) void this.offer(vscode.window.showWarningMessage(`${message} ${plural(report.failures.length, 'file')} could not be read.`, 'Show Log'));
+        else void vscode.window.showInformationMessage(message);
+      }
+    }
+  }
+
+  private async offer(choice: Thenable<string | undefined>): Promise<void> {
+    const picked = await choice;
+    if (picked === 'Retry') void this.index(false);
+    else if (picked === 'Show Log') this.deps.log.show();
+  }
+
+  private report(error: unknown, prefix: string, interactive: boolean): void {
+    const described = describeError(error, this.deps.redact);
+    this.deps.log.error(prefix, error);
+    this.deps.statusBar.set({ kind: 'unavailable', message: described.message });
+    if (interactive) this.deps.showError(described, prefix);
+  }
+
+  dispose(): void {
+    this.update.dispose();
+    this.queue.dropQueued();
+    this.abort?.abort();
+  }
+}
+
+export interface IndexSummary {
+  workspace: string;
+  files: number;
+  chunks: number;
+  embedded: number;
+  lastIndexedAt?: string;
+  changedFiles: number;
+  skippedByReason: Record<string, number>;
+  keywordOnly: boolean;
+  retrievalOnly: boolean;
+}
+
+/** Files whose size or mtime differ from the index, plus new and deleted ones: what the next run would look at. */
+export async function pendingChanges(engine: Pick<Engine, 'store' | 'indexer'>, config: EngineConfig, ws: WorkspaceSpec, fs: FileSystem): Promise<number> {
+  const [{ files }, stored] = await Promise.all([discover(ws.roots, config.indexing, fs), engine.store.fileStates(ws.id)]);
+  const chunkerKey = engine.indexer.chunkerKey;
+  let changed = 0;
+  for (const f of files) {
+    const s = stored.get(f.path);
+    if (!s || s.size !== f.size || s.mtimeMs !== f.mtimeMs || s.chunkerKey !== chunkerKey) changed++;
+    stored.delete(f.path);
+  }
+  return changed + stored.size;
+}
+
+/** Changes inside version-control and dependency folders never reach the index; a git command would trigger runs. */
+export function isIndexRelevant(uri: { scheme: string; path: string }): boolean {
+  return uri.scheme === 'file' && !uri.path.split('/').some((s) => s === '.git' || s === 'node_modules');
+}
+
+export function percentOf(p: IndexProgress): number {
+  if (p.phase === 'done') return 100;
+  if (p.phase !== 'indexing' && p.phase !== 'removing') return 0;
+  return p.filesTotal === 0 ? 100 : Math.min(100, Math.floor((p.filesDone / p.filesTotal) * 100));
+}
+
+export function estimatedCost(tokens: number, config: Pick<EngineConfig, 'embedding'>): number {
+  return config.embedding ? (tokens / 1_000_000) * config.embedding.pricePerMillionTokens : 0;
+}
+
+const money = (n: number) => `$${n < 0.01 && n > 0 ? n.toFixed(4) : n.toFixed(2)}`;
+
+export function progressMessage(p: IndexProgress, config: Pick<EngineConfig, 'embedding'>): string {
+  switch (p.phase) {
+    case 'discovering':
+      return 'finding files…';
+    case 'comparing':
+      return 'comparing with the index…';
+    default:
+      return `${p.filesDone}/${p.filesTotal} files · ${plural(p.chunksDone, 'chunk')} · ${p.tokens} tokens · ~${money(estimatedCost(p.tokens, config))}`;
+  }
+}
+
+export function reportSummary(r: IndexReport, config: Pick<EngineConfig, 'embedding'>): string {
+  const parts = [
+    `${plural(r.files.changed, 'file')} updated, ${r.files.unchanged} unchanged, ${r.files.deleted} removed, ${r.files.skipped} skipped`,
+    `${plural(r.chunks.written, 'chunk')} written`,
+    r.mode === 'embeddings' ? `${r.tokens} tokens embedded (~${money(estimatedCost(r.tokens, config))})` : 'keyword-only (no embeddings endpoint)',
+  ];
+  return parts.join(', ');
+}
+
+function describeWorkspace(ws: Pick<WorkspaceSpec, 'roots'>): string {
+  return ws.roots.map((r) => r.path).join(', ') || 'the workspace';
+}

@@ -1,0 +1,34 @@
+// The extension's log: a LogOutputChannel with levels. Every line passes through the redactor first, so a key that
+// reaches an error message (a URL with credentials, an echoed header) never reaches the log file.
+import type * as vscode from 'vscode';
+import { errorMessage } from '../core/indexer';
+
+export type Redact = (text: string) => string;
+
+export class Log {
+  constructor(
+    private readonly channel: vscode.LogOutputChannel,
+    private readonly redact: Redact,
+  ) {}
+
+  trace(message: string): void {
+    this.channel.trace(this.redact(message));
+  }
+  debug(message: string): void {
+    this.channel.debug(this.redact(message));
+  }
+  info(message: string): void {
+    this.channel.info(this.redact(message));
+  }
+  warn(message: string): void {
+    this.channel.warn(this.redact(message));
+  }
+  /** The stack goes to the debug level: useful when asked for, noise otherwise. */
+  error(message: string, error?: unknown): void {
+    this.channel.error(this.redact(error === undefined ? message : `${message}: ${errorMessage(error)}`));
+    if (error instanceof Error && error.stack) this.channel.debug(this.redact(error.stack));
+  }
+  show(): void {
+    this.channel.show(true);
+  }
+}

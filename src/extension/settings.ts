@@ -1,0 +1,113 @@
+// VS Code settings + SecretStorage → the engine's EngineConfig, validated by the engine's own zod schemas. A bad value
+// becomes a ConfigError naming the setting (`workspaceRag.azure.endpoint`), a missing key a MissingSecretError.
+import * as vscode from 'vscode';
+import {
+  chatSchema,
+  embeddingSchema,
+  indexingSchema,
+  neo4jSchema,
+  parseGroup,
+  retrievalSchema,
+  type EngineConfig,
+} from '../core/config';
+import { SECRETS, type SecretId, type Secrets, type SecretValues } from './secrets';
+
+export const SECTION = 'workspaceRag';
+
+/** Each engine field and the setting (under `workspaceRag.`) it comes from. Keys are never settings: they come from Secrets. */
+export const SETTING_OF = {
+  neo4j: { uri: 'neo4j.uri', username: 'neo4j.username', database: 'neo4j.database' },
+  embedding: { endpoint: 'azure.endpoint', deployment: 'azure.deployment', apiVersion: 'azure.apiVersion', dimensions: 'azure.dimensions' },
+  chat: {
+    endpoint: 'bitnet.endpoint',
+    model: 'bitnet.model',
+    authStyle: 'bitnet.authStyle',
+    apiVersion: 'bitnet.apiVersion',
+    contextTokens: 'bitnet.contextTokens',
+  },
+  indexing: { include: 'indexing.include', exclude: 'indexing.exclude', maxFileBytes: 'indexing.maxFileBytes' },
+} as const;
+export const AUTO_UPDATE_SETTING = 'indexing.autoUpdate';
+
+/** A key the configuration needs is not in the secret storage. */
+export class MissingSecretError extends Error {
+  constructor(readonly secret: SecretId, why: string) {
+    super(`The ${SECRETS[secret].label} is not set: ${why}. Run "Workspace RAG: Set Credentials".`);
+    this.name = 'MissingSecretError';
+  }
+}
+
+export type SettingReader = (key: string) => unknown;
+
+/**
+ * Builds the engine configuration. Azure and BitNet are optional groups, present when their endpoint is set (without
+ * them the engine answers keyword-only / retrieval-only). Empty strings mean "not set", as the Settings editor
+ * writes them.
+ */
+export function readEngineConfig(get: SettingReader, secrets: SecretValues): EngineConfig {
+  const group = <F extends string>(fields: Record<F, string>): Record<string, unknown> => {
+    const raw: Record<string, unknown> = {};
+    for (const [field, key] of Object.entries<string>(fields)) {
+      const value = get(key);
+      if (value !== undefined && value !== null && value !== '') raw[field] = typeof value === 'string' ? value.trim() : value;
+    }
+    return raw;
+  };
+  const named = (fields: Record<string, string>) => (field: string) => `${SECTION}.${fields[field] ?? field}`;
+
+  const neo4jRaw = group(SETTING_OF.neo4j);
+  if (!secrets.neo4jPassword) throw new MissingSecretError('neo4jPassword', 'Neo4j needs it to sign in');
+  const neo4j = parseGroup(neo4jSchema, { ...neo4jRaw, password: secrets.neo4jPassword }, named(SETTING_OF.neo4j));
+
+  const embeddingRaw = group(SETTING_OF.embedding);
+  let embedding: EngineConfig['embedding'];
+  if (embeddingRaw.endpoint !== undefined) {
+    if (!secrets.azureApiKey) throw new MissingSecretError('azureApiKey', 'workspaceRag.azure.endpoint is set');
+    embedding = parseGroup(embeddingSchema, { ...embeddingRaw, apiKey: secrets.azureApiKey }, named(SETTING_OF.embedding));
+  }
+
+  const chatRaw = group(SETTING_OF.chat);
+  // A BitNet server of one's own (bitnet.cpp) usually needs no key, so a missing one is not an error here.
+  const chat = chatRaw.endpoint !== undefined ? parseGroup(chatSchema, { ...chatRaw, apiKey: secrets.bitnetApiKey }, named(SETTING_OF.chat)) : undefined;
+
+  return {
+    neo4j,
+    embedding,
+    chat,
+    indexing: parseGroup(indexingSchema, group(SETTING_OF.indexing), named(SETTING_OF.indexing)),
+    retrieval: retrievalSchema.parse({}),
+  };
+}
+
+/** Every setting this module reads, fully qualified; for "Open Settings" and for change detection. */
+export const ENGINE_SETTINGS: string[] = Object.values(SETTING_OF).flatMap((g) => Object.values(g).map((k: string) => `${SECTION}.${k}`));
+
+/** The live settings of the window plus the secret storage; fires onDidChange when either changes. */
+export class Settings implements vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  private readonly subscriptions: vscode.Disposable[];
+  readonly onDidChange = this.changed.event;
+
+  constructor(private readonly secrets: Secrets) {
+    this.subscriptions = [
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (ENGINE_SETTINGS.some((s) => e.affectsConfiguration(s))) this.changed.fire();
+      }),
+      secrets.onDidChange(() => this.changed.fire()),
+    ];
+  }
+
+  async engineConfig(): Promise<EngineConfig> {
+    const configuration = vscode.workspace.getConfiguration(SECTION);
+    return readEngineConfig((key) => configuration.get(key), await this.secrets.load());
+  }
+
+  get autoUpdate(): boolean {
+    return vscode.workspace.getConfiguration(SECTION).get<boolean>(AUTO_UPDATE_SETTING, true);
+  }
+
+  dispose(): void {
+    for (const s of this.subscriptions) s.dispose();
+    this.changed.dispose();
+  }
+}

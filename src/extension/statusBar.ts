@@ -1,0 +1,64 @@
+// The status bar item: not indexed, indexing N%, up to date, or N files changed since indexing. Clicking it shows the
+// index status.
+import * as vscode from 'vscode';
+
+export type IndexState =
+  | { kind: 'unknown' }
+  | { kind: 'no-folder' }
+  | { kind: 'not-indexed' }
+  | { kind: 'indexing'; percent: number }
+  | { kind: 'up-to-date'; files: number }
+  | { kind: 'changed'; files: number }
+  | { kind: 'unavailable'; message: string };
+
+export function presentState(state: IndexState): { text: string; tooltip: string } {
+  switch (state.kind) {
+    case 'unknown':
+      return { text: '$(database) RAG', tooltip: 'Workspace RAG: click to show the index status' };
+    case 'no-folder':
+      return { text: '$(database) RAG: no folder', tooltip: 'Workspace RAG: open a folder to index it' };
+    case 'not-indexed':
+      return { text: '$(database) RAG: not indexed', tooltip: 'Workspace RAG: this workspace is not indexed yet. Run "Workspace RAG: Index Workspace".' };
+    case 'indexing':
+      return { text: `$(sync~spin) RAG: indexing ${state.percent}%`, tooltip: 'Workspace RAG: indexing the workspace' };
+    case 'up-to-date':
+      return { text: '$(check) RAG: up to date', tooltip: `Workspace RAG: ${plural(state.files, 'file')} indexed, nothing changed since` };
+    case 'changed':
+      return {
+        text: `$(diff) RAG: ${plural(state.files, 'file')} changed`,
+        tooltip: `Workspace RAG: ${plural(state.files, 'file')} changed since indexing. Run "Workspace RAG: Index Workspace" to update.`,
+      };
+    case 'unavailable':
+      return { text: '$(warning) RAG: unavailable', tooltip: `Workspace RAG: ${state.message}` };
+  }
+}
+
+export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+export class IndexStatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('workspaceRag.status', vscode.StatusBarAlignment.Left, 10);
+  private current: IndexState = { kind: 'unknown' };
+
+  constructor(command: string) {
+    this.item.name = 'Workspace RAG index';
+    this.item.command = command;
+    this.set(this.current);
+    this.item.show();
+  }
+
+  get state(): IndexState {
+    return this.current;
+  }
+
+  set(state: IndexState): void {
+    this.current = state;
+    const { text, tooltip } = presentState(state);
+    this.item.text = text;
+    this.item.tooltip = tooltip;
+    this.item.backgroundColor = state.kind === 'unavailable' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+  }
+
+  dispose(): void {
+    this.item.dispose();
+  }
+}

@@ -1,0 +1,58 @@
+import '../../shim/register';
+import { strict as assert } from 'node:assert';
+import { ConfigError } from '../../../src/core/config';
+import { EmbeddingError } from '../../../src/core/embed';
+import { ChatError } from '../../../src/core/generate';
+import { DimensionMismatchError, StoreUnavailableError } from '../../../src/core/store';
+import { describeError, isCancellation } from '../../../src/extension/errors';
+import { redactValues } from '../../../src/extension/secrets';
+import { MissingSecretError } from '../../../src/extension/settings';
+
+const KEY = 'sk-fake-0123456789abcdef';
+const redact = (t: string) => redactValues(t, [KEY]);
+
+describe('extension error mapping', () => {
+  it('maps each engine failure to a protocol kind and the button that fixes it', () => {
+    const cases: Array<[unknown, string, string | undefined]> = [
+      [new ConfigError('workspaceRag.azure.endpoint', 'an http(s) URL'), 'config', 'openSettings'],
+      [new MissingSecretError('azureApiKey', 'x'), 'missing-key', 'setCredentials'],
+      [new StoreUnavailableError('unreachable', 'Neo4j is not reachable'), 'neo4j', 'openSettings'],
+      [new StoreUnavailableError('auth', 'Neo4j rejected the credentials'), 'neo4j', 'setCredentials'],
+      [new EmbeddingError('auth', 'rejected the API key (HTTP 401)', 401), 'auth', 'setCredentials'],
+      [new EmbeddingError('throttled', 'HTTP 429', 429, true), 'throttled', undefined],
+      [new ChatError('auth', 'HTTP 401', { status: 401 }), 'auth', 'setCredentials'],
+      [new ChatError('throttled', 'HTTP 429', { status: 429 }), 'throttled', undefined],
+      [new ChatError('timeout', 'did not answer'), 'timeout', undefined],
+      [new EmbeddingError('timeout', 'did not answer', undefined, true), 'timeout', undefined],
+      [new ChatError('http', 'HTTP 404', { status: 404 }), 'config', 'openSettings'],
+      [new DimensionMismatchError(256, 1536), 'config', 'openSettings'],
+      [new Error('boom'), 'other', undefined],
+    ];
+    for (const [error, kind, command] of cases) {
+      const described = describeError(error, redact);
+      assert.equal(described.kind, kind, String(error));
+      assert.equal(described.action?.command, command, String(error));
+    }
+  });
+
+  it('names the setting for Open Settings and speaks of settings, not environment variables', () => {
+    const d = describeError(new DimensionMismatchError(256, 1536), redact);
+    assert.equal(d.setting, 'workspaceRag.azure.dimensions');
+    assert.doesNotMatch(d.message, /AZURE_OPENAI/);
+    assert.equal(describeError(new ConfigError('workspaceRag.neo4j.uri', 'a neo4j:// or bolt:// URI'), redact).setting, 'workspaceRag.neo4j.uri');
+  });
+
+  it('scrubs known keys (also URL-encoded) and caps the length', () => {
+    const d = describeError(new Error(`request to https://x/?key=${encodeURIComponent(KEY + '/')} failed; header ${KEY}`), redact);
+    assert.ok(!d.message.includes(KEY));
+    assert.ok(!d.message.includes(encodeURIComponent(KEY)));
+    assert.ok(describeError(new Error('x'.repeat(5000)), redact).message.length <= 2000);
+  });
+
+  it('recognises the user cancelling', () => {
+    assert.ok(isCancellation(new ChatError('cancelled', 'stopped')));
+    assert.ok(isCancellation(new EmbeddingError('cancelled', 'stopped')));
+    assert.ok(isCancellation(Object.assign(new Error('aborted'), { name: 'AbortError' })));
+    assert.ok(!isCancellation(new ChatError('timeout', 'slow')));
+  });
+});

@@ -1,0 +1,79 @@
+import '../../shim/register';
+import { strict as assert } from 'node:assert';
+import { ConfigError } from '../../../src/core/config';
+import { MissingSecretError, readEngineConfig } from '../../../src/extension/settings';
+
+const reader = (values: Record<string, unknown>) => (key: string) => values[key];
+const keys = { neo4jPassword: 'pw-neo4j', azureApiKey: 'az-key-123', bitnetApiKey: 'bn-key-456' };
+
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+describe('extension settings → EngineConfig', () => {
+  it('builds Neo4j only (keyword-only, retrieval-only) when no endpoint is set, with the engine defaults', () => {
+    const config = readEngineConfig(reader({ 'neo4j.uri': 'neo4j://db:7687', 'neo4j.username': 'neo4j', 'azure.endpoint': '', 'bitnet.endpoint': '' }), keys);
+    assert.deepEqual(config.neo4j, { uri: 'neo4j://db:7687', username: 'neo4j', password: 'pw-neo4j', database: 'neo4j' });
+    assert.equal(config.embedding, undefined);
+    assert.equal(config.chat, undefined);
+    assert.equal(config.indexing.maxFileBytes, 1024 * 1024);
+  });
+
+  it('reads Azure and BitNet groups with their keys from the secrets', () => {
+    const config = readEngineConfig(
+      reader({
+        'neo4j.uri': 'bolt://h:1',
+        'neo4j.username': 'u',
+        'azure.endpoint': 'https://r.openai.azure.com/',
+        'azure.deployment': 'emb',
+        'azure.dimensions': 256,
+        'bitnet.endpoint': 'http://127.0.0.1:8080/v1',
+        'bitnet.authStyle': 'api-key',
+        'bitnet.model': '',
+        'bitnet.contextTokens': 4096,
+        'indexing.include': ['docs/**'],
+      }),
+      keys,
+    );
+    assert.equal(config.embedding?.endpoint, 'https://r.openai.azure.com');
+    assert.equal(config.embedding?.apiKey, 'az-key-123');
+    assert.equal(config.embedding?.dimensions, 256);
+    assert.equal(config.chat?.apiKey, 'bn-key-456');
+    assert.equal(config.chat?.authStyle, 'api-key');
+    assert.equal(config.chat?.model, undefined, 'an empty string means unset');
+    assert.deepEqual(config.indexing.include, ['docs/**']);
+  });
+
+  it('names the setting at fault', () => {
+    assert.equal(configError(() => readEngineConfig(reader({ 'neo4j.uri': 'http://db', 'neo4j.username': 'n' }), keys)).setting, 'workspaceRag.neo4j.uri');
+    const endpoint = configError(() => readEngineConfig(reader({ 'neo4j.uri': 'neo4j://db', 'neo4j.username': 'n', 'azure.endpoint': 'not a url', 'azure.deployment': 'd' }), keys));
+    assert.equal(endpoint.setting, 'workspaceRag.azure.endpoint');
+    assert.match(endpoint.expected, /http\(s\) URL/);
+    const dims = configError(() =>
+      readEngineConfig(reader({ 'neo4j.uri': 'neo4j://db', 'neo4j.username': 'n', 'azure.endpoint': 'https://x', 'azure.deployment': 'd', 'azure.dimensions': 'big' }), keys),
+    );
+    assert.equal(dims.setting, 'workspaceRag.azure.dimensions');
+    assert.match(dims.expected, /"big"/);
+    const style = configError(() => readEngineConfig(reader({ 'neo4j.uri': 'neo4j://db', 'neo4j.username': 'n', 'bitnet.endpoint': 'http://b', 'bitnet.authStyle': 'basic' }), keys));
+    assert.equal(style.setting, 'workspaceRag.bitnet.authStyle');
+    const size = configError(() => readEngineConfig(reader({ 'neo4j.uri': 'neo4j://db', 'neo4j.username': 'n', 'indexing.maxFileBytes': 0 }), keys));
+    assert.equal(size.setting, 'workspaceRag.indexing.maxFileBytes');
+  });
+
+  it('asks for the Neo4j password, and for the Azure key only when Azure is configured; BitNet may run without one', () => {
+    const base = { 'neo4j.uri': 'neo4j://db', 'neo4j.username': 'n' };
+    assert.throws(() => readEngineConfig(reader(base), {}), (e: unknown) => e instanceof MissingSecretError && e.secret === 'neo4jPassword');
+    assert.throws(
+      () => readEngineConfig(reader({ ...base, 'azure.endpoint': 'https://x', 'azure.deployment': 'd' }), { neo4jPassword: 'p' }),
+      (e: unknown) => e instanceof MissingSecretError && e.secret === 'azureApiKey' && /Set Credentials/.test(e.message),
+    );
+    const config = readEngineConfig(reader({ ...base, 'bitnet.endpoint': 'http://b/v1' }), { neo4jPassword: 'p' });
+    assert.equal(config.chat?.apiKey, undefined);
+  });
+});
