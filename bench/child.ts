@@ -1,0 +1,269 @@
+// One indexing job per process, so its peak RSS is its own and its CPU is not shared with the embedding server, which
+// runs in the orchestrator (run.ts) for every approach alike. Progress goes to stderr; the last stdout line is
+// `BENCH_RESULT <json>` (see shared.ts).
+//
+//   rag-index <root> <name>                 Workspace RAG, a full run of the indexer (the engine's own composition)
+//   rag-incremental <root> <name> <path>     a no-op run, then a run after editing one line of <path>
+//   langchain-index <root> <files>           LangChain.js: read, split, Neo4jVectorStore.fromDocuments
+//   naive-index <root> <files>               one embeddings request per file, one auto-commit CREATE per chunk
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import neo4j from 'neo4j-driver';
+import { AzureOpenAI } from 'openai';
+import { z } from 'zod';
+import { Neo4jVectorStore } from '@langchain/community/vectorstores/neo4j_vector';
+import { langchainEmbeddings, langchainStoreConfig } from './langchain';
+import { RecursiveCharacterTextSplitter, type SupportedTextSplitterLanguage } from '@langchain/textsplitters';
+import type { Document } from '@langchain/core/documents';
+import { Embedder, type EmbedOptions, type EmbedResult } from '../src/core/embed';
+import { Indexer, workspaceFor, type IndexReport } from '../src/core/indexer';
+import { nodeFileSystem } from '../src/core/node-fs';
+import { Neo4jStore } from '../src/core/store';
+import { chunkFile } from '../src/core/chunk';
+import type { EmbeddingConfig, EngineConfig } from '../src/core/config';
+import type { FileSystem } from '../src/core/types';
+import {
+  API_KEY, API_VERSION, DEPLOYMENT, DIMENSIONS, LANGCHAIN_CHUNK_OVERLAP, LANGCHAIN_CHUNK_SIZE, NAIVE_LABEL, NAIVE_WINDOW_LINES,
+  RESULT_PREFIX,  benchConfig, childEnv, listFiles, type ApproachResult, type RagRun,
+} from './shared';
+
+const log = (message: string) => process.stderr.write(`  [${process.argv[2]}] ${message}\n`);
+const emit = (result: unknown) => process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`);
+const maxRssKb = () => process.resourceUsage().maxRSS;
+
+/** The engine's Embedder, timing each call: what an edit costs without the embedding round trips is the run minus this. */
+class TimedEmbedder extends Embedder {
+  ms = 0;
+  calls = 0;
+  constructor(cfg: EmbeddingConfig) {
+    super(cfg);
+  }
+  override async embed(inputs: string[], opts?: EmbedOptions): Promise<EmbedResult> {
+    const t0 = performance.now();
+    try {
+      return await super.embed(inputs, opts);
+    } finally {
+      this.ms += performance.now() - t0;
+      this.calls++;
+    }
+  }
+}
+
+/** Busy time per named activity. Activities overlap (the indexer writes batch n while it reads batch n+1), so they need not add up to the run. */
+class Phases {
+  readonly ms: Record<string, number> = {};
+  wrap<A extends unknown[], R>(name: string, fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+    return async (...args: A) => {
+      const t0 = performance.now();
+      try {
+        return await fn(...args);
+      } finally {
+        this.ms[name] = (this.ms[name] ?? 0) + performance.now() - t0;
+      }
+    };
+  }
+}
+
+// ---- Workspace RAG ------------------------------------------------------------------------------------------------
+
+interface RagHarness {
+  indexer: Indexer;
+  embedder: TimedEmbedder;
+  phases: Phases;
+  store: Neo4jStore;
+  ws: ReturnType<typeof workspaceFor>;
+}
+
+/** The same services as src/core/engine.ts builds, with the embedder timed and the store and file system instrumented. */
+async function ragHarness(cfg: EngineConfig, root: string, name: string): Promise<RagHarness> {
+  const phases = new Phases();
+  const store = await Neo4jStore.connect(cfg.neo4j);
+  await store.ensureSchema(DIMENSIONS);
+  for (const method of ['fileStates', 'cachedEmbeddings', 'replaceFiles', 'touchFiles', 'deleteFiles'] as const) {
+    const original = store[method].bind(store) as (...args: unknown[]) => Promise<unknown>;
+    (store as unknown as Record<string, unknown>)[method] = phases.wrap(`neo4j ${method}`, original);
+  }
+  const files: FileSystem = {
+    readDir: phases.wrap('fs readDir', nodeFileSystem.readDir),
+    stat: phases.wrap('fs stat', nodeFileSystem.stat),
+    realPath: phases.wrap('fs realPath', nodeFileSystem.realPath),
+    readFile: phases.wrap('fs readFile', nodeFileSystem.readFile),
+  };
+  const embedder = new TimedEmbedder(cfg.embedding!);
+  const indexer = new Indexer(store, embedder, files, cfg.indexing);
+  return { indexer, embedder, phases, store, ws: workspaceFor([{ name, path: root }]) };
+}
+
+async function timedRun(h: RagHarness): Promise<RagRun> {
+  const embedMs0 = h.embedder.ms;
+  const calls0 = h.embedder.calls;
+  let lastLog = 0;
+  const t0 = performance.now();
+  const report: IndexReport = await h.indexer.run(h.ws, {
+    onProgress: (p) => {
+      if (performance.now() - lastLog < 5000) return;
+      lastLog = performance.now();
+      log(`${p.phase}: ${p.filesDone}/${p.filesTotal} files, ${p.chunksDone} chunks written`);
+    },
+  });
+  const ms = performance.now() - t0;
+  if (report.error) log(`indexing reported an error: ${report.error}`);
+  return { ms, embedMs: h.embedder.ms - embedMs0, embedCalls: h.embedder.calls - calls0, report };
+}
+
+async function ragIndex(cfg: EngineConfig, root: string, name: string): Promise<void> {
+  const h = await ragHarness(cfg, root, name);
+  try {
+    const run = await timedRun(h);
+    const bytes = (await Promise.all((await listFiles(root)).map(async (f) => (await fs.stat(path.join(root, f))).size))).reduce((a, b) => a + b, 0);
+    emit({ ...run, maxRssKb: maxRssKb(), bytes, phases: { ...h.phases.ms, 'embed (HTTP)': run.embedMs } });
+  } finally {
+    await h.store.close();
+  }
+}
+
+async function ragIncremental(cfg: EngineConfig, root: string, name: string, editPath: string): Promise<void> {
+  const h = await ragHarness(cfg, root, name);
+  try {
+    // A long-lived host (the extension) has its grammars loaded; load the edited file's one before timing.
+    await chunkFile(editPath, 'export function warm(): number {\n  return 1;\n}\n', { maxTokens: cfg.indexing.chunkTokens, overlapLines: cfg.indexing.overlapLines });
+    const noop = await timedRun(h);
+    // One line of one method changes, as a save in the editor would.
+    const abs = path.join(root, editPath);
+    const text = await fs.readFile(abs, 'utf8');
+    const at = text.lastIndexOf('?? limit;');
+    if (at < 0) throw new Error(`${editPath} has no line to edit`);
+    await fs.writeFile(abs, `${text.slice(0, at)}?? limit + 1;${text.slice(at + '?? limit;'.length)}`);
+    const edit = await timedRun(h);
+    emit({ noop, edit, editedPath: editPath });
+  } finally {
+    await h.store.close();
+  }
+}
+
+// ---- LangChain.js ---------------------------------------------------------------------------------------------------
+
+/** LangChain's language-aware splitter per extension ('js' is its closest language to TypeScript). */
+const SPLITTER_LANGUAGE: Record<string, SupportedTextSplitterLanguage> = { '.ts': 'js', '.py': 'python', '.go': 'go', '.md': 'markdown' };
+
+async function langchainIndex(cfg: EngineConfig, embeddingUrl: string, root: string, maxFiles: number): Promise<void> {
+  const files = (await listFiles(root)).slice(0, maxFiles);
+  const embeddings = langchainEmbeddings(embeddingUrl);
+  const splitters = new Map<string, RecursiveCharacterTextSplitter>();
+  const t0 = performance.now();
+  const docs: Document[] = [];
+  let bytes = 0;
+  for (const rel of files) {
+    const text = await fs.readFile(path.join(root, rel), 'utf8');
+    bytes += Buffer.byteLength(text);
+    const ext = path.extname(rel);
+    let splitter = splitters.get(ext);
+    if (!splitter) {
+      const options = { chunkSize: LANGCHAIN_CHUNK_SIZE, chunkOverlap: LANGCHAIN_CHUNK_OVERLAP };
+      splitter = SPLITTER_LANGUAGE[ext] ? RecursiveCharacterTextSplitter.fromLanguage(SPLITTER_LANGUAGE[ext], options) : new RecursiveCharacterTextSplitter(options);
+      splitters.set(ext, splitter);
+    }
+    for (const doc of await splitter.createDocuments([text], [{ source: rel }])) {
+      // The splitter nests line numbers as metadata.loc.lines; Neo4j properties cannot hold maps, so flatten them.
+      const lines = z.object({ from: z.number(), to: z.number() }).parse(doc.metadata.loc?.lines);
+      doc.metadata = { source: rel, startLine: lines.from, endLine: lines.to };
+      docs.push(doc);
+    }
+  }
+  const splitMs = performance.now() - t0;
+  log(`${files.length} files split into ${docs.length} documents in ${(splitMs / 1000).toFixed(1)} s; fromDocuments…`);
+  const store = await Neo4jVectorStore.fromDocuments(docs, embeddings, langchainStoreConfig(cfg));
+  const ms = performance.now() - t0;
+  await store.close();
+  const result: ApproachResult = {
+    ms,
+    files: files.length,
+    bytes,
+    chunks: docs.length,
+    maxRssKb: maxRssKb(),
+    phases: { 'read + split': splitMs, 'embed (embedDocuments)': embeddings.ms, 'write (addVectors) + setup': ms - splitMs - embeddings.ms },
+  };
+  emit(result);
+}
+
+// ---- naive ------------------------------------------------------------------------------------------------------
+
+const embeddingResponse = z.object({ data: z.array(z.object({ index: z.number(), embedding: z.array(z.number()).length(DIMENSIONS) })) });
+
+async function naiveIndex(cfg: EngineConfig, embeddingUrl: string, root: string, maxFiles: number): Promise<void> {
+  const files = (await listFiles(root)).slice(0, maxFiles);
+  const client = new AzureOpenAI({ endpoint: embeddingUrl, apiKey: API_KEY, apiVersion: API_VERSION, deployment: DEPLOYMENT, maxRetries: 0 });
+  const driver = neo4j.driver(cfg.neo4j.uri, neo4j.auth.basic(cfg.neo4j.username, cfg.neo4j.password));
+  const session = driver.session({ database: cfg.neo4j.database });
+  const phases = { 'read + split': 0, embed: 0, 'write (one CREATE per chunk)': 0 };
+  let chunks = 0;
+  let bytes = 0;
+  const t0 = performance.now();
+  try {
+    for (const rel of files) {
+      let t = performance.now();
+      const text = await fs.readFile(path.join(root, rel), 'utf8');
+      bytes += Buffer.byteLength(text);
+      const lines = text.split('\n');
+      const windows: Array<{ start: number; text: string }> = [];
+      for (let i = 0; i < lines.length; i += NAIVE_WINDOW_LINES) {
+        const part = lines.slice(i, i + NAIVE_WINDOW_LINES).join('\n');
+        if (part.trim()) windows.push({ start: i + 1, text: part });
+      }
+      phases['read + split'] += performance.now() - t;
+      if (windows.length === 0) continue;
+      t = performance.now();
+      const answer = embeddingResponse.parse(
+        await client.embeddings.create({ model: DEPLOYMENT, input: windows.map((w) => w.text), dimensions: DIMENSIONS, encoding_format: 'float' }),
+      );
+      phases.embed += performance.now() - t;
+      t = performance.now();
+      for (const item of answer.data) {
+        const w = windows[item.index];
+        await session.run(
+          `CREATE (:${NAIVE_LABEL} {path: $path, startLine: $start, endLine: $end, text: $text, embedding: $embedding})`,
+          { path: rel, start: neo4j.int(w.start), end: neo4j.int(w.start + w.text.split('\n').length - 1), text: w.text, embedding: item.embedding },
+        );
+        chunks++;
+      }
+      phases['write (one CREATE per chunk)'] += performance.now() - t;
+    }
+  } finally {
+    await session.close();
+    await driver.close();
+  }
+  const result: ApproachResult = { ms: performance.now() - t0, files: files.length, bytes, chunks, maxRssKb: maxRssKb(), phases };
+  emit(result);
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const [command, ...args] = process.argv.slice(2);
+  const { BENCH_EMBEDDING_URL: url } = childEnv();
+  const cfg = benchConfig(url);
+  const count = (s: string | undefined) => z.coerce.number().int().positive().parse(s);
+  switch (command) {
+    case 'rag-index':
+      return ragIndex(cfg, z.string().parse(args[0]), z.string().parse(args[1]));
+    case 'rag-incremental':
+      return ragIncremental(cfg, z.string().parse(args[0]), z.string().parse(args[1]), z.string().parse(args[2]));
+    case 'langchain-index':
+      return langchainIndex(cfg, url, z.string().parse(args[0]), count(args[1]));
+    case 'naive-index':
+      return naiveIndex(cfg, url, z.string().parse(args[0]), count(args[1]));
+    default:
+      throw new Error(`unknown command ${command}`);
+  }
+}
+
+if (require.main === module) {
+  main().then(
+    () => process.exit(0),
+    (e: unknown) => {
+      process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,314 @@
+// `npm run bench`: Workspace RAG's indexing throughput, incremental runs, memory and retrieval latency on a generated
+// corpus, next to LangChain.js's Neo4jVectorStore and a naive approach on the same corpus, in the same run. Prints a
+// table (no assertions: targets get ✓/✗ but never fail the run) and writes it as Markdown to bench/results.md.
+//
+// Environment (all optional): BENCH_FILES (5000 files per workspace), BENCH_SMALL_FILES (950: the ~10k-chunk point),
+// BENCH_LANGCHAIN_FILES and BENCH_NAIVE_FILES (files of the corpus given to each; default all), BENCH_QUESTIONS (100),
+// BENCH_DIR (where corpora are generated; default <tmp>/workspace-rag-bench), BENCH_RESULTS (bench/results.md).
+import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import neo4j, { type Driver } from 'neo4j-driver';
+import { z } from 'zod';
+import { Neo4jVectorStore } from '@langchain/community/vectorstores/neo4j_vector';
+import { Embedder } from '../src/core/embed';
+import { workspaceFor, type WorkspaceSpec } from '../src/core/indexer';
+import { Retriever } from '../src/core/retrieve';
+import { DimensionMismatchError, Neo4jStore } from '../src/core/store';
+import { chatSchema } from '../src/core/config';
+import { promptOverheadTokens } from '../src/core/generate';
+import { startEmbeddingServer } from '../test/servers/azure-embeddings';
+import { generateCorpus, questions as makeQuestions, type CorpusStats } from './corpus';
+import { langchainEmbeddings, langchainStoreConfig } from './langchain';
+import {
+  API_KEY, DIMENSIONS, DEPLOYMENT, LANGCHAIN_CHUNK_OVERLAP, LANGCHAIN_CHUNK_SIZE, LANGCHAIN_INDEX, LANGCHAIN_LABEL, NAIVE_LABEL,
+  NAIVE_WINDOW_LINES, RESULT_PREFIX, VECTOR_K, approachResult, benchConfig, ragIncrementalResult, ragIndexResult,
+} from './shared';
+import { renderMarkdown, renderText, type Row, type Table } from './table';
+
+const options = z
+  .object({
+    BENCH_FILES: z.coerce.number().int().min(10).default(5000),
+    BENCH_SMALL_FILES: z.coerce.number().int().min(10).default(950),
+    BENCH_LANGCHAIN_FILES: z.coerce.number().int().min(1).optional(),
+    BENCH_NAIVE_FILES: z.coerce.number().int().min(1).optional(),
+    BENCH_QUESTIONS: z.coerce.number().int().min(10).default(100),
+    BENCH_DIR: z.string().min(1).default(path.join(os.tmpdir(), 'workspace-rag-bench')),
+    BENCH_RESULTS: z.string().min(1).default(path.join(__dirname, 'results.md')),
+  })
+  .parse(process.env);
+
+const SEEDS = { small: 3, a: 1, b: 2, questions: 7 };
+/** Queries run before timing starts, per measurement: JIT, driver pool and page cache warm, as in a session in use. */
+const WARM_UP = 10;
+const progress = (message: string) => process.stderr.write(`==> ${message}\n`);
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+// ---- statistics --------------------------------------------------------------------------------------------------
+
+interface Latency {
+  p50: number;
+  p95: number;
+  n: number;
+}
+/** Nearest-rank percentiles. */
+function latency(samples: number[]): Latency {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
+  return { p50: at(0.5), p95: at(0.95), n: sorted.length };
+}
+
+async function timeEach<T>(items: T[], run: (item: T) => Promise<number | void>): Promise<Latency> {
+  for (const item of items.slice(0, WARM_UP)) await run(item);
+  const samples: number[] = [];
+  for (const item of items) {
+    const t0 = performance.now();
+    const own = await run(item);
+    samples.push(typeof own === 'number' ? own : performance.now() - t0);
+  }
+  return latency(samples);
+}
+
+// ---- child processes -------------------------------------------------------------------------------------------
+
+let embeddingUrl = '';
+
+/** Runs one child.ts job; its stderr streams through, its last BENCH_RESULT line is parsed with `schema`. */
+function child<T>(schema: z.ZodType<T>, args: string[]): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'child.ts'), ...args], {
+      cwd: path.join(__dirname, '..'),
+      env: { ...process.env, BENCH_EMBEDDING_URL: embeddingUrl },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    proc.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    proc.on('error', reject);
+    proc.on('close', (code) => {
+      const line = out.split('\n').reverse().find((l) => l.startsWith(RESULT_PREFIX));
+      if (code !== 0 || !line) return reject(new Error(`child ${args[0]} exited with ${code}${line ? '' : ' without a result'}`));
+      try {
+        resolve(schema.parse(JSON.parse(line.slice(RESULT_PREFIX.length))));
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+}
+
+// ---- Neo4j housekeeping (only the benchmark's own data) -------------------------------------------------------------
+
+async function countChunks(driver: Driver, label: string): Promise<number> {
+  const r = await driver.executeQuery(`MATCH (c:${label}) RETURN count(c) AS n`, {}, { database: neo4jDatabase, routing: 'READ' });
+  return z.number().parse(r.records[0].get('n'));
+}
+
+async function deleteLabel(driver: Driver, label: string): Promise<void> {
+  const session = driver.session({ database: neo4jDatabase });
+  try {
+    // CALL … IN TRANSACTIONS needs an auto-commit transaction; batches keep each one small.
+    await session.run(`MATCH (n:${label}) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS`);
+  } finally {
+    await session.close();
+  }
+}
+
+async function cleanUp(store: Neo4jStore, driver: Driver, workspaces: WorkspaceSpec[]): Promise<void> {
+  const ours = new Set(workspaces.map((w) => w.id));
+  // Also any workspace left by an earlier run whose corpus lived under the same folder.
+  for (const w of await store.listWorkspaces()) if (w.roots.length > 0 && w.roots.every((r) => r.startsWith(options.BENCH_DIR + path.sep))) ours.add(w.id);
+  for (const id of ours) await store.clearWorkspace(id);
+  await deleteLabel(driver, LANGCHAIN_LABEL);
+  await deleteLabel(driver, NAIVE_LABEL);
+  const session = driver.session({ database: neo4jDatabase });
+  try {
+    await session.run(`DROP INDEX ${LANGCHAIN_INDEX} IF EXISTS`);
+    const constraints = await session.run('SHOW CONSTRAINTS YIELD name, labelsOrTypes WHERE $label IN labelsOrTypes RETURN name', { label: LANGCHAIN_LABEL });
+    for (const r of constraints.records) await session.run(`DROP CONSTRAINT \`${z.string().parse(r.get('name'))}\` IF EXISTS`);
+  } finally {
+    await session.close();
+  }
+}
+
+let neo4jDatabase = 'neo4j';
+
+// ---- main ------------------------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const server = await startEmbeddingServer({ apiKey: API_KEY, deployments: [DEPLOYMENT], fast: true });
+  embeddingUrl = server.url;
+  const cfg = benchConfig(server.url);
+  neo4jDatabase = cfg.neo4j.database;
+  const store = await Neo4jStore.connect(cfg.neo4j);
+  const driver = neo4j.driver(cfg.neo4j.uri, neo4j.auth.basic(cfg.neo4j.username, cfg.neo4j.password), { disableLosslessIntegers: true });
+  const embedder = new Embedder(cfg.embedding!);
+  const retriever = new Retriever(store, embedder, cfg.retrieval);
+  const chat = chatSchema.parse({ endpoint: 'http://127.0.0.1:1' });
+  const dirs = { small: path.join(options.BENCH_DIR, 'small'), a: path.join(options.BENCH_DIR, 'corpus-a'), b: path.join(options.BENCH_DIR, 'corpus-b') };
+  const ws = {
+    small: workspaceFor([{ name: 'bench-small', path: dirs.small }]),
+    a: workspaceFor([{ name: 'bench-a', path: dirs.a }]),
+    b: workspaceFor([{ name: 'bench-b', path: dirs.b }]),
+  };
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  try {
+    try {
+      await store.ensureSchema(DIMENSIONS);
+    } catch (e) {
+      if (!(e instanceof DimensionMismatchError)) throw e;
+      throw new Error(
+        `The database's vector index holds ${e.indexDimensions}-dimensional embeddings; the benchmark (like the engine's tests) uses ${DIMENSIONS}. ` +
+          'It deletes only its own data, so it will not drop that index: run `workspace-rag clear --all` first if that database may be emptied.',
+      );
+    }
+    progress('removing data left by an earlier run');
+    await cleanUp(store, driver, Object.values(ws));
+
+    progress(`generating corpora in ${options.BENCH_DIR}`);
+    const corpus: Record<keyof typeof dirs, CorpusStats> = {
+      small: await generateCorpus(dirs.small, SEEDS.small, options.BENCH_SMALL_FILES),
+      a: await generateCorpus(dirs.a, SEEDS.a, options.BENCH_FILES),
+      b: await generateCorpus(dirs.b, SEEDS.b, options.BENCH_FILES),
+    };
+    const ask = (stats: CorpusStats) => makeQuestions(SEEDS.questions, options.BENCH_QUESTIONS, stats.symbols);
+    const qa = ask(corpus.a);
+    const qaVectors = (await embedder.embed(qa)).vectors;
+    const budget = (q: string) => Math.floor(chat.contextTokens * 0.95) - chat.maxAnswerTokens - promptOverheadTokens(q); // as Asker computes it
+
+    const measureRag = async (w: WorkspaceSpec, qs: string[], vectors: Float32Array[]) => ({
+      dbChunks: await countChunks(driver, 'Chunk'),
+      // Retriever.retrieve reports its own embedding time; the rest is search, fusion, expansion and packing.
+      hybrid: await timeEach(qs, async (q) => {
+        const t0 = performance.now();
+        const r = await retriever.retrieve(w.id, q, budget(q));
+        return performance.now() - t0 - r.timings.embedMs;
+      }),
+      vector: await timeEach(vectors, async (v) => void (await store.vectorSearch(w.id, v, VECTOR_K))),
+    });
+
+    // 1. ~10k chunks in the database.
+    progress(`indexing the small workspace (${options.BENCH_SMALL_FILES} files) for the 10k-chunk point`);
+    const small = await child(ragIndexResult, ['rag-index', dirs.small, 'bench-small']);
+    const qs = ask(corpus.small);
+    const at10k = await measureRag(ws.small, qs, (await embedder.embed(qs)).vectors);
+    progress('removing the small workspace');
+    await store.clearWorkspace(ws.small.id);
+
+    // 2. Full index of corpus A from a database without benchmark data, in its own process (peak RSS).
+    progress(`Workspace RAG: full index of corpus A (${options.BENCH_FILES} files)`);
+    const full = await child(ragIndexResult, ['rag-index', dirs.a, 'bench-a']);
+    const ragChunks = full.report.chunks.written;
+    const at50k = await measureRag(ws.a, qa, qaVectors);
+
+    // 3. No-op and one-file-edit runs in one warm process.
+    progress('Workspace RAG: no-op and one-file-edit re-index');
+    const editPath = (await fs.readdir(path.join(dirs.a, 'packages', 'billing', 'src'))).sort().find((f) => f.endsWith('.ts'));
+    const inc = await child(ragIncrementalResult, ['rag-incremental', dirs.a, 'bench-a', `packages/billing/src/${z.string().parse(editPath)}`]);
+
+    // 4. A second workspace: 100k chunks in one database.
+    progress(`Workspace RAG: full index of corpus B (${options.BENCH_FILES} files) → ~100k chunks in the database`);
+    const second = await child(ragIndexResult, ['rag-index', dirs.b, 'bench-b']);
+    const at100k = await measureRag(ws.a, qa, qaVectors);
+
+    // 5. LangChain.js on (a prefix of) corpus A.
+    const lcFiles = Math.min(options.BENCH_LANGCHAIN_FILES ?? options.BENCH_FILES, options.BENCH_FILES);
+    progress(`LangChain.js Neo4jVectorStore: ${lcFiles} files of corpus A`);
+    const lc = await child(approachResult, ['langchain-index', dirs.a, String(lcFiles)]);
+    const lcStore = await Neo4jVectorStore.fromExistingIndex(langchainEmbeddings(server.url), langchainStoreConfig(cfg));
+    const lcQuery = await timeEach(qa.map((q, i) => ({ q, v: Array.from(qaVectors[i]) })), async ({ q, v }) => {
+      await lcStore.similaritySearchVectorWithScore(v, VECTOR_K, q);
+    });
+    await lcStore.close();
+
+    // 6. Naive on (a prefix of) corpus A.
+    const naiveFiles = Math.min(options.BENCH_NAIVE_FILES ?? options.BENCH_FILES, options.BENCH_FILES);
+    progress(`naive: ${naiveFiles} files of corpus A, one auto-commit CREATE per chunk`);
+    const naive = await child(approachResult, ['naive-index', dirs.a, String(naiveFiles)]);
+    const naiveQuery = await timeEach(qaVectors, async (v) => {
+      await driver.executeQuery(
+        `MATCH (c:${NAIVE_LABEL}) WITH c, vector.similarity.cosine(c.embedding, $v) AS score ORDER BY score DESC LIMIT $k RETURN c.path AS path, score`,
+        { v: Array.from(v), k: neo4j.int(VECTOR_K) },
+        { database: neo4jDatabase, routing: 'READ' },
+      );
+    });
+
+    // ---- the table ----
+    const rate = (chunks: number, ms: number) => chunks / (ms / 1000);
+    const ragRate = rate(ragChunks, full.ms);
+    const lcRate = rate(lc.chunks, lc.ms);
+    const naiveRate = rate(naive.chunks, naive.ms);
+    const mbps = (bytes: number, ms: number) => `${(bytes / 1e6 / (ms / 1000)).toFixed(2)} MB/s`;
+    const editNet = inc.edit.ms - inc.edit.embedMs;
+    const rssMb = full.maxRssKb / 1024;
+    const lat = (l: Latency) => `${l.p50.toFixed(1)} / ${l.p95.toFixed(1)}`;
+    const k = (n: number) => `${(n / 1000).toFixed(1)}k`;
+    const subset = (files: number) => (files < options.BENCH_FILES ? `first ${files} of ${options.BENCH_FILES} files` : 'whole corpus A');
+
+    rows.push(
+      { section: 'Workspace RAG' },
+      { name: 'Full index, corpus A from no benchmark data', value: ragRate.toFixed(0), unit: 'chunks/s', note: `${ragChunks} chunks, ${full.report.files.changed} files in ${secs(full.ms)} (${mbps(full.bytes, full.ms)}); embed calls ${secs(full.embedMs)}` },
+      { name: 'Full index, corpus B (50k chunks already stored)', value: rate(second.report.chunks.written, second.ms).toFixed(0), unit: 'chunks/s', note: `${second.report.chunks.written} chunks in ${secs(second.ms)}` },
+      { name: 'Peak RSS of the indexing process', value: rssMb.toFixed(0), unit: 'MB', target: '< 300 MB', ok: rssMb < 300, note: 'maxRSS of a child that runs only the full index of A' },
+      { name: 'No-op re-index of corpus A', value: (inc.noop.ms / 1000).toFixed(2), unit: 's', target: '< 3 s', ok: inc.noop.ms < 3000, note: `${inc.noop.report.files.unchanged} files unchanged, ${inc.noop.report.chunks.embedded} chunks embedded` },
+      { name: 'One-file edit re-index, without the embedding call', value: editNet.toFixed(0), unit: 'ms', note: `run ${inc.edit.ms.toFixed(0)} ms − embed ${inc.edit.embedMs.toFixed(0)} ms (${inc.edit.embedCalls} call); ${inc.edit.report.files.changed} file, ${inc.edit.report.chunks.written} chunks written, ${inc.edit.report.chunks.embedded} embedded` },
+      { name: `Retrieval p50 / p95, ${k(at10k.dbChunks)} chunks in the DB (hybrid)`, value: lat(at10k.hybrid), unit: 'ms', note: `workspace of ${small.report.chunks.written} chunks; ${at10k.hybrid.n} questions` },
+      { name: `Vector leg p50 / p95, ${k(at10k.dbChunks)} chunks in the DB`, value: lat(at10k.vector), unit: 'ms', note: `k = ${VECTOR_K}` },
+      { name: `Retrieval p50 / p95, ${k(at50k.dbChunks)} chunks in the DB (hybrid)`, value: lat(at50k.hybrid), unit: 'ms', note: `workspace A, ${at50k.hybrid.n} questions` },
+      { name: `Vector leg p50 / p95, ${k(at50k.dbChunks)} chunks in the DB`, value: lat(at50k.vector), unit: 'ms', note: `k = ${VECTOR_K}` },
+      { name: `Retrieval p50 / p95, ${k(at100k.dbChunks)} chunks in the DB (hybrid)`, value: lat(at100k.hybrid), unit: 'ms', target: 'p95 < 50 ms', ok: at100k.hybrid.p95 < 50, note: `workspace A (half of the DB), ${at100k.hybrid.n} questions` },
+      { name: `Vector leg p50 / p95, ${k(at100k.dbChunks)} chunks in the DB`, value: lat(at100k.vector), unit: 'ms', target: 'p95 < 50 ms', ok: at100k.vector.p95 < 50, note: `k = ${VECTOR_K}` },
+      { section: 'LangChain.js Neo4jVectorStore' },
+      { name: 'Index (read, split, fromDocuments)', value: lcRate.toFixed(0), unit: 'chunks/s', note: `${lc.chunks} chunks from ${subset(lc.files)} in ${secs(lc.ms)} (${mbps(lc.bytes, lc.ms)})` },
+      { name: `similaritySearch p50 / p95, ${k(lc.chunks)} chunks in its index`, value: lat(lcQuery), unit: 'ms', note: `similaritySearchVectorWithScore, k = ${VECTOR_K}` },
+      { section: 'Naive (auto-commit CREATE per chunk, cosine over every chunk)' },
+      { name: 'Index', value: naiveRate.toFixed(0), unit: 'chunks/s', note: `${naive.chunks} chunks from ${subset(naive.files)} in ${secs(naive.ms)} (${mbps(naive.bytes, naive.ms)})` },
+      { name: `Query p50 / p95, ${k(naive.chunks)} chunks`, value: lat(naiveQuery), unit: 'ms', note: `k = ${VECTOR_K}` },
+      { section: 'Ratios' },
+      { name: 'Throughput: Workspace RAG / LangChain.js', value: `${(ragRate / lcRate).toFixed(1)}×`, unit: 'chunks/s', target: '≥ 5×', ok: ragRate / lcRate >= 5, note: `by source bytes: ${((full.bytes / full.ms) / (lc.bytes / lc.ms)).toFixed(1)}×` },
+      { name: 'Throughput: Workspace RAG / naive', value: `${(ragRate / naiveRate).toFixed(1)}×`, unit: 'chunks/s', note: `by source bytes: ${((full.bytes / full.ms) / (naive.bytes / naive.ms)).toFixed(1)}×` },
+      { name: `Query p95: LangChain.js / Workspace RAG vector leg (${k(at50k.dbChunks)} DB)`, value: `${(lcQuery.p95 / at50k.vector.p95).toFixed(2)}×`, unit: 'latency', note: `p50 ${(lcQuery.p50 / at50k.vector.p50).toFixed(2)}×; > 1 means Workspace RAG is faster` },
+      { name: `Query p95: naive / Workspace RAG vector leg (${k(at50k.dbChunks)} DB)`, value: `${(naiveQuery.p95 / at50k.vector.p95).toFixed(2)}×`, unit: 'latency', note: `p50 ${(naiveQuery.p50 / at50k.vector.p50).toFixed(2)}×` },
+    );
+
+    const fmtPhases = (p: Record<string, number>) => Object.entries(p).sort((x, y) => y[1] - x[1]).map(([n, ms]) => `${n} ${secs(ms)}`).join(', ');
+    notes.push(
+      `Workspace RAG full index of A, busy time per activity (writes overlap the next batch's reading and embedding, so these can exceed the ${secs(full.ms)} run): ${fmtPhases(full.phases)}; the rest of the run is discovery, hashing, chunking and token counting on the CPU.`,
+      `LangChain.js: ${fmtPhases(lc.phases)}. Naive: ${fmtPhases(naive.phases)}.`,
+    );
+    const table: Table = {
+      title: 'Workspace RAG benchmark',
+      context: [
+        `Corpus A (seed ${SEEDS.a}): ${corpus.a.files} files, ${(corpus.a.bytes / 1e6).toFixed(1)} MB — ${Object.entries(corpus.a.byLanguage).map(([l, n]) => `${n} ${l}`).join(', ')}; the engine's chunker (budget ${cfg.indexing.chunkTokens} tokens) made ${ragChunks} chunks. Corpus B (seed ${SEEDS.b}) the same size, ${second.report.chunks.written} chunks.`,
+        `Embeddings: local Azure OpenAI protocol server (test/servers/azure-embeddings.ts, zero latency) in the orchestrator process, deployment ${DEPLOYMENT}, ${DIMENSIONS} dimensions for every approach. Each approach indexes in a child process of its own.`,
+        `LangChain.js: @langchain/community Neo4jVectorStore.fromDocuments with AzureOpenAIEmbeddings (batchSize 512) on the same server; RecursiveCharacterTextSplitter.fromLanguage (js/python/go/markdown), chunkSize ${LANGCHAIN_CHUNK_SIZE}, overlap ${LANGCHAIN_CHUNK_OVERLAP}. Naive: ${NAIVE_WINDOW_LINES}-line windows, one embeddings request per file, one auto-commit CREATE per chunk (embedding as a plain list property), query by vector.similarity.cosine over every NaiveChunk.`,
+        `Latencies exclude the embedding of the question: the vector queries use precomputed question vectors, and the hybrid retrieval subtracts the embedding time it reports. ${WARM_UP} warm-up queries precede each measurement. Neo4j: ${await neo4jVersion(driver)}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}.`,
+      ],
+      rows,
+      notes: [...notes, `Total benchmark time ${secs(performance.now() - started)} (before clean-up).`],
+    };
+    process.stdout.write(`${renderText(table)}\n`);
+    await fs.writeFile(options.BENCH_RESULTS, renderMarkdown(table, new Date()));
+    progress(`wrote ${path.relative(process.cwd(), options.BENCH_RESULTS)}`);
+  } finally {
+    progress('cleaning up the benchmark data');
+    await cleanUp(store, driver, Object.values(ws)).catch((e: unknown) => progress(`clean-up failed: ${String(e)}`));
+    await fs.rm(options.BENCH_DIR, { recursive: true, force: true });
+    await store.close();
+    await driver.close();
+    await server.close();
+  }
+}
+
+async function neo4jVersion(driver: Driver): Promise<string> {
+  const r = await driver.executeQuery('CALL dbms.components() YIELD name, versions, edition RETURN name + " " + versions[0] + " " + edition AS v', {}, { database: neo4jDatabase });
+  return z.string().parse(r.records[0].get('v'));
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exitCode = 1;
+});
