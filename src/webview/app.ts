@@ -63,6 +63,7 @@ const HISTORY_TURNS = 10;
 const SAVED_TURNS = 50;
 const MAX_QUESTION = 20_000;
 const MAX_HISTORY_CONTENT = 100_000;
+const SAVE_DELAY_MS = 500;
 /** Grace period for moving the pointer from a chip onto its preview. */
 const HIDE_DELAY_MS = 200;
 
@@ -84,6 +85,7 @@ export class ChatApp {
   private anchor: HTMLElement | undefined;
   private hideTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  private saveTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly root: HTMLElement,
@@ -108,7 +110,8 @@ export class ChatApp {
       class: 'input',
       rows: '1',
       maxlength: String(MAX_QUESTION),
-      placeholder: 'Ask a question (Enter to send, Shift+Enter for a new line)',
+      placeholder: 'Ask about your workspace',
+      title: 'Enter to send, Shift+Enter for a new line',
       'aria-label': 'Question about your workspace',
     });
     this.sendButton = button(doc, 'Send', 'icon-button send', icon(doc, 'send'));
@@ -169,7 +172,7 @@ export class ChatApp {
       case 'delta':
         turn.answer += message.text;
         this.renderAnswer(turn);
-        break;
+        return this.saveSoon();
       case 'done': {
         for (const n of message.stale) {
           const source = turn.sources.find((s) => s.n === n);
@@ -191,6 +194,7 @@ export class ChatApp {
   }
 
   dispose(): void {
+    clearTimeout(this.saveTimer);
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     this.cancelHide();
@@ -542,7 +546,14 @@ export class ChatApp {
 
   // ---- Persistence ----
 
+  /** Coalesces the saves of a stream: each one serialises the whole conversation. */
+  private saveSoon(): void {
+    this.saveTimer ??= setTimeout(() => this.save(), SAVE_DELAY_MS);
+  }
+
   private save(): void {
+    clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
     const state: ChatState = {
       turns: this.turns.slice(-SAVED_TURNS).map((t) => ({
         id: t.id,

@@ -9,14 +9,14 @@ describe('chat webview', () => {
   const answerOf = (id: string) => h.$(`article[data-turn="${id}"] .answer`);
   const visible = (el: HTMLElement) => !el.hidden;
 
-  it('says ready once it listens', () => {
-    h = createHarness();
+  it('says ready once it listens', async () => {
+    h = await createHarness();
     assert.deepEqual(h.posted, [{ type: 'ready' }]);
   });
 
   describe('asking and streaming', () => {
-    it('streams deltas into the answer and shows Stop until done, then a footer with timings and tokens', () => {
-      h = createHarness();
+    it('streams deltas into the answer and shows Stop until done, then a footer with timings and tokens', async () => {
+      h = await createHarness();
       const ask = h.ask('How is the store built?');
       assert.deepEqual(ask, { type: 'ask', id: 'turn-1', question: 'How is the store built?', history: [] });
       assert.equal(h.input.value, '');
@@ -39,15 +39,15 @@ describe('chat webview', () => {
       assert.ok(visible(h.$('button.send')) && !visible(h.$('button.stop')));
     });
 
-    it('labels retrieval-only answers and dropped citations in the footer', () => {
-      h = createHarness();
+    it('labels retrieval-only answers and dropped citations in the footer', async () => {
+      h = await createHarness();
       h.ask('q');
       h.host(done('turn-1', { mode: 'retrieval-only', droppedCitations: 2, usage: undefined, timings: { retrievalMs: 40.4, totalMs: 41 } }));
       assert.equal(h.$('.turn-footer').textContent, 'Retrieval only · Retrieval 40 ms · Total 41 ms · 2 citations to unknown sources removed');
     });
 
-    it('sends Enter, keeps Shift+Enter for a new line, and ignores Enter on an empty box or while answering', () => {
-      h = createHarness();
+    it('sends Enter, keeps Shift+Enter for a new line, and ignores Enter on an empty box or while answering', async () => {
+      h = await createHarness();
       h.input.value = 'first line';
       const shifted = h.key(h.input, 'Enter', { shiftKey: true });
       assert.equal(shifted.defaultPrevented, false);
@@ -71,8 +71,8 @@ describe('chat webview', () => {
       assert.equal(h.input.value, 'while busy');
     });
 
-    it('sends the earlier turns as history with a follow-up question', () => {
-      h = createHarness();
+    it('sends the earlier turns as history with a follow-up question', async () => {
+      h = await createHarness();
       h.ask('What is a chunk?');
       h.host({ type: 'delta', id: 'turn-1', text: 'A slice of a file.' });
       h.host(done('turn-1'));
@@ -83,8 +83,8 @@ describe('chat webview', () => {
       ]);
     });
 
-    it('Stop sends stop, keeps the partial answer and drops what arrives afterwards', () => {
-      h = createHarness();
+    it('Stop sends stop, keeps the partial answer and drops what arrives afterwards', async () => {
+      h = await createHarness();
       h.ask('q');
       h.host({ type: 'delta', id: 'turn-1', text: 'partial' });
       h.$('button.stop').click();
@@ -95,8 +95,8 @@ describe('chat webview', () => {
       assert.ok(visible(h.$('button.send')));
     });
 
-    it('New Chat stops the answer in flight and clears the conversation and the saved state', () => {
-      h = createHarness();
+    it('New Chat stops the answer in flight and clears the conversation and the saved state', async () => {
+      h = await createHarness();
       h.ask('q');
       h.host({ type: 'delta', id: 'turn-1', text: 'partial' });
       h.$('button.new-chat').click();
@@ -108,15 +108,15 @@ describe('chat webview', () => {
       assert.equal(h.doc.activeElement, h.input);
     });
 
-    it('fills the box on prefill without sending', () => {
-      h = createHarness();
+    it('fills the box on prefill without sending', async () => {
+      h = await createHarness();
       h.host({ type: 'prefill', question: 'Explain `retrieve()`' });
       assert.equal(h.input.value, 'Explain `retrieve()`');
       assert.equal(h.posted.filter((m) => m.type === 'ask').length, 0);
     });
 
     it('copies a code block with its Copy button', async () => {
-      h = createHarness();
+      h = await createHarness();
       h.ask('q');
       h.host({ type: 'delta', id: 'turn-1', text: 'Run:\n\n```sh\nnpm test\n```\n' });
       const copy = h.$('.code-block button.copy');
@@ -128,16 +128,16 @@ describe('chat webview', () => {
   });
 
   describe('citations', () => {
-    function answered(text: string, sources = [source(1), source(2), source(3)], cited = [1, 3], stale: number[] = []) {
-      h = createHarness();
+    async function answered(text: string, sources = [source(1), source(2), source(3)], cited = [1, 3], stale: number[] = []) {
+      h = await createHarness();
       h.ask('q');
       h.host({ type: 'sources', id: 'turn-1', sources });
       h.host({ type: 'delta', id: 'turn-1', text });
       h.host(done('turn-1', { cited, stale }));
     }
 
-    it('turns [n] and [1, 3] into chips labelled with the source', () => {
-      answered('First [1]. Both [1, 3]. Not a citation: a[0] and [7].');
+    it('turns [n] and [1, 3] into chips labelled with the source', async () => {
+      await answered('First [1]. Both [1, 3]. Not a citation: a[0] and [7].');
       const chips = h.$$('.answer button.chip');
       assert.deepEqual(
         chips.map((c) => c.getAttribute('aria-label')),
@@ -150,14 +150,14 @@ describe('chat webview', () => {
       assert.match(h.$('.answer').textContent ?? '', /a\[0\] and \[7\]\./);
     });
 
-    it('a chip click opens the source', () => {
-      answered('See [3].');
+    it('a chip click opens the source', async () => {
+      await answered('See [3].');
       h.$('.answer button.chip').click();
       assert.deepEqual(h.posted.at(-1), { type: 'openSource', path: 'src/file3.ts', startLine: 30, endLine: 32 });
     });
 
-    it('hovering or focusing a chip previews the path, the range and the numbered lines', () => {
-      answered('See [2].', [source(1), source(2, { text: 'first <b>line</b>\n\tsecond' + ' x'.repeat(2000) + '\nthird' })], [2]);
+    it('hovering or focusing a chip previews the path, the range and the numbered lines', async () => {
+      await answered('See [2].', [source(1), source(2, { text: 'first <b>line</b>\n\tsecond' + ' x'.repeat(2000) + '\nthird' })], [2]);
       const chip = h.$('.answer button.chip');
       const preview = h.$('.preview');
       assert.equal(preview.hidden, true);
@@ -184,8 +184,8 @@ describe('chat webview', () => {
       assert.equal(preview.hidden, true);
     });
 
-    it('ends the answer with a Sources list in source order that opens and previews the same way', () => {
-      answered('Cites [3] then [1].', undefined, [3, 1]);
+    it('ends the answer with a Sources list in source order that opens and previews the same way', async () => {
+      await answered('Cites [3] then [1].', undefined, [3, 1]);
       const entries = h.$$('.turn-sources button.source');
       assert.deepEqual(
         entries.map((e) => e.querySelector('.source-path')?.textContent),
@@ -198,14 +198,14 @@ describe('chat webview', () => {
       assert.equal(h.$('.preview .preview-path').textContent, 'src/file1.ts');
     });
 
-    it('lists what it was given when an answer cites nothing', () => {
-      answered('No markers here.', [source(1), source(2)], []);
+    it('lists what it was given when an answer cites nothing', async () => {
+      await answered('No markers here.', [source(1), source(2)], []);
       assert.equal(h.$('.source-title').textContent, 'Retrieved sources (none cited)');
       assert.equal(h.$$('.turn-sources button.source').length, 2);
     });
 
-    it('marks stale citations, from the sources or from done, and they still open', () => {
-      answered('A [1] and B [2].', [source(1, { stale: true }), source(2)], [1, 2], [2]);
+    it('marks stale citations, from the sources or from done, and they still open', async () => {
+      await answered('A [1] and B [2].', [source(1, { stale: true }), source(2)], [1, 2], [2]);
       for (const chip of h.$$('.answer button.chip')) {
         assert.ok(chip.classList.contains('stale'));
         assert.match(chip.getAttribute('aria-label') ?? '', /, changed since indexing$/);
@@ -222,8 +222,8 @@ describe('chat webview', () => {
   });
 
   describe('errors', () => {
-    it('shows the error in line with Retry (same question, same history) and the action button', () => {
-      h = createHarness();
+    it('shows the error in line with Retry (same question, same history) and the action button', async () => {
+      h = await createHarness();
       h.ask('one');
       h.host({ type: 'delta', id: 'turn-1', text: 'answer one' });
       h.host(done('turn-1'));
@@ -256,8 +256,8 @@ describe('chat webview', () => {
       assert.equal(answerOf(again.id).textContent?.trim(), 'answer two');
     });
 
-    it('shows an error without a question as a notice with its action and Dismiss', () => {
-      h = createHarness();
+    it('shows an error without a question as a notice with its action and Dismiss', async () => {
+      h = await createHarness();
       h.host({ type: 'error', kind: 'config', message: 'workspaceRag.neo4j.uri is not a URI', action: { label: 'Open Settings', command: 'openSettings' } });
       const notice = h.$('.notice');
       assert.equal(notice.querySelector('.error-message')?.textContent, 'workspaceRag.neo4j.uri is not a URI');
@@ -268,16 +268,16 @@ describe('chat webview', () => {
       assert.equal(h.$$('.notice').length, 0);
     });
 
-    it('attributes an error without an id to the answer in flight', () => {
-      h = createHarness();
+    it('attributes an error without an id to the answer in flight', async () => {
+      h = await createHarness();
       h.ask('q');
       h.host({ type: 'error', kind: 'neo4j', message: 'Neo4j is unreachable at bolt://localhost:7687' });
       assert.equal(h.$('article[data-turn="turn-1"] .error-message').textContent, 'Neo4j is unreachable at bolt://localhost:7687');
     });
   });
 
-  it('states keyword-only and retrieval-only mode, and offers indexing when nothing is indexed', () => {
-    h = createHarness();
+  it('states keyword-only and retrieval-only mode, and offers indexing when nothing is indexed', async () => {
+    h = await createHarness();
     h.host({ type: 'state', keywordOnly: true, retrievalOnly: true, indexed: false });
     const text = h.$('.banners').textContent ?? '';
     assert.match(text, /Keyword-only mode/);
@@ -290,8 +290,8 @@ describe('chat webview', () => {
   });
 
   describe('saved state', () => {
-    it('restores the conversation and the draft after a reload and keeps the history for follow-ups', () => {
-      h = createHarness();
+    it('restores the conversation and the draft after a reload and keeps the history for follow-ups', async () => {
+      h = await createHarness();
       h.ask('What calls open()?');
       h.host({ type: 'sources', id: 'turn-1', sources: [source(1), source(2)] });
       h.host({ type: 'delta', id: 'turn-1', text: 'Two callers [1, 2].' });
@@ -304,7 +304,7 @@ describe('chat webview', () => {
       const footer = h.$('.turn-footer').textContent;
       h.dispose();
 
-      h = createHarness(saved);
+      h = await createHarness(saved);
       assert.equal(h.$$('article.turn').length, 2);
       assert.equal(h.$('.question').textContent, 'What calls open()?');
       assert.deepEqual(
@@ -326,8 +326,16 @@ describe('chat webview', () => {
       ]);
     });
 
-    it('rejects a malformed saved state, logs it and starts empty', () => {
-      h = createHarness({ turns: [{ id: 'x', question: 7, answer: '<img src=x onerror=alert(1)>' }] });
+    it('restores an answer saved mid-stream as stopped, since its stream ended with the reload', async () => {
+      h = await createHarness({ turns: [{ id: 'old', question: 'q', answer: 'half an [1]', sources: [source(1)], cited: [1] }] });
+      assert.equal(h.$('.turn-footer').textContent, 'Stopped');
+      assert.equal(h.$$('.answer button.chip').length, 1);
+      assert.ok(!h.$('button.send').hidden);
+      assert.equal(h.$$('.turn-sources button.source').length, 1);
+    });
+
+    it('rejects a malformed saved state, logs it and starts empty', async () => {
+      h = await createHarness({ turns: [{ id: 'x', question: 7, answer: '<img src=x onerror=alert(1)>' }] });
       assert.equal(h.$$('article.turn').length, 0);
       assert.equal(h.logs.length, 1);
       assert.match(h.logs[0], /saved chat/);
@@ -335,8 +343,8 @@ describe('chat webview', () => {
     });
   });
 
-  it('ignores and logs malformed messages from the extension', () => {
-    h = createHarness();
+  it('ignores and logs malformed messages from the extension', async () => {
+    h = await createHarness();
     h.ask('q');
     const before = h.root.innerHTML;
     const bad: unknown[] = [

@@ -1,7 +1,10 @@
 // A ChatApp in a happy-dom window, with the extension side replaced by recorders.
-import { Window } from 'happy-dom';
 import type { ChatState, FromWebview, SourceView, ToWebview } from '../../../src/protocol/messages';
 import { ChatApp } from '../../../src/webview/app';
+
+// happy-dom is an ES module; this CommonJS project loads it with a dynamic import.
+const happyDom = import('happy-dom');
+type Window = InstanceType<Awaited<typeof happyDom>['Window']>;
 
 export interface Harness {
   window: Window;
@@ -23,7 +26,8 @@ export interface Harness {
   dispose: () => void;
 }
 
-export function createHarness(initialState?: unknown): Harness {
+export async function createHarness(initialState?: unknown): Promise<Harness> {
+  const { Window } = await happyDom;
   const window = new Window({ settings: { disableJavaScriptEvaluation: true, disableJavaScriptFileLoading: true, disableCSSFileLoading: true } });
   const doc = window.document as unknown as Document;
   const root = doc.createElement('div');
@@ -116,12 +120,4 @@ export function done(id: string, overrides: Partial<Extract<ToWebview, { type: '
 /** Mouse events as a pointer would send them. */
 export function hover(h: Harness, el: Element): void {
   el.dispatchEvent(new h.window.MouseEvent('mouseover', { bubbles: true }) as unknown as Event);
-}
-
-export function click(h: Harness, el: Element): void {
-  (el as HTMLElement).click();
-}
-
-export function focus(el: Element): void {
-  (el as HTMLElement).focus();
 }
