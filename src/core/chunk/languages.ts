@@ -56,6 +56,11 @@ const GRAMMARS: Record<string, string> = {
   csharp: 'c-sharp', rust: 'rust', c: 'cpp', cpp: 'cpp', ruby: 'ruby', php: 'php', shell: 'bash',
 };
 
+/** The grammar files the chunker loads, `tree-sitter-<stem>.wasm`; the extension bundle ships exactly these. */
+export function grammarStems(): string[] {
+  return [...new Set(Object.values(GRAMMARS))];
+}
+
 export function hasGrammar(language: string): boolean {
   return language in GRAMMARS;
 }
