@@ -276,6 +276,24 @@ describe('chat webview', () => {
     });
   });
 
+  it('gives every control an accessible name and keeps the transcript a live region', async () => {
+    h = await createHarness();
+    h.host({ type: 'state', keywordOnly: false, retrievalOnly: false, indexed: false });
+    h.ask('q');
+    h.host({ type: 'sources', id: 'turn-1', sources: [source(1)] });
+    h.host({ type: 'delta', id: 'turn-1', text: 'A [1].\n\n```js\nx()\n```' });
+    h.host(done('turn-1', { cited: [1] }));
+    h.ask('again');
+    h.host({ type: 'error', id: 'turn-2', kind: 'auth', message: '401', action: { label: 'Set Credentials', command: 'setCredentials' } });
+    h.host({ type: 'error', kind: 'other', message: 'stray' });
+    const controls = h.$$('button, textarea');
+    assert.ok(controls.length >= 10);
+    for (const control of controls) assert.ok(control.getAttribute('aria-label')?.trim(), control.outerHTML);
+    const transcript = h.$('.transcript');
+    assert.equal(transcript.getAttribute('role'), 'log');
+    assert.equal(transcript.getAttribute('aria-live'), 'polite');
+  });
+
   it('states keyword-only and retrieval-only mode, and offers indexing when nothing is indexed', async () => {
     h = await createHarness();
     h.host({ type: 'state', keywordOnly: true, retrievalOnly: true, indexed: false });
