@@ -1,6 +1,6 @@
 // Every message between the extension and the chat webview, as zod schemas. Both sides import this module and parse
 // everything they receive; a message that does not parse is rejected and logged, never acted on.
-import { z } from 'zod';
+import * as z from 'zod';
 
 const turnId = z.string().min(1).max(64);
 /** Workspace-relative POSIX path; the extension still resolves it against the workspace folders before opening. */
