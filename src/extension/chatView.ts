@@ -26,7 +26,8 @@ export interface WebviewPort {
 }
 
 export interface ChatDeps {
-  engine: () => Promise<OpenEngine>;
+  /** Runs work with the engine (a lease: the engine stays open until it is done). */
+  useEngine: <T>(work: (open: OpenEngine) => Promise<T>) => Promise<T>;
   onEngineChange: vscode.Event<void>;
   workspace: () => WorkspaceSpec | undefined;
   /** The current text of a workspace-relative file (an open editor's buffer first), or undefined when it is gone. */
@@ -110,10 +111,18 @@ export class ChatSession implements vscode.Disposable {
         enqueue(() => ({ type: 'error', id, kind: 'not-indexed', message: 'Open a folder, then index it, to ask about it.' }));
         return;
       }
-      const { engine } = await this.deps.engine();
-      const indexed = (await engine.store.status(ws.id)).files > 0;
-      enqueue(() => stateOf(engine.capabilities, indexed));
-      if (!indexed) {
+      const answer = await this.deps.useEngine(async ({ engine }) => {
+        const indexed = (await engine.store.status(ws.id)).files > 0;
+        enqueue(() => stateOf(engine.capabilities, indexed));
+        if (!indexed) return undefined;
+        return engine.asker.ask(ws.id, message.question, {
+          history: message.history,
+          signal: controller.signal,
+          onSources: (retrieval) => enqueue(async () => ({ type: 'sources', id, sources: await this.views(retrieval.sources) })),
+          onDelta: (text) => enqueue(() => ({ type: 'delta', id, text: this.deps.redact(text) })),
+        });
+      });
+      if (!answer) {
         enqueue(() => ({
           type: 'error',
           id,
@@ -123,12 +132,6 @@ export class ChatSession implements vscode.Disposable {
         }));
         return;
       }
-      const answer = await engine.asker.ask(ws.id, message.question, {
-        history: message.history,
-        signal: controller.signal,
-        onSources: (retrieval) => enqueue(async () => ({ type: 'sources', id, sources: await this.views(retrieval.sources) })),
-        onDelta: (text) => enqueue(() => ({ type: 'delta', id, text: this.deps.redact(text) })),
-      });
       const cited = answer.sources.filter((s) => answer.cited.includes(s.n));
       enqueue(async () => ({
         type: 'done',
@@ -155,10 +158,9 @@ export class ChatSession implements vscode.Disposable {
 
   private async postState(): Promise<void> {
     try {
-      const { engine } = await this.deps.engine();
       const ws = this.deps.workspace();
-      const indexed = ws ? (await engine.store.status(ws.id)).files > 0 : false;
-      await this.post(stateOf(engine.capabilities, indexed));
+      const state = await this.deps.useEngine(async ({ engine }) => stateOf(engine.capabilities, ws ? (await engine.store.status(ws.id)).files > 0 : false));
+      await this.post(state);
     } catch (error) {
       // Shown now rather than at the first question: a missing key or a stopped Neo4j is the first thing to fix.
       this.deps.log.warn(`The chat could not reach the engine: ${String(error instanceof Error ? error.message : error)}`);

@@ -1,5 +1,6 @@
-// The engine's lifecycle in the editor: opened on first use, closed and re-opened lazily when a setting or a key
-// changes, closed on deactivate. A failed open is not cached: the next use tries again (Neo4j may be up by then).
+// The engine's lifecycle in the editor: opened on first use, replaced when a setting or a key changes, closed on
+// deactivate. Work holds a lease (use()), so a replaced engine is closed only once the runs and answers still using
+// it have finished. A failed open is not cached: the next use tries again (Neo4j may be up by then).
 import * as vscode from 'vscode';
 import type { EngineConfig } from '../core/config';
 import { openEngine, type Engine } from '../core/engine';
@@ -14,11 +15,17 @@ export interface OpenEngine {
 
 export type EngineOpener = (config: EngineConfig, fs: FileSystem) => Promise<Engine>;
 
+interface Lease {
+  opening: Promise<OpenEngine>;
+  users: number;
+  retired: boolean;
+}
+
 export class EngineHost implements vscode.Disposable {
-  private current: Promise<OpenEngine> | undefined;
+  private current: Lease | undefined;
   private readonly changed = new vscode.EventEmitter<void>();
   private readonly subscription: vscode.Disposable;
-  /** Fires after settings or keys changed: the next get() opens a new engine. */
+  /** Fires after settings or keys changed: the next use() opens a new engine. */
   readonly onDidChange = this.changed.event;
 
   constructor(
@@ -28,20 +35,41 @@ export class EngineHost implements vscode.Disposable {
     private readonly open: EngineOpener = openEngine,
   ) {
     this.subscription = settings.onDidChange(() => {
-      this.log.info('Settings or credentials changed; the engine will reconnect on next use.');
-      void this.close();
+      this.log.info('Settings or credentials changed; the engine reconnects on next use.');
+      this.retire();
       this.changed.fire();
     });
   }
 
-  get(): Promise<OpenEngine> {
+  /** Runs `work` with the current engine, opening it first when needed. */
+  async use<T>(work: (open: OpenEngine) => Promise<T>): Promise<T> {
+    const lease = this.lease();
+    lease.users++;
+    try {
+      return await work(await lease.opening);
+    } finally {
+      lease.users--;
+      if (lease.retired && lease.users === 0) await this.closeLease(lease);
+    }
+  }
+
+  /** Closes the engine as soon as nothing uses it; the next use() opens a fresh one (e.g. after the schema was dropped). */
+  retire(): void {
+    const lease = this.current;
+    this.current = undefined;
+    if (!lease) return;
+    lease.retired = true;
+    if (lease.users === 0) void this.closeLease(lease);
+  }
+
+  private lease(): Lease {
     if (!this.current) {
-      const opening = this.openNow();
-      this.current = opening;
-      // Forget a failure so the next call retries, unless a newer open replaced this one meanwhile.
-      opening.catch(() => {
-        if (this.current === opening) this.current = undefined;
+      const lease: Lease = { opening: this.openNow(), users: 0, retired: false };
+      // Forget a failure so the next call retries, unless a newer lease replaced this one meanwhile.
+      lease.opening.catch(() => {
+        if (this.current === lease) this.current = undefined;
       });
+      this.current = lease;
     }
     return this.current;
   }
@@ -55,17 +83,14 @@ export class EngineHost implements vscode.Disposable {
     return { engine, config };
   }
 
-  /** Closes the open engine, if any; work still running on it fails and is reported by its caller. */
-  async close(): Promise<void> {
-    const closing = this.current;
-    this.current = undefined;
-    const open = await closing?.catch(() => undefined);
+  private async closeLease(lease: Lease): Promise<void> {
+    const open = await lease.opening.catch(() => undefined);
     await open?.engine.close().catch((e: unknown) => this.log.warn(`Closing the Neo4j driver failed: ${String(e)}`));
   }
 
   dispose(): void {
     this.subscription.dispose();
     this.changed.dispose();
-    void this.close();
+    this.retire();
   }
 }

@@ -128,7 +128,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
   };
 
   const chatDeps: ChatDeps = {
-    engine: () => host.get(),
+    useEngine: (work) => host.use(work),
     onEngineChange: host.onDidChange,
     workspace,
     currentText,

@@ -66,12 +66,9 @@ export class IndexingService implements vscode.Disposable {
     this.abort?.abort();
     await this.queue.idle();
     try {
-      const { engine } = await this.deps.host.get();
-      if (scope === 'everything') {
-        await engine.store.clearAll();
-        // clearAll dropped the vector index; the next engine re-creates the schema.
-        await this.deps.host.close();
-      } else await engine.store.clearWorkspace(ws!.id);
+      await this.deps.host.use(({ engine }) => (scope === 'everything' ? engine.store.clearAll() : engine.store.clearWorkspace(ws!.id)));
+      // clearAll dropped the vector index; the next engine re-creates the schema.
+      if (scope === 'everything') this.deps.host.retire();
       this.deps.log.info(scope === 'everything' ? 'Cleared every workspace and the vector index.' : `Cleared the index of ${describeWorkspace(ws!)}.`);
       this.deps.statusBar.set({ kind: 'not-indexed' });
       return true;
@@ -86,9 +83,11 @@ export class IndexingService implements vscode.Disposable {
     const ws = this.deps.workspace();
     if (!ws) return { kind: 'not-indexed', message: 'Open a folder to index it.' };
     try {
-      const { engine, config } = await this.deps.host.get();
-      const stored = await engine.store.status(ws.id);
-      const changed = stored.files === 0 ? 0 : await pendingChanges(engine, config, ws, this.deps.fs);
+      const { capabilities, stored, changed } = await this.deps.host.use(async ({ engine, config }) => {
+        const stored = await engine.store.status(ws.id);
+        const changed = stored.files === 0 ? 0 : await pendingChanges(engine, config, ws, this.deps.fs);
+        return { capabilities: engine.capabilities, stored, changed };
+      });
       if (!this.queue.busy) this.deps.statusBar.set(stored.files === 0 ? { kind: 'not-indexed' } : changed ? { kind: 'changed', files: changed } : { kind: 'up-to-date', files: stored.files });
       return {
         workspace: describeWorkspace(ws),
@@ -98,8 +97,8 @@ export class IndexingService implements vscode.Disposable {
         lastIndexedAt: stored.lastIndexedAt ?? undefined,
         changedFiles: changed,
         skippedByReason: stored.skippedByReason ?? {},
-        keywordOnly: !engine.capabilities.embeddings,
-        retrievalOnly: !engine.capabilities.generation,
+        keywordOnly: !capabilities.embeddings,
+        retrievalOnly: !capabilities.generation,
       };
     } catch (error) {
       const described = describeError(error, this.deps.redact);
@@ -138,35 +137,39 @@ export class IndexingService implements vscode.Disposable {
     const abort = new AbortController();
     this.abort = abort;
     this.lastReport = undefined;
-    const { statusBar, log } = this.deps;
+    const { statusBar } = this.deps;
     statusBar.set({ kind: 'indexing', percent: 0 });
     try {
-      const { engine, config } = await this.deps.host.get();
-      log.info(`${request.force ? 'Rebuilding' : 'Updating'} the index of ${describeWorkspace(ws)} (${request.interactive ? 'command' : 'file changes'}).`);
-      const execute = (onProgress: (p: IndexProgress) => void) => engine.indexer.run(ws, { force: request.force, signal: abort.signal, onProgress });
-      const report = request.interactive
-        ? await vscode.window.withProgress(
-            { location: vscode.ProgressLocation.Notification, title: 'Workspace RAG', cancellable: true },
-            (progress, token) => {
-              const cancel = token.onCancellationRequested(() => abort.abort());
-              let shown = 0;
-              return execute((p) => {
-                const percent = percentOf(p);
-                statusBar.set({ kind: 'indexing', percent });
-                progress.report({ message: progressMessage(p, config), increment: percent - shown });
-                shown = percent;
-              }).finally(() => cancel.dispose());
-            },
-          )
-        : await execute((p) => statusBar.set({ kind: 'indexing', percent: percentOf(p) }));
-      this.lastReport = report;
-      this.finish(ws, report, request.interactive, config);
+      await this.deps.host.use(({ engine, config }) => this.execute(engine, config, ws, request, abort));
     } catch (error) {
       if (isCancellation(error)) statusBar.set({ kind: 'unknown' });
       else this.report(error, 'Indexing failed', request.interactive);
     } finally {
       if (this.abort === abort) this.abort = undefined;
     }
+  }
+
+  private async execute(engine: Engine, config: EngineConfig, ws: WorkspaceSpec, request: RunRequest, abort: AbortController): Promise<void> {
+    const { statusBar, log } = this.deps;
+    log.info(`${request.force ? 'Rebuilding' : 'Updating'} the index of ${describeWorkspace(ws)} (${request.interactive ? 'command' : 'file changes'}).`);
+    const run = (onProgress: (p: IndexProgress) => void) => engine.indexer.run(ws, { force: request.force, signal: abort.signal, onProgress });
+    const report = request.interactive
+      ? await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: 'Workspace RAG', cancellable: true },
+          (progress, token) => {
+            const cancel = token.onCancellationRequested(() => abort.abort());
+            let shown = 0;
+            return run((p) => {
+              const percent = percentOf(p);
+              statusBar.set({ kind: 'indexing', percent });
+              progress.report({ message: progressMessage(p, config), increment: percent - shown });
+              shown = percent;
+            }).finally(() => cancel.dispose());
+          },
+        )
+      : await run((p) => statusBar.set({ kind: 'indexing', percent: percentOf(p) }));
+    this.lastReport = report;
+    this.finish(ws, report, request.interactive, config);
   }
 
   private finish(ws: WorkspaceSpec, report: IndexReport, interactive: boolean, config: EngineConfig): void {

@@ -29,8 +29,9 @@ export class Secrets implements vscode.Disposable {
     this.subscription = storage.onDidChange(async (e) => {
       const id = SECRET_IDS.find((s) => SECRETS[s].key === e.key);
       if (!id) return;
-      await this.get(id);
-      this.changed.fire();
+      const before = this.known.get(id);
+      // Our own writes already fired; this echo must not retire the engine they just opened.
+      if ((await this.get(id)) !== before) this.changed.fire();
     });
   }
 
@@ -48,15 +49,20 @@ export class Secrets implements vscode.Disposable {
     return value;
   }
 
+  /** Stores the key and fires onDidChange before returning, so the next engine use already sees it. */
   async set(id: SecretId, value: string): Promise<void> {
     if (!value) return this.delete(id);
+    const changed = this.known.get(id) !== value;
     this.known.set(id, value);
     await this.storage.store(SECRETS[id].key, value);
+    if (changed) this.changed.fire();
   }
 
   async delete(id: SecretId): Promise<void> {
+    const changed = this.known.has(id);
     this.known.delete(id);
     await this.storage.delete(SECRETS[id].key);
+    if (changed) this.changed.fire();
   }
 
   /** Replaces every known key in `text`, including its URL-encoded form (keys can end up in query strings). */

@@ -1,8 +1,10 @@
-// Compiles the extension-host test suite (and the throwaway smoke extension) to CommonJS for VS Code's extension host.
+// Compiles the extension-host test suite to CommonJS for VS Code's extension host, after building the extension itself
+// (esbuild.config.mjs: dist/extension.js, dist/grammars, media/dist/chat.js), since the suite runs against that bundle.
 //   node test/vscode/build.mjs
-// Output: test/vscode/out/suite/index.js (the extensionTestsPath), out/suite/**/*.test.js, smoke-extension/out/extension.js.
+// Output: test/vscode/out/suite/index.js (the extensionTestsPath) and out/suite/**/*.test.js.
 // 'vscode' is provided by the extension host.
 import * as esbuild from 'esbuild';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,16 +34,13 @@ const common = {
 // Stale bundles of deleted tests would otherwise still be picked up by the suite's glob.
 rmSync(path.join(outDir, 'suite'), { recursive: true, force: true });
 
-await Promise.all([
-  esbuild.build({
-    ...common,
-    entryPoints: [path.join(suiteDir, 'index.ts'), ...testEntries],
-    outbase: suiteDir,
-    outdir: path.join(outDir, 'suite'),
-  }),
-  esbuild.build({
-    ...common,
-    entryPoints: [path.join(here, 'smoke-extension', 'src', 'extension.ts')],
-    outfile: path.join(here, 'smoke-extension', 'out', 'extension.js'),
-  }),
-]);
+const repo = path.resolve(here, '..', '..');
+const extension = spawnSync(process.execPath, [path.join(repo, 'esbuild.config.mjs')], { cwd: repo, stdio: 'inherit' });
+if (extension.status !== 0) throw new Error(`building the extension failed (${extension.status ?? extension.signal})`);
+
+await esbuild.build({
+  ...common,
+  entryPoints: [path.join(suiteDir, 'index.ts'), ...testEntries],
+  outbase: suiteDir,
+  outdir: path.join(outDir, 'suite'),
+});

@@ -2,10 +2,12 @@
 // turning a report into output and an exit code.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { defaultResultFile, logFileFor, testReportSchema, type TestReport } from './report';
 
-export const SMOKE_EXTENSION = path.join(__dirname, 'smoke-extension');
+/** The extension under test by default: the repository root (package.json `main` is dist/extension.js). */
+export const REPO_EXTENSION = path.resolve(__dirname, '..', '..');
 /** The extensionTestsPath: the built test/vscode/suite/index.ts. */
 export const SUITE_ENTRY = path.join(__dirname, 'out', 'suite', 'index.js');
 export const RESULT_FILE = defaultResultFile(path.dirname(SUITE_ENTRY));
@@ -19,18 +21,21 @@ export function buildSuite(): void {
   fs.rmSync(LOG_FILE, { force: true });
 }
 
-/** The folder VS Code opens: the given one, or a fresh empty one so tests never edit the repository. */
+/**
+ * The folder VS Code opens: the given one, or a fresh empty one so tests never edit the repository. It lives outside
+ * the repository: inside, the repository's ignore rules would hide every file from the indexer.
+ */
 export function prepareWorkspace(given: string | undefined): string {
   if (given) return path.resolve(given);
-  const workspace = path.join(__dirname, 'out', 'workspace');
+  const workspace = path.join(os.tmpdir(), 'workspace-rag-vscode-workspace');
   fs.rmSync(workspace, { recursive: true, force: true });
   fs.mkdirSync(workspace, { recursive: true });
   return workspace;
 }
 
-/** The extension under test: the given folder (e.g. the repo root) or, by default, the smoke extension. */
+/** The extension under test: the given folder or, by default, the repository root. */
 export function resolveExtension(given: string | undefined): string {
-  const dir = path.resolve(given ?? SMOKE_EXTENSION);
+  const dir = path.resolve(given ?? REPO_EXTENSION);
   if (!fs.existsSync(path.join(dir, 'package.json'))) throw new Error(`extension folder ${dir} has no package.json`);
   return dir;
 }

@@ -2,8 +2,8 @@
 //   npx tsx test/vscode/run-in-code-server.ts [--extension DIR] [--workspace DIR] [--timeout SECONDS]
 // Builds the suite, installs/starts code-server, opens the workbench in headless Chromium with the development
 // payload, streams the suite's output and exits non-zero on failures, on a missing report or on timeout.
-// --extension (the extensionDevelopmentPath) defaults to test/vscode/smoke-extension; pass `--extension .` for the
-// real extension. Only one: code-server's web workbench keeps the last of repeated payload keys.
+// --extension (the extensionDevelopmentPath) defaults to the repository root, the real extension. Only one:
+// code-server's web workbench keeps the last of repeated payload keys.
 // Environment: CODE_SERVER_PORT, CHROMIUM_PATH; VSCODE_TEST_GREP and VSCODE_TEST_FORCE_FAILURE reach the extension
 // host because this script starts the server that spawns it.
 import * as fs from 'node:fs';

@@ -1,0 +1,196 @@
+import '../../shim/register';
+import { strict as assert } from 'node:assert';
+import * as vscode from 'vscode';
+import { ChatError } from '../../../src/core/generate';
+import type { Engine } from '../../../src/core/engine';
+import type { EngineConfig } from '../../../src/core/config';
+import type { AskOptions, Answer } from '../../../src/core/answer';
+import type { Source } from '../../../src/core/retrieve';
+import { chatHtml, ChatSession, linesChanged, type ChatDeps, type SourceLocation } from '../../../src/extension/chatView';
+import { Log } from '../../../src/extension/log';
+import { redactValues } from '../../../src/extension/secrets';
+import type { ToWebview } from '../../../src/protocol/messages';
+
+const KEY = 'sk-FAKE-unit-5a1c9e7b3d';
+const redact = (t: string) => redactValues(t, [KEY]);
+
+const source = (n: number, path: string, startLine: number, text: string): Source => ({
+  n,
+  path,
+  startLine,
+  endLine: startLine + text.split('\n').length - 1,
+  language: 'markdown',
+  text,
+  score: 1,
+  via: ['vector'],
+});
+
+interface Fake {
+  files: Record<string, string>;
+  indexedFiles: number;
+  ask: (question: string, options: AskOptions) => Promise<Answer>;
+}
+
+function setup(fake: Fake) {
+  const posted: ToWebview[] = [];
+  const logged: string[] = [];
+  const opened: SourceLocation[] = [];
+  const commands: string[] = [];
+  const received = new vscode.EventEmitter<unknown>();
+  const channel = Object.fromEntries(['trace', 'debug', 'info', 'warn', 'error'].map((level) => [level, (m: string) => logged.push(`${level}: ${m}`)]));
+  const log = new Log(channel as unknown as vscode.LogOutputChannel, redact);
+  const engine = {
+    store: { status: async () => ({ files: fake.indexedFiles }) },
+    asker: { ask: (_ws: string, q: string, o: AskOptions) => fake.ask(q, o) },
+    capabilities: { embeddings: false, generation: true },
+  } as unknown as Engine;
+  const deps: ChatDeps = {
+    useEngine: (work) => work({ engine, config: {} as EngineConfig }),
+    onEngineChange: new vscode.EventEmitter<void>().event,
+    workspace: () => ({ id: 'ws', name: 'ws', roots: [{ name: 'ws', path: '/ws' }] }),
+    currentText: async (p) => fake.files[p],
+    openSource: async (l) => (opened.push(l), true),
+    runCommand: (c) => commands.push(c),
+    log,
+    redact,
+  };
+  const session = new ChatSession({ postMessage: async (m) => (posted.push(m as ToWebview), true), onDidReceiveMessage: received.event }, deps);
+  return { session, posted, logged, opened, commands, send: (m: unknown) => session.receive(m) };
+}
+
+const answer = (sources: Source[], text: string, cited: number[]): Answer => ({
+  mode: 'generated',
+  retrievalMode: 'keyword-only',
+  text,
+  sources,
+  cited,
+  droppedCitations: 0,
+  timings: { retrievalMs: 1, firstTokenMs: 2, totalMs: 3 },
+});
+
+describe('extension chat session', () => {
+  it('streams state, sources, deltas and done in order, with stale flags from the current file text', async () => {
+    const sources = [source(1, 'docs/a.md', 3, 'line three\nline four'), source(2, 'docs/b.md', 1, 'old text')];
+    const t = setup({
+      files: { 'docs/a.md': 'one\ntwo\nline three\nline four\n', 'docs/b.md': 'new text\n' },
+      indexedFiles: 2,
+      ask: async (_q, o) => {
+        o.onSources?.({ mode: 'keyword-only', sources, candidates: 2, budgetTokens: 100, usedTokens: 10, timings: { embedMs: 0, searchMs: 0 } });
+        o.onDelta?.('See [1]');
+        o.onDelta?.(' and [2].');
+        return answer(sources, 'See [1] and [2].', [1, 2]);
+      },
+    });
+    await t.send({ type: 'ask', id: 'a1', question: 'q?', history: [{ role: 'user', content: 'earlier' }] });
+    assert.deepEqual(t.posted.map((m) => m.type), ['state', 'sources', 'delta', 'delta', 'done']);
+    assert.deepEqual(t.posted[0], { type: 'state', keywordOnly: true, retrievalOnly: false, indexed: true });
+    const sent = t.posted[1] as Extract<ToWebview, { type: 'sources' }>;
+    assert.deepEqual(sent.sources.map((s) => s.stale), [false, true]);
+    const done = t.posted[4] as Extract<ToWebview, { type: 'done' }>;
+    assert.deepEqual(done.stale, [2]);
+    assert.deepEqual(done.cited, [1, 2]);
+  });
+
+  it('passes the history to the engine', async () => {
+    let history: unknown;
+    const t = setup({ files: {}, indexedFiles: 1, ask: async (_q, o) => ((history = o.history), answer([], 'x', [])) });
+    await t.send({ type: 'ask', id: 'h', question: 'and then?', history: [{ role: 'user', content: 'first' }, { role: 'assistant', content: 'answer' }] });
+    assert.deepEqual(history, [{ role: 'user', content: 'first' }, { role: 'assistant', content: 'answer' }]);
+  });
+
+  it('turns failures into in-line errors with their button, scrubbed of keys', async () => {
+    const t = setup({
+      files: {},
+      indexedFiles: 1,
+      ask: async () => {
+        throw new ChatError('auth', `rejected key ${KEY} (HTTP 401)`, { status: 401 });
+      },
+    });
+    await t.send({ type: 'ask', id: 'e1', question: 'q', history: [] });
+    const error = t.posted.find((m) => m.type === 'error') as Extract<ToWebview, { type: 'error' }>;
+    assert.equal(error.kind, 'auth');
+    assert.equal(error.id, 'e1');
+    assert.equal(error.action?.command, 'setCredentials');
+    assert.ok(!JSON.stringify(t.posted).includes(KEY));
+    assert.ok(!t.logged.join('\n').includes(KEY), 'the log is scrubbed too');
+  });
+
+  it('asks to index first when nothing is indexed', async () => {
+    const t = setup({ files: {}, indexedFiles: 0, ask: async () => assert.fail('must not ask') });
+    await t.send({ type: 'ask', id: 'n', question: 'q', history: [] });
+    const error = t.posted.find((m) => m.type === 'error') as Extract<ToWebview, { type: 'error' }>;
+    assert.equal(error.kind, 'not-indexed');
+    assert.equal(error.action?.command, 'indexWorkspace');
+  });
+
+  it('stops a running turn on request', async () => {
+    let release!: () => void;
+    const t = setup({
+      files: {},
+      indexedFiles: 1,
+      ask: (_q, o) =>
+        new Promise((_resolve, reject) => {
+          release = () => reject(new ChatError('cancelled', 'stopped'));
+          o.signal?.addEventListener('abort', () => release());
+        }),
+    });
+    const turn = t.send({ type: 'ask', id: 's1', question: 'q', history: [] });
+    await new Promise((r) => setImmediate(r));
+    await t.send({ type: 'stop', id: 's1' });
+    await turn;
+    assert.equal(t.posted.at(-1)?.type, 'stopped');
+  });
+
+  it('rejects and logs malformed or unknown messages without acting on them', async () => {
+    const t = setup({ files: {}, indexedFiles: 1, ask: async () => assert.fail('must not ask') });
+    for (const bad of [null, 'ask', { type: 'ask', id: 'x' }, { type: 'openSource', path: '../../etc/passwd', startLine: 1, endLine: 1 }, { type: 'command', command: 'workbench.action.terminal.new' }, { type: 'eval' }]) {
+      await t.send(bad);
+    }
+    assert.deepEqual(t.posted, []);
+    assert.deepEqual(t.opened, []);
+    assert.deepEqual(t.commands, []);
+    assert.equal(t.logged.filter((l) => l.startsWith('warn: Rejected')).length, 6);
+  });
+
+  it('routes citations and commands from the closed list', async () => {
+    const t = setup({ files: {}, indexedFiles: 1, ask: async () => assert.fail('must not ask') });
+    await t.send({ type: 'openSource', path: 'docs/a.md', startLine: 3, endLine: 4 });
+    await t.send({ type: 'command', command: 'setCredentials' });
+    assert.equal(t.opened[0].path, 'docs/a.md');
+    assert.deepEqual(t.commands, ['setCredentials']);
+  });
+
+  it('delivers a prefill once the webview is ready', async () => {
+    const t = setup({ files: {}, indexedFiles: 1, ask: async () => assert.fail('must not ask') });
+    t.session.prefill('What does this do?');
+    assert.equal(t.posted.length, 0);
+    await t.send({ type: 'ready' });
+    assert.deepEqual(t.posted.map((m) => m.type), ['state', 'prefill']);
+  });
+});
+
+describe('extension chat helpers', () => {
+  it('compares cited lines CRLF-neutrally and treats a vanished file or range as changed', () => {
+    const s = { startLine: 2, endLine: 3, text: 'b\nc' };
+    assert.equal(linesChanged('a\r\nb\r\nc\r\n', s), false);
+    assert.equal(linesChanged('a\nb\nC\n', s), true);
+    assert.equal(linesChanged('a\nb', s), true);
+    assert.equal(linesChanged(undefined, s), true);
+  });
+
+  it('renders a shell with a strict nonce CSP and only media/ resources', () => {
+    const webview = { cspSource: 'https://webview.test', asWebviewUri: (u: vscode.Uri) => u.with({ scheme: 'https' }) };
+    const html = chatHtml(webview as unknown as vscode.Webview, vscode.Uri.file('/ext'), 'NONCE123');
+    const csp = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1] ?? '';
+    assert.match(csp, /^default-src 'none'/);
+    assert.match(csp, /script-src 'nonce-NONCE123'/);
+    assert.match(csp, /style-src https:\/\/webview\.test/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|\*/);
+    assert.match(html, /<div id="app"><\/div>/);
+    assert.match(html, /<script nonce="NONCE123" src="https:\/\/\/ext\/media\/dist\/chat\.js"><\/script>/);
+    assert.match(html, /<link rel="stylesheet" href="https:\/\/\/ext\/media\/chat\.css">/);
+    assert.equal((html.match(/<script/g) ?? []).length, 1, 'no inline script');
+    assert.doesNotMatch(html, /style=/);
+    assert.notEqual(chatHtml(webview as unknown as vscode.Webview, vscode.Uri.file('/ext')), chatHtml(webview as unknown as vscode.Webview, vscode.Uri.file('/ext')), 'a fresh nonce per load');
+  });
+});
