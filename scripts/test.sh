@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, starts the project's Neo4j 5.26 (unless NEO4J_URI points elsewhere),
-# then runs the type check, the unit tests and the integration tests against that real Neo4j.
+# then runs the type check, the unit tests and the integration tests against that real Neo4j, and finally the
+# extension-host suite inside code-server (a real VS Code 1.100) against the same Neo4j.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -22,3 +23,7 @@ echo "==> unit tests"
 npm run --silent test:unit
 echo "==> integration tests (Neo4j at $NEO4J_URI)"
 npm run --silent test:integration
+echo "==> extension-host tests in code-server (VS Code 1.100, Neo4j at $NEO4J_URI)"
+bash scripts/code-server.sh install
+npm run --silent build
+npm run --silent test:vscode

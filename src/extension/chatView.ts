@@ -33,7 +33,8 @@ export interface ChatDeps {
   /** The current text of a workspace-relative file (an open editor's buffer first), or undefined when it is gone. */
   currentText: (path: string) => Promise<string | undefined>;
   openSource: (location: SourceLocation, column: vscode.ViewColumn) => Promise<boolean>;
-  runCommand: (command: WebviewCommand) => void;
+  /** Runs a button's command; `setting` is the one the last error named, for Open Settings. */
+  runCommand: (command: WebviewCommand, setting?: string) => void;
   log: Log;
   redact: Redact;
 }
@@ -45,6 +46,8 @@ export class ChatSession implements vscode.Disposable {
   private ready = false;
   private pendingPrefill: string | undefined;
   private disposed = false;
+  /** The setting the last error named, so its Open Settings button lands on it. */
+  private lastSetting: string | undefined;
 
   constructor(
     private readonly webview: WebviewPort,
@@ -90,7 +93,7 @@ export class ChatSession implements vscode.Disposable {
         await this.deps.openSource(message, this.sourceColumn);
         return;
       case 'command':
-        this.deps.runCommand(message.command);
+        this.deps.runCommand(message.command, this.lastSetting);
         return;
     }
   }
@@ -147,7 +150,8 @@ export class ChatSession implements vscode.Disposable {
       if (controller.signal.aborted || isCancellation(error)) enqueue(() => ({ type: 'stopped', id }));
       else {
         this.deps.log.error('Answering failed', error);
-        const { kind, message: text, action } = describeError(error, this.deps.redact);
+        const { kind, message: text, action, setting } = describeError(error, this.deps.redact);
+        this.lastSetting = setting;
         enqueue(() => ({ type: 'error', id, kind, message: text, action }));
       }
     } finally {
@@ -164,7 +168,8 @@ export class ChatSession implements vscode.Disposable {
     } catch (error) {
       // Shown now rather than at the first question: a missing key or a stopped Neo4j is the first thing to fix.
       this.deps.log.warn(`The chat could not reach the engine: ${String(error instanceof Error ? error.message : error)}`);
-      const { kind, message, action } = describeError(error, this.deps.redact);
+      const { kind, message, action, setting } = describeError(error, this.deps.redact);
+      this.lastSetting = setting;
       await this.post({ type: 'error', kind, message, action });
     }
   }

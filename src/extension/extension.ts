@@ -133,7 +133,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
     workspace,
     currentText,
     openSource,
-    runCommand: (command) => runCommand(command),
+    runCommand,
     log,
     redact: secrets.redact,
   };
@@ -182,7 +182,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
     }),
   );
 
-  // The status bar needs Neo4j; activation must not wait for it.
+  // The status bar needs Neo4j; activation must not wait for it. It follows setting and key changes too.
+  context.subscriptions.push(host.onDidChange(() => void indexing.status()));
   void indexing.status();
   log.info(`Activated in ${Math.round(performance.now() - started)} ms (VS Code ${vscode.version}, ${plural(folders().length, 'folder')}).`);
 

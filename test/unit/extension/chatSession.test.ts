@@ -2,6 +2,7 @@ import '../../shim/register';
 import { strict as assert } from 'node:assert';
 import * as vscode from 'vscode';
 import { ChatError } from '../../../src/core/generate';
+import { ConfigError } from '../../../src/core/config';
 import type { Engine } from '../../../src/core/engine';
 import type { EngineConfig } from '../../../src/core/config';
 import type { AskOptions, Answer } from '../../../src/core/answer';
@@ -35,7 +36,7 @@ function setup(fake: Fake) {
   const posted: ToWebview[] = [];
   const logged: string[] = [];
   const opened: SourceLocation[] = [];
-  const commands: string[] = [];
+  const commands: Array<string | undefined> = [];
   const received = new vscode.EventEmitter<unknown>();
   const channel = Object.fromEntries(['trace', 'debug', 'info', 'warn', 'error'].map((level) => [level, (m: string) => logged.push(`${level}: ${m}`)]));
   const log = new Log(channel as unknown as vscode.LogOutputChannel, redact);
@@ -50,7 +51,7 @@ function setup(fake: Fake) {
     workspace: () => ({ id: 'ws', name: 'ws', roots: [{ name: 'ws', path: '/ws' }] }),
     currentText: async (p) => fake.files[p],
     openSource: async (l) => (opened.push(l), true),
-    runCommand: (c) => commands.push(c),
+    runCommand: (c, setting) => commands.push(setting ? `${c} ${setting}` : c),
     log,
     redact,
   };
@@ -113,6 +114,21 @@ describe('extension chat session', () => {
     assert.equal(error.action?.command, 'setCredentials');
     assert.ok(!JSON.stringify(t.posted).includes(KEY));
     assert.ok(!t.logged.join('\n').includes(KEY), 'the log is scrubbed too');
+  });
+
+  it("opens the setting a configuration error named when its Open Settings button is pressed", async () => {
+    const t = setup({
+      files: {},
+      indexedFiles: 1,
+      ask: async () => {
+        throw new ConfigError('workspaceRag.bitnet.endpoint', 'an http(s) URL');
+      },
+    });
+    await t.send({ type: 'ask', id: 'c1', question: 'q', history: [] });
+    const error = t.posted.find((m) => m.type === 'error') as Extract<ToWebview, { type: 'error' }>;
+    assert.equal(error.action?.command, 'openSettings');
+    await t.send({ type: 'command', command: 'openSettings' });
+    assert.deepEqual(t.commands, ['openSettings workspaceRag.bitnet.endpoint']);
   });
 
   it('asks to index first when nothing is indexed', async () => {
