@@ -157,7 +157,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
     vscode.commands.registerCommand(COMMANDS.showIndexStatus, async () => {
       const status = await indexing.status();
       if ('files' in status) void showStatus(status, runCommand, log);
-      else void showError(status, 'No index status');
+      else void showError(status, 'Index status unavailable');
       return status;
     }),
     vscode.commands.registerCommand(COMMANDS.openChat, () => void chat.openPanel()),
@@ -183,7 +183,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
   );
 
   // The status bar needs Neo4j; activation must not wait for it. It follows setting and key changes too.
-  context.subscriptions.push(host.onDidChange(() => void indexing.status()));
+  context.subscriptions.push(
+    host.onDidChange(async () => {
+      const status = await indexing.status();
+      // A value just typed into the settings is checked now, naming the setting, rather than at the next question.
+      if (!('files' in status) && status.kind === 'config') void showError(status, 'Invalid setting');
+    }),
+  );
   void indexing.status();
   log.info(`Activated in ${Math.round(performance.now() - started)} ms (VS Code ${vscode.version}, ${plural(folders().length, 'folder')}).`);
 
