@@ -14,6 +14,7 @@ import { AzureOpenAI } from 'openai';
 import { z } from 'zod';
 import { Neo4jVectorStore } from '@langchain/community/vectorstores/neo4j_vector';
 import { langchainEmbeddings, langchainStoreConfig } from './langchain';
+import { profileStatements } from './profile';
 import { RecursiveCharacterTextSplitter, type SupportedTextSplitterLanguage } from '@langchain/textsplitters';
 import type { Document } from '@langchain/core/documents';
 import { Embedder, type EmbedOptions, type EmbedResult } from '../src/core/embed';
@@ -31,6 +32,22 @@ import {
 const log = (message: string) => process.stderr.write(`  [${process.argv[2]}] ${message}\n`);
 const emit = (result: unknown) => process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`);
 const maxRssKb = () => process.resourceUsage().maxRSS;
+
+/** Peaks of process.memoryUsage() sampled every 250 ms: tells live JS heap from WASM/Buffer memory and from garbage not yet collected. */
+function memoryPeaks(): { stop: () => Record<string, number> } {
+  const peak: Record<string, number> = {};
+  const sample = () => {
+    for (const [k, v] of Object.entries(process.memoryUsage())) peak[k] = Math.max(peak[k] ?? 0, v / 1024 / 1024);
+  };
+  const timer = setInterval(sample, 250);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      sample();
+      return peak;
+    },
+  };
+}
 
 /** The engine's Embedder, timing each call: what an edit costs without the embedding round trips is the run minus this. */
 class TimedEmbedder extends Embedder {
@@ -50,16 +67,29 @@ class TimedEmbedder extends Embedder {
   }
 }
 
-/** Busy time per named activity. Activities overlap (the indexer writes batch n while it reads batch n+1), so they need not add up to the run. */
+/**
+ * Wall time during which at least one call of each named activity was in flight (concurrent calls count once).
+ * Activities overlap each other (the indexer writes batch n while it reads and embeds batch n+1), so they need not
+ * add up to the run.
+ */
 class Phases {
   readonly ms: Record<string, number> = {};
+  private readonly open = new Map<string, { count: number; since: number }>();
+  /** The times so far, starting afresh. */
+  take(): Record<string, number> {
+    const taken = { ...this.ms };
+    for (const key of Object.keys(this.ms)) delete this.ms[key];
+    return taken;
+  }
   wrap<A extends unknown[], R>(name: string, fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
     return async (...args: A) => {
-      const t0 = performance.now();
+      const state = this.open.get(name) ?? { count: 0, since: 0 };
+      if (state.count++ === 0) state.since = performance.now();
+      this.open.set(name, state);
       try {
         return await fn(...args);
       } finally {
-        this.ms[name] = (this.ms[name] ?? 0) + performance.now() - t0;
+        if (--state.count === 0) this.ms[name] = (this.ms[name] ?? 0) + performance.now() - state.since;
       }
     };
   }
@@ -113,29 +143,35 @@ async function timedRun(h: RagHarness): Promise<RagRun> {
 }
 
 async function ragIndex(cfg: EngineConfig, root: string, name: string): Promise<void> {
+  const statements = profileStatements();
   const h = await ragHarness(cfg, root, name);
   try {
+    const memory = memoryPeaks();
     const run = await timedRun(h);
+    const memoryMb = memory.stop();
     const bytes = (await Promise.all((await listFiles(root)).map(async (f) => (await fs.stat(path.join(root, f))).size))).reduce((a, b) => a + b, 0);
-    emit({ ...run, maxRssKb: maxRssKb(), bytes, phases: { ...h.phases.ms, 'embed (HTTP)': run.embedMs } });
+    emit({ ...run, maxRssKb: maxRssKb(), bytes, phases: { ...h.phases.take(), 'embed (HTTP)': run.embedMs }, statements: statements.take(), memoryMb });
   } finally {
     await h.store.close();
   }
 }
 
 async function ragIncremental(cfg: EngineConfig, root: string, name: string, editPath: string): Promise<void> {
+  const statements = profileStatements();
   const h = await ragHarness(cfg, root, name);
   try {
     // A long-lived host (the extension) has its grammars loaded; load the edited file's one before timing.
     await chunkFile(editPath, 'export function warm(): number {\n  return 1;\n}\n', { maxTokens: cfg.indexing.chunkTokens, overlapLines: cfg.indexing.overlapLines });
-    const noop = await timedRun(h);
+    statements.take();
+    h.phases.take();
+    const noop = { ...(await timedRun(h)), statements: statements.take(), phases: h.phases.take() };
     // One line of one method changes, as a save in the editor would.
     const abs = path.join(root, editPath);
     const text = await fs.readFile(abs, 'utf8');
     const at = text.lastIndexOf('?? limit;');
     if (at < 0) throw new Error(`${editPath} has no line to edit`);
     await fs.writeFile(abs, `${text.slice(0, at)}?? limit + 1;${text.slice(at + '?? limit;'.length)}`);
-    const edit = await timedRun(h);
+    const edit = { ...(await timedRun(h)), statements: statements.take(), phases: h.phases.take() };
     emit({ noop, edit, editedPath: editPath });
   } finally {
     await h.store.close();

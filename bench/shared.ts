@@ -19,9 +19,9 @@ export const LANGCHAIN_LABEL = 'LangChainChunk';
 export const LANGCHAIN_INDEX = 'langchain_bench_vector';
 export const NAIVE_LABEL = 'NaiveChunk';
 
-/** LangChain splitter characters per chunk: ~600 gives about as many chunks as the engine's 384-token budget on this corpus. */
-export const LANGCHAIN_CHUNK_SIZE = 600;
-export const LANGCHAIN_CHUNK_OVERLAP = 60;
+/** LangChain splitter characters per chunk: ~800 gives about as many chunks as the engine's 384-token budget on this corpus. */
+export const LANGCHAIN_CHUNK_SIZE = 800;
+export const LANGCHAIN_CHUNK_OVERLAP = 80;
 /** Lines per naive chunk: fixed windows, no overlap, no syntax. */
 export const NAIVE_WINDOW_LINES = 30;
 
@@ -52,6 +52,8 @@ export async function listFiles(root: string): Promise<string[]> {
 
 export const RESULT_PREFIX = 'BENCH_RESULT ';
 
+const statementTimes = z.record(z.string(), z.object({ ms: z.number(), count: z.number() }));
+
 const ragRun = z.object({
   ms: z.number(),
   /** Wall time inside Embedder.embed (the HTTP round trips and decoding), measured around each call. */
@@ -66,8 +68,18 @@ const ragRun = z.object({
 });
 export type RagRun = z.infer<typeof ragRun>;
 
-export const ragIndexResult = ragRun.extend({ maxRssKb: z.number(), bytes: z.number(), phases: z.record(z.string(), z.number()) });
-export const ragIncrementalResult = z.object({ noop: ragRun, edit: ragRun, editedPath: z.string() });
+export const ragIndexResult = ragRun.extend({
+  maxRssKb: z.number(),
+  bytes: z.number(),
+  /** Wall time with at least one call in flight, per activity (file system, store methods, embedding). */
+  phases: z.record(z.string(), z.number()),
+  /** Time per Cypher statement kind inside transactions (profile.ts). */
+  statements: statementTimes,
+  /** Peaks of process.memoryUsage() in MB (rss, heapTotal, heapUsed, external, arrayBuffers). */
+  memoryMb: z.record(z.string(), z.number()),
+});
+const profiledRun = ragRun.extend({ phases: z.record(z.string(), z.number()), statements: statementTimes });
+export const ragIncrementalResult = z.object({ noop: profiledRun, edit: profiledRun, editedPath: z.string() });
 export const approachResult = z.object({
   ms: z.number(),
   files: z.number(),
