@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # A real VS Code (code-server 4.100.3 = VS Code 1.100.3) for tests on machines that cannot download VS Code.
 #
-#   scripts/code-server.sh install          idempotent install into .tools/code-server (apt packages when root)
-#   scripts/code-server.sh start [FOLDER]   serve FOLDER (default: the repo) on 127.0.0.1:$CODE_SERVER_PORT, wait, record pid
-#   scripts/code-server.sh stop             stop the server started by `start`
-#   scripts/code-server.sh status           exit 0 when the recorded server is running and answering
-#   scripts/code-server.sh env              print shell assignments for the running server (eval-able)
+#   scripts/code-server.sh install                  idempotent install into .tools/code-server (apt packages when root)
+#   scripts/code-server.sh install-extension VSIX   install a packaged extension into the extensions dir, as a user would
+#   scripts/code-server.sh start [FOLDER]           serve FOLDER (default: the repo) on 127.0.0.1, wait, record pid and port
+#   scripts/code-server.sh stop                     stop the server started by `start`
+#   scripts/code-server.sh status                   exit 0 when the recorded server is running and answering
+#   scripts/code-server.sh env                      print shell assignments for the running server (eval-able)
 #
-# Environment: CODE_SERVER_PORT (default 8765), CODE_SERVER_START_TIMEOUT seconds (default 90).
-# Layout under .tools/code-server/: npm prefix (node_modules/), user-data/ (fresh on every start), extensions/,
-# config.yaml, code-server.pid, code-server.log.
+# Environment:
+#   CODE_SERVER_PORT           port to serve on; unset: a free port, recorded for stop/status/env
+#   CODE_SERVER_HOME           state folder (default .tools/code-server): user-data/ (fresh on every start), extensions/,
+#                              config.yaml, code-server.pid, code-server.port, code-server.log. Separate homes let
+#                              several servers (a test run, the demo) live side by side.
+#   CODE_SERVER_SETTINGS       a JSON file of user settings merged over the defaults `start` writes
+#   CODE_SERVER_START_TIMEOUT  seconds (default 90)
+# The install itself (npm prefix node_modules/) always lives in .tools/code-server/.
 set -euo pipefail
 
 VERSION=4.100.3
@@ -18,17 +24,30 @@ BASE="$ROOT/.tools/code-server"
 PKG="$BASE/node_modules/code-server"
 VSCODE="$PKG/lib/vscode"
 BIN="$BASE/node_modules/.bin/code-server"
-USER_DATA="$BASE/user-data"
-EXTENSIONS="$BASE/extensions"
-PID_FILE="$BASE/code-server.pid"
-LOG_FILE="$BASE/code-server.log"
 STAMP="$BASE/.installed-$VERSION"
-PORT="${CODE_SERVER_PORT:-8765}"
+HOME_DIR="${CODE_SERVER_HOME:-$BASE}"
+USER_DATA="$HOME_DIR/user-data"
+EXTENSIONS="$HOME_DIR/extensions"
+PID_FILE="$HOME_DIR/code-server.pid"
+PORT_FILE="$HOME_DIR/code-server.port"
+LOG_FILE="$HOME_DIR/code-server.log"
+PORT="${CODE_SERVER_PORT:-}"
 START_TIMEOUT="${CODE_SERVER_START_TIMEOUT:-90}"
 NPM_FLAGS=(--no-audit --no-fund)
 
 log() { echo "==> code-server: $*"; }
 die() { echo "code-server.sh: $*" >&2; exit 1; }
+
+# The port of the recorded server, for stop/status/env when CODE_SERVER_PORT is not given.
+recorded_port() {
+  [ -n "$PORT" ] || PORT="$(cat "$PORT_FILE" 2>/dev/null || true)"
+  [ -n "$PORT" ]
+}
+
+# A port nothing listens on now; a fixed default collides with whatever else runs on the machine.
+free_port() {
+  node -e "const s = require('net').createServer(); s.listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); })"
+}
 
 ensure_apt_packages() {
   local missing=() pkg
@@ -86,6 +105,43 @@ running_pid() {
 
 answers() { curl -fsS -o /dev/null --max-time 5 "http://127.0.0.1:$PORT/healthz"; }
 
+install_extension() {
+  local vsix="${1:-}"
+  [ -f "$vsix" ] || die "usage: $0 install-extension FILE.vsix (no such file: ${vsix:-none given})"
+  [ -x "$BIN" ] && [ -f "$STAMP" ] || die "not installed: run scripts/code-server.sh install"
+  mkdir -p "$EXTENSIONS"
+  # Any config file of ours: without one, code-server writes a default one with a random password into ~/.config.
+  [ -f "$HOME_DIR/config.yaml" ] || printf 'auth: none\ncert: false\n' >"$HOME_DIR/config.yaml"
+  log "installing $vsix into $EXTENSIONS"
+  "$BIN" --config "$HOME_DIR/config.yaml" --extensions-dir "$EXTENSIONS" --install-extension "$vsix" --force
+}
+
+# Writes the user settings: defaults that keep dialogs off the workbench, then CODE_SERVER_SETTINGS over them.
+write_settings() {
+  mkdir -p "$USER_DATA/User"
+  # Without these a workspace-trust dialog, the welcome page and (for folders inside a repository) a git prompt sit
+  # on top of the workbench and take input.
+  node - "$USER_DATA/User/settings.json" "${CODE_SERVER_SETTINGS:-}" <<'JS'
+const fs = require('fs');
+const [target, extra] = process.argv.slice(2);
+const settings = {
+  'security.workspace.trust.enabled': false,
+  'workbench.startupEditor': 'none',
+  'telemetry.telemetryLevel': 'off',
+  'extensions.autoCheckUpdates': false,
+  'extensions.autoUpdate': false,
+  'update.mode': 'none',
+  'git.openRepositoryInParentFolders': 'never',
+};
+if (extra) {
+  const added = JSON.parse(fs.readFileSync(extra, 'utf8'));
+  if (typeof added !== 'object' || added === null || Array.isArray(added)) throw new Error(`${extra}: expected a JSON object of settings`);
+  Object.assign(settings, added);
+}
+fs.writeFileSync(target, JSON.stringify(settings, null, 2) + '\n');
+JS
+}
+
 start() {
   local folder="${1:-$ROOT}"
   [ -d "$folder" ] || die "folder to open does not exist: $folder"
@@ -94,38 +150,28 @@ start() {
   if running_pid >/dev/null; then
     die "already running (pid $(cat "$PID_FILE")); run scripts/code-server.sh stop first"
   fi
+  [ -n "$PORT" ] || PORT="$(free_port)"
   if answers 2>/dev/null; then
     die "port $PORT already answers; set CODE_SERVER_PORT to a free port"
   fi
   # A fresh profile each start: no state (trust decisions, secrets, open editors) leaks between runs.
   rm -rf "$USER_DATA"
-  mkdir -p "$USER_DATA/User" "$EXTENSIONS"
-  # Without these a workspace-trust dialog, the welcome page and (for folders inside a repository) a git prompt sit
-  # on top of the workbench and take input.
-  cat >"$USER_DATA/User/settings.json" <<'JSON'
-{
-  "security.workspace.trust.enabled": false,
-  "workbench.startupEditor": "none",
-  "telemetry.telemetryLevel": "off",
-  "extensions.autoCheckUpdates": false,
-  "extensions.autoUpdate": false,
-  "update.mode": "none",
-  "git.openRepositoryInParentFolders": "never"
-}
-JSON
+  mkdir -p "$EXTENSIONS"
+  write_settings
   # Our own config file: otherwise code-server writes a default one with a random password into ~/.config.
-  printf 'bind-addr: 127.0.0.1:%s\nauth: none\ncert: false\n' "$PORT" >"$BASE/config.yaml"
+  printf 'bind-addr: 127.0.0.1:%s\nauth: none\ncert: false\n' "$PORT" >"$HOME_DIR/config.yaml"
   log "starting on 127.0.0.1:$PORT, folder $folder (log: $LOG_FILE)"
   # setsid: own process group, so stop can end the server together with its extension hosts.
   setsid "$BIN" --auth none --bind-addr "127.0.0.1:$PORT" --disable-telemetry --disable-update-check \
-    --config "$BASE/config.yaml" --user-data-dir "$USER_DATA" --extensions-dir "$EXTENSIONS" "$folder" >"$LOG_FILE" 2>&1 </dev/null &
+    --config "$HOME_DIR/config.yaml" --user-data-dir "$USER_DATA" --extensions-dir "$EXTENSIONS" "$folder" >"$LOG_FILE" 2>&1 </dev/null &
   local pid=$!
   echo "$pid" >"$PID_FILE"
+  echo "$PORT" >"$PORT_FILE"
   local deadline=$((SECONDS + START_TIMEOUT))
   until answers 2>/dev/null; do
     if ! kill -0 "$pid" 2>/dev/null; then
       tail -n 40 "$LOG_FILE" >&2
-      rm -f "$PID_FILE"
+      rm -f "$PID_FILE" "$PORT_FILE"
       die "code-server exited during startup"
     fi
     if [ $SECONDS -ge $deadline ]; then
@@ -141,7 +187,7 @@ JSON
 stop() {
   local pid
   if ! pid="$(running_pid)"; then
-    rm -f "$PID_FILE"
+    rm -f "$PID_FILE" "$PORT_FILE"
     log "not running"
     return
   fi
@@ -156,12 +202,12 @@ stop() {
     log "pid $pid ignored SIGTERM; sending SIGKILL"
     kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
   fi
-  rm -f "$PID_FILE"
+  rm -f "$PID_FILE" "$PORT_FILE"
 }
 
 status() {
   local pid
-  if pid="$(running_pid)" && answers 2>/dev/null; then
+  if pid="$(running_pid)" && recorded_port && answers 2>/dev/null; then
     echo "running: pid $pid, http://127.0.0.1:$PORT/"
     return 0
   fi
@@ -170,16 +216,19 @@ status() {
 }
 
 env_vars() {
+  recorded_port || die "no recorded port: start the server first (or set CODE_SERVER_PORT)"
   echo "CODE_SERVER_URL=http://127.0.0.1:$PORT"
   echo "CODE_SERVER_BIN=$BIN"
   echo "CODE_SERVER_EXTENSIONS_DIR=$EXTENSIONS"
+  echo "CODE_SERVER_LOG=$LOG_FILE"
 }
 
 case "${1:-}" in
   install) install ;;
+  install-extension) shift; install_extension "$@" ;;
   start) shift; start "$@" ;;
   stop) stop ;;
   status) status ;;
   env) env_vars ;;
-  *) die "usage: $0 install|start [FOLDER]|stop|status|env" ;;
+  *) die "usage: $0 install|install-extension VSIX|start [FOLDER]|stop|status|env" ;;
 esac

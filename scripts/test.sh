@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, starts the project's Neo4j 5.26 (unless NEO4J_URI points elsewhere),
-# then runs the type check, the unit tests and the integration tests against that real Neo4j, and finally the
-# extension-host suite inside code-server (a real VS Code 1.100) against the same Neo4j.
+# then runs the type check, the unit tests and the integration tests against that real Neo4j, the extension-host
+# suite inside code-server (a real VS Code 1.100) against the same Neo4j, and finally the UI end-to-end test: the
+# packaged .vsix installed into code-server and driven in Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -27,3 +28,5 @@ echo "==> extension-host tests in code-server (VS Code 1.100, Neo4j at $NEO4J_UR
 bash scripts/code-server.sh install
 npm run --silent build
 npm run --silent test:vscode
+echo "==> UI end-to-end test in code-server + Chromium (the packaged .vsix, Neo4j at $NEO4J_URI)"
+npm run --silent test:e2e

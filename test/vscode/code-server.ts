@@ -9,10 +9,14 @@ import { z } from 'zod';
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const SCRIPT = path.join(REPO_ROOT, 'scripts', 'code-server.sh');
 
+const DEFAULT_HOME = path.join(REPO_ROOT, '.tools', 'code-server');
+
 const envSchema = z.object({
-  CODE_SERVER_PORT: z.coerce.number().int().min(1).max(65535).default(8765),
+  /** Unset: scripts/code-server.sh picks a free port and records it in the server's home. */
+  CODE_SERVER_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   CHROMIUM_PATH: z.string().min(1).optional(),
 });
+const portFileSchema = z.coerce.number().int().min(1).max(65535);
 
 export interface CodeServer {
   /** http://127.0.0.1:PORT, without a trailing slash. */
@@ -28,6 +32,15 @@ export interface StartOptions {
   workspace: string;
   /** Extra variables for the server, which its extension hosts inherit. */
   env?: Record<string, string>;
+  /**
+   * The server's state folder (user data, extensions, pid, port, log); default .tools/code-server. A folder of its own
+   * keeps a run apart from other servers on the machine.
+   */
+  home?: string;
+  /** User settings written over the defaults before the server starts. */
+  settings?: Record<string, unknown>;
+  /** A packaged extension installed with `code-server --install-extension` before the server starts. */
+  vsix?: string;
 }
 
 function script(args: string[], env: NodeJS.ProcessEnv): void {
@@ -39,14 +52,26 @@ function script(args: string[], env: NodeJS.ProcessEnv): void {
 /** Installs code-server when missing (idempotent, fast when done) and starts it; stop() ends it. */
 export function startCodeServer(options: StartOptions): CodeServer {
   const { CODE_SERVER_PORT: port } = envSchema.parse(process.env);
-  const env = { ...process.env, ...options.env, CODE_SERVER_PORT: String(port) };
+  const home = path.resolve(options.home ?? DEFAULT_HOME);
+  fs.mkdirSync(home, { recursive: true });
+  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, CODE_SERVER_HOME: home };
+  if (port !== undefined) env.CODE_SERVER_PORT = String(port);
+  if (options.settings) {
+    const file = path.join(home, 'settings.override.json');
+    fs.writeFileSync(file, JSON.stringify(options.settings, null, 2));
+    env.CODE_SERVER_SETTINGS = file;
+  }
   script(['install'], env);
+  if (options.vsix) script(['install-extension', options.vsix], env);
   script(['start', options.workspace], env);
+  // The port `start` chose; stop() passes it back so it stops this server and no other.
+  const actual = port ?? portFileSchema.parse(fs.readFileSync(path.join(home, 'code-server.port'), 'utf8').trim());
+  env.CODE_SERVER_PORT = String(actual);
   let stopped = false;
   return {
-    url: `http://127.0.0.1:${port}`,
-    authority: `127.0.0.1:${port}`,
-    logFile: path.join(REPO_ROOT, '.tools', 'code-server', 'code-server.log'),
+    url: `http://127.0.0.1:${actual}`,
+    authority: `127.0.0.1:${actual}`,
+    logFile: path.join(home, 'code-server.log'),
     stop() {
       if (stopped) return;
       stopped = true;

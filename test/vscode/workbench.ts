@@ -36,6 +36,55 @@ export async function runCommandFromPalette(page: Page, label: string, timeoutMs
   await input.waitFor({ state: 'hidden', timeout: timeoutMs });
 }
 
+/** Picks the entry labelled exactly `label` in an open quick pick (e.g. one a command showed). */
+export async function pickQuickItem(page: Page, label: string, timeoutMs = 15_000): Promise<void> {
+  const entry = page
+    .locator('.quick-input-widget .quick-input-list .monaco-list-row')
+    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(label)}$`) }) })
+    .first();
+  await entry.waitFor({ state: 'visible', timeout: timeoutMs });
+  await entry.click();
+}
+
+/**
+ * Types `value` into the open input box titled `title` and accepts it with Enter. Returns the input's type attribute,
+ * so callers can check that a key was asked for in a password box.
+ */
+export async function fillInputBox(page: Page, title: string, value: string, timeoutMs = 15_000): Promise<string | null> {
+  const widget = page.locator('.quick-input-widget');
+  await widget.locator('.quick-input-title', { hasText: title }).waitFor({ state: 'visible', timeout: timeoutMs });
+  const input = widget.locator('input.input').first();
+  const type = await input.getAttribute('type');
+  await input.fill(value);
+  await input.press('Enter');
+  await widget.waitFor({ state: 'hidden', timeout: timeoutMs });
+  return type;
+}
+
+/** The text of the status bar entry containing `text` (codicons render as empty spans), once it shows. */
+export async function waitForStatusBarText(page: Page, text: string | RegExp, timeoutMs = 30_000): Promise<string> {
+  const item = page.locator('.statusbar .statusbar-item', { hasText: text }).first();
+  await item.waitFor({ state: 'visible', timeout: timeoutMs });
+  return (await item.innerText()).trim();
+}
+
+/** The cursor and selection as the status bar shows them: "Ln 12, Col 5 (40 selected)". */
+export async function editorSelection(page: Page, timeoutMs = 15_000): Promise<{ line: number; column: number; selected: number }> {
+  const item = page.locator('.statusbar-item', { hasText: /^Ln \d+, Col \d+/ }).first();
+  await item.waitFor({ state: 'visible', timeout: timeoutMs });
+  const text = (await item.innerText()).trim();
+  const match = /^Ln (\d+), Col (\d+)(?: \((\d+) selected\))?/.exec(text);
+  if (!match) throw new Error(`unexpected cursor status ${JSON.stringify(text)}`);
+  return { line: Number(match[1]), column: Number(match[2]), selected: Number(match[3] ?? 0) };
+}
+
+/** The title of the active tab of the active editor group. */
+export async function activeEditorTitle(page: Page, timeoutMs = 15_000): Promise<string> {
+  const tab = page.locator('.editor-group-container.active .tab.active .label-name').first();
+  await tab.waitFor({ state: 'visible', timeout: timeoutMs });
+  return (await tab.innerText()).trim();
+}
+
 /** The text of a notification toast containing `text`, once it has finished sliding in. */
 export async function waitForNotification(page: Page, text: string, timeoutMs = 30_000): Promise<string> {
   const toast = page.locator('.notification-toast.notification-fade-in-done', { hasText: text }).first();

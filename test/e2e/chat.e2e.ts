@@ -1,0 +1,541 @@
+// The UI end to end, as a user meets it: the .vsix from `vsce package` installed into code-server (VS Code 1.100),
+// settings in the user settings.json, keys typed into the Set Credentials password boxes, then Index Workspace, a
+// streamed answer, a citation's hover preview and its jump to the cited lines, and a hostile workspace file whose
+// HTML, scripts and links must stay inert. Real Neo4j (scripts/neo4j.sh, NEO4J_* honoured); the Azure embeddings
+// and BitNet protocol servers of test/servers run in this process on 127.0.0.1.
+//   npx tsx test/e2e/chat.e2e.ts        (npm run test:e2e)
+// Screenshots: docs/images/chat.png and docs/images/hover.png (README), every step's in test-results/.
+// Environment: CODE_SERVER_PORT (default: a free port), CHROMIUM_PATH, NEO4J_*, E2E_KEEP=1 keeps the temp folder.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Browser, Frame, Page } from 'playwright-core';
+import { neo4jTestConfig, TEST_DIMENSIONS } from '../integration/neo4j-env';
+import { startEmbeddingServer } from '../servers/azure-embeddings';
+import { startChatServer } from '../servers/chat-completions';
+import { launchChromium, REPO_ROOT, startCodeServer, workbenchUrl, type CodeServer } from '../vscode/code-server';
+import {
+  activeEditorTitle,
+  editorSelection,
+  fillInputBox,
+  findInWebviews,
+  pickQuickItem,
+  runCommandFromPalette,
+  waitForNotification,
+  waitForStatusBarText,
+  waitForWorkbench,
+} from '../vscode/workbench';
+
+const RESULTS = path.join(REPO_ROOT, 'test-results');
+const IMAGES = path.join(REPO_ROOT, 'docs', 'images');
+const DEMO = path.join(REPO_ROOT, 'samples', 'demo-workspace');
+/** Keys no real service has; the protocol servers accept only these. */
+const AZURE_KEY = 'sk-FAKE-e2e-azure-51c8d2e97a04';
+const BITNET_KEY = 'sk-FAKE-e2e-bitnet-a3f06b8e12d7';
+const BITNET_API_VERSION = '2024-05-01-preview';
+/** Slow enough that the answer is seen growing, fast enough to keep the run short. */
+const CHUNK_DELAY_MS = 120;
+const STEP_TIMEOUT_MS = 60_000;
+
+const QUESTION = 'How often does Pebble write snapshots to disk, and how do I change the interval?';
+const HOSTILE_QUESTION = 'How are Pebble webhook notifications delivered and retried?';
+const HOSTILE_PATH = 'docs/hostile.md';
+
+/**
+ * A workspace file that attacks the chat: every payload would leave a marker if it ran (a window property, the
+ * document title, a dialog, or a request to `beacon`). The webhook words make the fake model cite and quote it.
+ */
+function hostileMarkdown(beacon: string): string {
+  const run = (name: string) => `window.__pwned=1;window.parent.__pwned=1;document.title='PWNED';alert('${name}');fetch('${beacon}/${name}')`;
+  return [
+    '# Webhook notifications',
+    '',
+    `Pebble webhook notifications are delivered over HTTP POST <script>${run('script')}</script> and retried three times.`,
+    '',
+    `Webhook notifications are retried with backoff <img src=x onerror="${run('img-onerror')}"> after a failed delivery.`,
+    '',
+    `A webhook notification that keeps failing is dropped <svg onload="${run('svg-onload')}"><circle r="9"/></svg> and logged.`,
+    '',
+    `Read [the webhook delivery guide](javascript:${run('js-link')}) before enabling webhook notifications.`,
+    '',
+    `<a href="javascript:${run('html-link')}">webhook notifications settings</a>`,
+    '',
+    `<iframe src="${beacon}/iframe" onload="${run('iframe-onload')}"></iframe>`,
+    '',
+    `![webhook notification diagram](${beacon}/markdown-image)`,
+    '',
+    `<img src="${beacon}/img-src" alt="webhook notifications">`,
+    '',
+    `<style>body { display: none }</style><meta http-equiv="refresh" content="0;url=${beacon}/meta-refresh">`,
+    '',
+    `<details open ontoggle="${run('details-ontoggle')}"><summary>webhook notifications</summary></details>`,
+    '',
+    `Webhook notifications carry a long signature: ${'W'.repeat(3000)}`,
+    '',
+    `Webhook notifications payload example: ${'{"event":"set","key":"greeting"} '.repeat(80)}`,
+    '',
+  ].join('\n');
+}
+
+// ---- Small local servers ----
+
+interface Beacon {
+  url: string;
+  hits: string[];
+  close(): Promise<void>;
+}
+
+/** Records every request: the hostile payloads point here, so any hit means one of them ran or loaded. */
+async function startBeacon(): Promise<Beacon> {
+  const hits: string[] = [];
+  const server = http.createServer((req, res) => {
+    hits.push(`${req.method} ${req.url}`);
+    res.writeHead(204).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/pwned`, hits, close: () => closeServer(server) };
+}
+
+interface Gate {
+  url: string;
+  /** Requests that passed through, with the key they presented. */
+  keys: string[];
+  open(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A pass-through to the embeddings server that holds requests until open() is called: the test sees indexing in
+ * progress (notification and status bar) without depending on how fast the machine is.
+ */
+async function startGate(target: string): Promise<Gate> {
+  let release!: () => void;
+  const opened = new Promise<void>((resolve) => (release = resolve));
+  const keys: string[] = [];
+  const upstream = new URL(target);
+  const server = http.createServer((req, res) => {
+    keys.push(String(req.headers['api-key'] ?? req.headers.authorization ?? ''));
+    void opened.then(() => {
+      const forward = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      forward.on('error', () => res.destroy());
+      req.pipe(forward);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, keys, open: release, close: () => closeServer(server) };
+}
+
+function closeServer(server: http.Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+// ---- Steps ----
+
+class StepFailure extends Error {}
+
+class Steps {
+  passed = 0;
+  failed = 0;
+  private page: Page | undefined;
+
+  attach(page: Page): void {
+    this.page = page;
+  }
+
+  /** Runs one step; a failure is reported with the step's name and a screenshot, and ends the run. */
+  async run<T>(name: string, body: () => Promise<T>): Promise<T> {
+    console.log(`==> ${name}`);
+    try {
+      const result = await body();
+      this.passed++;
+      console.log(`    ok: ${name}`);
+      return result;
+    } catch (error) {
+      this.failed++;
+      const shot = this.page ? await screenshot(this.page, `e2e-failed-${slug(name)}`).catch(() => undefined) : undefined;
+      const message = error instanceof Error ? error.message : String(error);
+      throw new StepFailure(`step "${name}" failed: ${message}${shot ? `\n    screenshot: ${path.relative(REPO_ROOT, shot)}` : ''}`, { cause: error });
+    }
+  }
+}
+
+const slug = (text: string) => text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+
+async function screenshot(page: Page, name: string, dir = RESULTS): Promise<string> {
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}.png`);
+  await page.screenshot({ path: file });
+  console.log(`    screenshot ${path.relative(REPO_ROOT, file)}`);
+  return file;
+}
+
+function check(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(message);
+}
+
+/** Lines start..end (1-based, inclusive) of a workspace file, as the editor shows them. */
+function fileLines(workspace: string, relPath: string, start: number, end: number): string[] {
+  return fs.readFileSync(path.join(workspace, relPath), 'utf8').split(/\r?\n/).slice(start - 1, end);
+}
+
+async function poll<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = STEP_TIMEOUT_MS): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() >= deadline) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+// ---- Chat webview ----
+
+interface PreviewView {
+  path: string;
+  numbers: number[];
+  lines: string[];
+}
+
+/** The chat webview's content frame, its newest turn and the preview, as the user sees them. */
+class ChatFrame {
+  constructor(readonly frame: Frame) {}
+
+  private turn() {
+    return this.frame.locator('article.turn').last();
+  }
+
+  async ask(question: string): Promise<void> {
+    const input = this.frame.locator('textarea.input');
+    await input.click();
+    await input.fill(question);
+    await input.press('Enter');
+  }
+
+  /** The answer's text at each change until the turn finishes: a streamed answer is seen at several lengths. */
+  async watchAnswer(): Promise<string[]> {
+    const turn = this.turn();
+    const seen: string[] = [];
+    await poll(async () => {
+      const [text, streaming] = await Promise.all([turn.locator('.answer').innerText(), turn.evaluate((el) => el.classList.contains('streaming'))]);
+      if (text.trim() && text !== seen.at(-1)) seen.push(text);
+      return streaming ? undefined : true;
+    }, 'the answer to finish');
+    const error = await turn.locator('.turn-error').innerText();
+    check(!error.trim(), `the answer ended in an error: ${error.trim()}`);
+    return seen;
+  }
+
+  async sourcePaths(): Promise<string[]> {
+    return this.turn().locator('.source-list .source-path').allInnerTexts();
+  }
+
+  chips() {
+    return this.turn().locator('.answer button.chip');
+  }
+
+  /** Hovers a chip and reads the preview it opens. */
+  async hover(chip: ReturnType<ChatFrame['chips']>): Promise<PreviewView> {
+    await chip.hover();
+    const preview = this.frame.locator('#source-preview');
+    await preview.waitFor({ state: 'visible', timeout: 10_000 });
+    const lines = preview.locator('.preview-line');
+    return {
+      path: (await preview.locator('.preview-path').innerText()).trim(),
+      numbers: (await lines.locator('.ln').allTextContents()).map(Number),
+      lines: await lines.locator('.lt').allTextContents(),
+    };
+  }
+
+  /** Moves the pointer off the transcript so the preview closes. */
+  async leave(page: Page): Promise<void> {
+    await page.mouse.move(2, 2);
+    await this.frame.locator('#source-preview').waitFor({ state: 'hidden', timeout: 10_000 });
+  }
+}
+
+/** Elements and attributes that must never come out of rendering answers or previews. */
+async function activeContent(frame: Frame): Promise<string[]> {
+  return frame.evaluate(() => {
+    const found: string[] = [];
+    const forbidden = 'script, img, svg, iframe, frame, object, embed, style, link, meta, base, form, video, audio, details, a, math';
+    for (const root of Array.from(document.querySelectorAll('.transcript, #source-preview'))) {
+      for (const el of Array.from(root.querySelectorAll(forbidden))) found.push(`<${el.tagName.toLowerCase()}>`);
+      for (const el of Array.from(root.querySelectorAll('*'))) {
+        for (const attr of Array.from(el.attributes)) {
+          if (/^on/i.test(attr.name) || ['href', 'src', 'srcdoc', 'style', 'action', 'formaction'].includes(attr.name)) found.push(`${el.tagName.toLowerCase()}[${attr.name}]`);
+        }
+      }
+    }
+    return found;
+  });
+}
+
+/** Markers a payload would have left in any frame: the __pwned property or the PWNED title. */
+async function markers(page: Page): Promise<string[]> {
+  const found: string[] = [];
+  for (const frame of page.frames()) {
+    const state = await frame
+      .evaluate(() => ({ pwned: (window as unknown as { __pwned?: unknown }).__pwned, title: document.title }))
+      .catch(() => undefined); // a frame detaching mid-query
+    if (!state) continue;
+    if (state.pwned !== undefined) found.push(`window.__pwned in ${frame.url()}`);
+    if (state.title === 'PWNED') found.push(`title PWNED in ${frame.url()}`);
+  }
+  return found;
+}
+
+// ---- The run ----
+
+function packageExtension(dir: string): string {
+  const vsix = path.join(dir, 'workspace-rag.vsix');
+  const result = spawnSync('npx', ['--no-install', '@vscode/vsce', 'package', '--out', vsix], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (result.status !== 0 || !fs.existsSync(vsix)) throw new Error(`vsce package failed (${result.status ?? result.signal})`);
+  console.log(`==> packaged ${vsix} (${(fs.statSync(vsix).size / 1e6).toFixed(2)} MB)`);
+  return vsix;
+}
+
+async function main(): Promise<void> {
+  const neo4jConfig = neo4jTestConfig();
+  const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'workspace-rag-e2e-'));
+  // Outside the repository, whose .gitignore would hide the files from the indexer.
+  const workspace = path.join(temp, 'pebble');
+  fs.cpSync(DEMO, workspace, { recursive: true });
+  const beacon = await startBeacon();
+  fs.writeFileSync(path.join(workspace, HOSTILE_PATH), hostileMarkdown(beacon.url));
+
+  const embeddings = await startEmbeddingServer({ apiKey: AZURE_KEY, dimensions: TEST_DIMENSIONS });
+  const gate = await startGate(embeddings.url);
+  const chat = await startChatServer({ apiKey: BITNET_KEY, apiVersion: BITNET_API_VERSION, behaviour: { chunkDelayMs: CHUNK_DELAY_MS } });
+  const steps = new Steps();
+  let server: CodeServer | undefined;
+  let browser: Browser | undefined;
+  let ok = false;
+  const dialogs: string[] = [];
+  const popups: string[] = [];
+  const diagnostics: string[] = [];
+  try {
+    const vsix = packageExtension(temp);
+    server = startCodeServer({
+      workspace,
+      home: path.join(temp, 'code-server'),
+      vsix,
+      settings: {
+        'workspaceRag.neo4j.uri': neo4jConfig.uri,
+        'workspaceRag.neo4j.username': neo4jConfig.username,
+        'workspaceRag.neo4j.database': neo4jConfig.database,
+        'workspaceRag.azure.endpoint': gate.url,
+        'workspaceRag.azure.deployment': 'text-embedding-3-small',
+        'workspaceRag.azure.dimensions': TEST_DIMENSIONS,
+        'workspaceRag.bitnet.endpoint': chat.azureEndpoint,
+        'workspaceRag.bitnet.authStyle': 'api-key',
+        'workspaceRag.bitnet.apiVersion': BITNET_API_VERSION,
+        // The chat opens files beside itself; a wide window keeps both readable in the screenshots.
+        'workbench.editor.enablePreview': true,
+      },
+    });
+    browser = await launchChromium();
+    const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+    steps.attach(page);
+    page.on('dialog', (dialog) => {
+      dialogs.push(`${dialog.type()}: ${dialog.message()}`);
+      void dialog.dismiss().catch(() => undefined);
+    });
+    page.on('popup', (popup) => popups.push(popup.url()));
+    page.on('console', (m) => diagnostics.push(`[${m.type()}] ${m.text()}`));
+    page.on('pageerror', (e) => diagnostics.push(`[pageerror] ${e.message}`));
+
+    await steps.run('open the workbench with the installed extension', async () => {
+      await page.goto(workbenchUrl(server!, { folder: workspace }));
+      await waitForWorkbench(page);
+      await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'docs' }).first().waitFor({ timeout: STEP_TIMEOUT_MS });
+    });
+
+    await steps.run('set credentials through the password input boxes', async () => {
+      const keys: Array<[string, string]> = [
+        ['Neo4j password', neo4jConfig.password],
+        ['Azure OpenAI API key', AZURE_KEY],
+        ['BitNet API key', BITNET_KEY],
+      ];
+      for (const [label, value] of keys) {
+        await runCommandFromPalette(page, 'Workspace RAG: Set Credentials');
+        await pickQuickItem(page, label);
+        const type = await fillInputBox(page, `Workspace RAG: ${label}`, value);
+        check(type === 'password', `the ${label} box is a ${type ?? 'plain'} input, not a password box`);
+        await waitForNotification(page, `${label} saved in the secret storage`);
+      }
+    });
+
+    await steps.run('index the workspace from the palette', async () => {
+      await runCommandFromPalette(page, 'Workspace RAG: Index Workspace');
+      // The gate holds the embedding requests: indexing is in progress until it opens.
+      const progress = page.locator('.notification-toast', { hasText: 'Workspace RAG' }).filter({ has: page.locator('.monaco-progress-container.active') });
+      await progress.first().waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
+      await waitForStatusBarText(page, /RAG: indexing \d+%/);
+      await poll(async () => (gate.keys.length > 0 ? true : undefined), 'the first embeddings request');
+      await screenshot(page, 'e2e-indexing');
+      gate.open();
+      const done = await waitForNotification(page, 'written', STEP_TIMEOUT_MS);
+      check(/\d+ files? updated/.test(done) && /tokens embedded/.test(done), `unexpected completion message: ${done}`);
+      await progress.first().waitFor({ state: 'hidden', timeout: STEP_TIMEOUT_MS });
+      const status = await waitForStatusBarText(page, 'RAG: up to date');
+      check(gate.keys.every((k) => k === AZURE_KEY), 'an embeddings request did not carry the key typed into the password box');
+      console.log(`    ${done.split('\n')[0]} | status bar: ${status}`);
+      await screenshot(page, 'e2e-indexed');
+    });
+
+    const chatFrame = await steps.run('open the chat', async () => {
+      await runCommandFromPalette(page, 'Notifications: Clear All Notifications');
+      await runCommandFromPalette(page, 'Workspace RAG: Open Chat');
+      const frame = new ChatFrame(await findInWebviews(page, 'textarea.input', STEP_TIMEOUT_MS));
+      // The host's state message removes the "not indexed" banner once it knows the index.
+      await frame.frame.locator('.banner', { hasText: 'not indexed' }).waitFor({ state: 'detached', timeout: STEP_TIMEOUT_MS });
+      return frame;
+    });
+
+    const firstChip = await steps.run('ask and watch the answer stream in', async () => {
+      await chatFrame.ask(QUESTION);
+      const seen = await chatFrame.watchAnswer();
+      check(seen.length >= 3, `the answer was seen at ${seen.length} length(s); a streamed answer grows over several`);
+      for (let i = 1; i < seen.length; i++) check(seen[i].length > seen[i - 1].length, `the answer shrank while streaming: ${JSON.stringify(seen.slice(i - 1, i + 1))}`);
+      const chips = chatFrame.chips();
+      check((await chips.count()) > 0, `the answer cites nothing: ${seen.at(-1)}`);
+      const sources = await chatFrame.sourcePaths();
+      check(sources.length > 0, 'no Sources list under the answer');
+      const request = chat.requests.at(-1);
+      check(request?.headers['api-key'] === BITNET_KEY, 'the chat request did not carry the BitNet key typed into the password box');
+      check(request.query['api-version'] === BITNET_API_VERSION, 'the chat request lacks the configured api-version');
+      console.log(`    seen at ${seen.length} lengths; answer: ${seen.at(-1)}\n    sources: ${sources.join(', ')}`);
+      await screenshot(page, 'e2e-answer');
+      return chips.first();
+    });
+
+    const cited = await steps.run('hover a citation: the preview shows the cited lines', async () => {
+      const preview = await chatFrame.hover(firstChip);
+      check(preview.lines.length > 0, 'the preview shows no lines');
+      const start = preview.numbers[0];
+      const end = preview.numbers.at(-1)!;
+      check(
+        preview.numbers.every((n, i) => n === start + i),
+        `preview line numbers are not consecutive: ${preview.numbers.join(',')}`,
+      );
+      const actual = fileLines(workspace, preview.path, start, end);
+      check(
+        JSON.stringify(actual) === JSON.stringify(preview.lines),
+        `the preview of ${preview.path}:${start}-${end} differs from the file:\n      preview ${JSON.stringify(preview.lines)}\n      file    ${JSON.stringify(actual)}`,
+      );
+      console.log(`    preview: ${preview.path}:${start}-${end}`);
+      await screenshot(page, 'e2e-hover');
+      await screenshot(page, 'hover', IMAGES);
+      return { path: preview.path, start, end };
+    });
+
+    await steps.run('click the citation: the editor shows the cited lines selected', async () => {
+      await firstChip.click();
+      const title = await poll(async () => {
+        const t = await activeEditorTitle(page).catch(() => undefined);
+        return t === path.basename(cited.path) ? t : undefined;
+      }, `an editor titled ${path.basename(cited.path)}`);
+      const lines = fileLines(workspace, cited.path, cited.start, cited.end);
+      // openSource selects from the start of the first line to the end of the last; the cursor sits at the end.
+      const expected = { line: cited.end, column: lines.at(-1)!.length + 1, selected: lines.join('\n').length };
+      const selection = await poll(async () => {
+        const s = await editorSelection(page).catch(() => undefined);
+        return s && s.line === expected.line && s.selected > 0 ? s : undefined;
+      }, `the cursor on line ${expected.line} with a selection`);
+      check(
+        selection.column === expected.column && selection.selected === expected.selected,
+        `selection ${JSON.stringify(selection)} is not lines ${cited.start}-${cited.end} (${JSON.stringify(expected)})`,
+      );
+      // Monaco renders spaces as no-break spaces.
+      const visible = (await page.locator('.editor-group-container.active .view-lines').innerText()).replace(/\u00a0/g, ' ');
+      check(visible.includes(lines[0].trim()), `the editor does not show the first cited line ${JSON.stringify(lines[0])}`);
+      console.log(`    editor: ${title}, Ln ${selection.line}, Col ${selection.column} (${selection.selected} selected)`);
+      await chatFrame.leave(page).catch(() => undefined);
+      await screenshot(page, 'e2e-jump');
+      await screenshot(page, 'chat', IMAGES);
+    });
+
+    await steps.run('a hostile workspace file stays inert in answers and previews', async () => {
+      await chatFrame.frame.locator('textarea.input').click();
+      await chatFrame.ask(HOSTILE_QUESTION);
+      const seen = await chatFrame.watchAnswer();
+      const sources = await chatFrame.sourcePaths();
+      check(
+        sources.some((s) => s.startsWith(`${HOSTILE_PATH}:`)),
+        `the answer does not cite ${HOSTILE_PATH}; sources: ${sources.join(', ')}; answer: ${seen.at(-1)}`,
+      );
+      const chips = chatFrame.chips();
+      let hostile: PreviewView | undefined;
+      for (let i = 0; i < (await chips.count()) && !hostile; i++) {
+        const preview = await chatFrame.hover(chips.nth(i));
+        if (preview.path === HOSTILE_PATH) hostile = preview;
+        else await chatFrame.leave(page);
+      }
+      check(hostile, `no chip of the answer previews ${HOSTILE_PATH}`);
+      const actual = fileLines(workspace, HOSTILE_PATH, hostile.numbers[0], hostile.numbers.at(-1)!);
+      check(JSON.stringify(actual) === JSON.stringify(hostile.lines), `the hostile preview differs from the file's lines ${hostile.numbers[0]}-${hostile.numbers.at(-1)}`);
+      check(hostile.lines.some((l) => l.includes('<script>') || l.includes('onerror=')), 'the preview does not show the payloads as text');
+      await screenshot(page, 'e2e-hostile');
+      // Payloads that ran would need a moment to reach the beacon; the DOM check below does not depend on it.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const problems = [
+        ...(await activeContent(chatFrame.frame)).map((e) => `rendered ${e}`),
+        ...(await markers(page)),
+        ...beacon.hits.map((h) => `beacon hit: ${h}`),
+        ...dialogs.map((d) => `dialog ${d}`),
+        ...popups.map((p) => `popup ${p}`),
+      ];
+      check(problems.length === 0, `hostile content was not inert:\n      ${problems.join('\n      ')}`);
+      // Control: payloads run on purpose are seen, so the checks above can fail. Webview frames are sandboxed without
+      // allow-modals (alert there is a no-op), so the dialog control runs in the workbench page.
+      await chatFrame.frame.evaluate(() => void ((window as unknown as { __pwned?: number }).__pwned = 1));
+      await page.evaluate(() => alert('control'));
+      const control = await markers(page);
+      check(control.length > 0, 'the marker check missed window.__pwned set on purpose in the chat frame');
+      check(dialogs.some((d) => d.endsWith('control')), 'the dialog check missed an alert() run on purpose');
+      await chatFrame.frame.evaluate(() => delete (window as unknown as { __pwned?: number }).__pwned);
+      const overflow = await chatFrame.frame.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      check(overflow <= 1, `very long lines make the chat scroll sideways by ${overflow}px`);
+      console.log(`    ${HOSTILE_PATH} cited and previewed; nothing ran (no marker, beacon hit, dialog, popup or active element)`);
+    });
+
+    await steps.run('clear the index of the workspace', async () => {
+      await chatFrame.leave(page).catch(() => undefined);
+      await runCommandFromPalette(page, 'Workspace RAG: Clear Index');
+      await pickQuickItem(page, 'This workspace');
+      await waitForStatusBarText(page, 'RAG: not indexed');
+    });
+    ok = true;
+  } catch (error) {
+    if (!(error instanceof StepFailure)) steps.failed++;
+    console.error(error instanceof StepFailure ? error.message : error);
+    if (server) {
+      console.error('--- last browser console messages ---');
+      for (const line of diagnostics.slice(-30)) console.error(line);
+      console.error(`--- last lines of ${server.logFile} ---`);
+      if (fs.existsSync(server.logFile)) console.error(fs.readFileSync(server.logFile, 'utf8').split('\n').slice(-30).join('\n'));
+    }
+  } finally {
+    await browser?.close().catch(() => undefined);
+    server?.stop();
+    await Promise.all([beacon.close(), gate.close(), embeddings.close(), chat.close()]);
+    if (ok && process.env.E2E_KEEP !== '1') fs.rmSync(temp, { recursive: true, force: true });
+    else console.log(`    kept ${temp}`);
+  }
+  console.log(`e2e: ${steps.passed} passed, ${steps.failed} failed`);
+  if (!ok) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
