@@ -3,8 +3,9 @@
 // streamed answer, a citation's hover preview and its jump to the cited lines, and a hostile workspace file whose
 // HTML, scripts and links must stay inert. Real Neo4j (scripts/neo4j.sh, NEO4J_* honoured); the Azure embeddings
 // and BitNet protocol servers of test/servers run in this process on 127.0.0.1.
-//   npx tsx test/e2e/chat.e2e.ts        (npm run test:e2e)
-// Screenshots: docs/images/chat.png and docs/images/hover.png (README), every step's in test-results/.
+//   npx tsx test/e2e/chat.e2e.ts [--update-images]        (npm run test:e2e)
+// Screenshots of every step go to test-results/; --update-images also writes the README's docs/images/chat.png and
+// docs/images/hover.png (off by default, so a test run leaves the repository unchanged).
 // Environment: CODE_SERVER_PORT (default: a free port), CHROMIUM_PATH, NEO4J_*, E2E_KEEP=1 keeps the temp folder.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -12,6 +13,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { parseArgs } from 'node:util';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { neo4jTestConfig, TEST_DIMENSIONS } from '../integration/neo4j-env';
 import { startEmbeddingServer } from '../servers/azure-embeddings';
@@ -31,6 +33,7 @@ import {
 
 const RESULTS = path.join(REPO_ROOT, 'test-results');
 const IMAGES = path.join(REPO_ROOT, 'docs', 'images');
+const { values: args } = parseArgs({ options: { 'update-images': { type: 'boolean', default: false } } });
 const DEMO = path.join(REPO_ROOT, 'samples', 'demo-workspace');
 /** Keys no real service has; the protocol servers accept only these. */
 const AZURE_KEY = 'sk-FAKE-e2e-azure-51c8d2e97a04';
@@ -338,9 +341,13 @@ async function main(): Promise<void> {
         'workspaceRag.bitnet.endpoint': chat.azureEndpoint,
         'workspaceRag.bitnet.authStyle': 'api-key',
         'workspaceRag.bitnet.apiVersion': BITNET_API_VERSION,
-        // The chat opens files beside itself; a wide window keeps both readable in the screenshots.
-        'workbench.editor.enablePreview': true,
       },
+    });
+    // code-server runs in its own process group: stop it when the run is interrupted, too.
+    const started = server;
+    process.once('SIGINT', () => {
+      started.stop();
+      process.exit(130);
     });
     browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
@@ -434,7 +441,7 @@ async function main(): Promise<void> {
       );
       console.log(`    preview: ${preview.path}:${start}-${end}`);
       await screenshot(page, 'e2e-hover');
-      await screenshot(page, 'hover', IMAGES);
+      if (args['update-images']) await screenshot(page, 'hover', IMAGES);
       return { path: preview.path, start, end };
     });
 
@@ -461,7 +468,7 @@ async function main(): Promise<void> {
       console.log(`    editor: ${title}, Ln ${selection.line}, Col ${selection.column} (${selection.selected} selected)`);
       await chatFrame.leave(page).catch(() => undefined);
       await screenshot(page, 'e2e-jump');
-      await screenshot(page, 'chat', IMAGES);
+      if (args['update-images']) await screenshot(page, 'chat', IMAGES);
     });
 
     await steps.run('a hostile workspace file stays inert in answers and previews', async () => {
