@@ -20,6 +20,13 @@ const SEP = '\u0000';
 const READ_BATCH = 1000;
 const DELETE_BATCH = 5000;
 const INDEX_WAIT_SECONDS = 300;
+/** Vector search: how many times the workspace's share of k to ask the ANN index for, and the most it is asked for. */
+const OVERFETCH = 4;
+const MAX_ANN_FETCH = 2500;
+/** Workspaces up to this many chunks are scored exactly when the ANN leg comes back short. */
+const EXACT_SCAN_LIMIT = 20_000;
+/** Chunk counts only steer the over-fetch, so they may be a little old. */
+const COUNT_TTL_MS = 30_000;
 
 const fileKey = (workspaceId: string, path: string): string => `${workspaceId}${SEP}${path}`;
 const symbolKey = (workspaceId: string, name: string): string => `${workspaceId}${SEP}${name}`;
@@ -183,6 +190,7 @@ export class Neo4jStore {
   private readonly maxChunksPerTx: number;
   /** Dimensions of the vector index: undefined = not looked up yet, null = no index. */
   private vectorDimensions: number | null | undefined;
+  private readonly counts = new Map<string, { mine: number; total: number; at: number }>();
 
   private constructor(private readonly driver: Driver, private readonly cfg: Neo4jConfig, options: StoreOptions) {
     this.maxChunksPerTx = Math.max(1, options.maxChunksPerTransaction ?? 1000);
@@ -287,7 +295,7 @@ export class Neo4jStore {
    */
   async replaceFiles(workspaceId: string, files: FileWrite[]): Promise<void> {
     if (files.length === 0) return;
-    await this.requireWorkspace(workspaceId);
+    this.counts.clear();
     for (const batch of this.batches(files)) await this.writeBatch(workspaceId, batch);
   }
 
@@ -326,93 +334,81 @@ export class Neo4jStore {
     const keys = batch.map((b) => fileKey(workspaceId, b.file.path));
     const oldSymbols = await this.removeFileContents(tx, keys);
 
-    const files = batch.map(({ file }) => ({
+    const token = workspaceToken(workspaceId);
+    const files = batch.map(({ file, chunks }) => ({
       key: fileKey(workspaceId, file.path),
-      path: file.path,
-      language: file.language,
-      fileHash: file.fileHash,
-      size: neo4j.int(file.size),
-      mtimeMs: file.mtimeMs,
-      chunkerKey: file.chunkerKey,
-      linkTargets: file.links.map((l) => l.target),
-      linkKinds: file.links.map((l) => l.kind),
+      props: {
+        workspace: workspaceId,
+        path: file.path,
+        language: file.language,
+        fileHash: file.fileHash,
+        size: neo4j.int(file.size),
+        mtimeMs: file.mtimeMs,
+        chunkerKey: file.chunkerKey,
+        linkTargets: file.links.map((l) => l.target),
+        linkKinds: file.links.map((l) => l.kind),
+      },
+      chunks: [...chunks]
+        .sort((a, b) => a.ordinal - b.ordinal)
+        .map((c) => ({
+          props: {
+            id: c.id,
+            workspace: workspaceId,
+            wsToken: token,
+            path: file.path,
+            language: c.language,
+            kind: c.kind,
+            symbol: c.symbol ?? null,
+            headingPath: c.headingPath ?? null,
+            header: c.header ?? null,
+            startLine: neo4j.int(c.startLine),
+            endLine: neo4j.int(c.endLine),
+            text: c.text,
+            contentHash: c.contentHash,
+            tokens: neo4j.int(c.tokens),
+            ordinal: neo4j.int(c.ordinal),
+            embedKey: c.embedKey,
+          },
+          embedding: c.embedding === null ? null : Array.from(c.embedding),
+          defines: [...new Set(c.defines)].map((name) => ({ key: symbolKey(workspaceId, name), name })),
+        })),
     }));
-    await tx.run(
+    // One statement per batch writes the files, their chunks, the NEXT chain and the DEFINES links. The files' old
+    // chunks were deleted above in this transaction, so chunks and their relationships are CREATEd, not MERGEd;
+    // setNodeVectorProperty stores float32 (a plain SET would keep 64-bit floats, twice the size).
+    const result = await tx.run(
       `MATCH (w:Workspace {id: $ws})
        SET w.lastIndexedAt = datetime()
        WITH w
        UNWIND $files AS f
        MERGE (file:File {key: f.key})
-       SET file.workspace = $ws, file.path = f.path, file.language = f.language, file.fileHash = f.fileHash,
-           file.size = f.size, file.mtimeMs = f.mtimeMs, file.chunkerKey = f.chunkerKey,
-           file.linkTargets = f.linkTargets, file.linkKinds = f.linkKinds, file.indexedAt = datetime()
-       MERGE (w)-[:CONTAINS]->(file)`,
+       SET file += f.props, file.indexedAt = datetime()
+       MERGE (w)-[:CONTAINS]->(file)
+       WITH file, f
+       CALL (file, f) {
+         UNWIND f.chunks AS row
+         CREATE (c:Chunk)
+         SET c = row.props
+         CREATE (file)-[:HAS_CHUNK]->(c)
+         WITH c, row
+         CALL (c, row) {
+           WITH c, row WHERE row.embedding IS NOT NULL
+           CALL db.create.setNodeVectorProperty(c, 'embedding', row.embedding)
+         }
+         FOREACH (d IN row.defines |
+           MERGE (s:Symbol {key: d.key})
+           ON CREATE SET s.workspace = $ws, s.name = d.name
+           CREATE (c)-[:DEFINES]->(s))
+         WITH c ORDER BY c.ordinal
+         WITH collect(c) AS chunks
+         FOREACH (i IN range(0, size(chunks) - 2) |
+           FOREACH (a IN [chunks[i]] | FOREACH (b IN [chunks[i + 1]] | CREATE (a)-[:NEXT]->(b))))
+       }
+       RETURN count(file) AS files`,
       { ws: workspaceId, files },
     );
-
-    const token = workspaceToken(workspaceId);
-    const chunks = batch.flatMap(({ file, chunks }) =>
-      chunks.map((c) => ({
-        id: c.id,
-        fileKey: fileKey(workspaceId, file.path),
-        props: {
-          workspace: workspaceId,
-          wsToken: token,
-          path: file.path,
-          language: c.language,
-          kind: c.kind,
-          symbol: c.symbol ?? null,
-          headingPath: c.headingPath ?? null,
-          header: c.header ?? null,
-          startLine: neo4j.int(c.startLine),
-          endLine: neo4j.int(c.endLine),
-          text: c.text,
-          contentHash: c.contentHash,
-          tokens: neo4j.int(c.tokens),
-          ordinal: neo4j.int(c.ordinal),
-          embedKey: c.embedKey,
-        },
-        embedding: c.embedding === null ? null : Array.from(c.embedding),
-      })),
-    );
-    // setNodeVectorProperty stores float32 (a plain SET would keep 64-bit floats, twice the size).
-    await tx.run(
-      `UNWIND $chunks AS row
-       MATCH (file:File {key: row.fileKey})
-       MERGE (c:Chunk {id: row.id})
-       SET c += row.props
-       MERGE (file)-[:HAS_CHUNK]->(c)
-       WITH c, row WHERE row.embedding IS NOT NULL
-       CALL db.create.setNodeVectorProperty(c, 'embedding', row.embedding)`,
-      { chunks },
-    );
-
-    const next = batch.flatMap(({ chunks }) => {
-      const ordered = [...chunks].sort((a, b) => a.ordinal - b.ordinal);
-      return ordered.slice(1).map((c, i) => ({ from: ordered[i].id, to: c.id }));
-    });
-    if (next.length > 0) {
-      await tx.run(
-        `UNWIND $next AS pair
-         MATCH (a:Chunk {id: pair.from}), (b:Chunk {id: pair.to})
-         MERGE (a)-[:NEXT]->(b)`,
-        { next },
-      );
-    }
-
-    const defines = batch.flatMap(({ chunks }) =>
-      chunks.flatMap((c) => [...new Set(c.defines)].map((name) => ({ chunk: c.id, key: symbolKey(workspaceId, name), name }))),
-    );
-    if (defines.length > 0) {
-      await tx.run(
-        `UNWIND $defines AS d
-         MATCH (c:Chunk {id: d.chunk})
-         MERGE (s:Symbol {key: d.key})
-         ON CREATE SET s.workspace = $ws, s.name = d.name
-         MERGE (c)-[:DEFINES]->(s)`,
-        { ws: workspaceId, defines },
-      );
-    }
+    // Without its Workspace node nothing above matched: say so instead of losing the batch silently.
+    if (result.records[0]?.get('files') !== batch.length) throw new Error(`Unknown workspace ${workspaceId}: call upsertWorkspace first`);
     await this.deleteOrphanSymbols(tx, oldSymbols);
 
     // Links in both directions: from these files to existing ones, and from any file of the workspace that wants one
@@ -480,6 +476,7 @@ export class Neo4jStore {
 
   /** Removes files with their chunks; symbols no longer defined anywhere go too. Links to them vanish with them. */
   async deleteFiles(workspaceId: string, paths: string[]): Promise<void> {
+    this.counts.clear();
     for (let i = 0; i < paths.length; i += READ_BATCH) {
       const keys = paths.slice(i, i + READ_BATCH).map((p) => fileKey(workspaceId, p));
       await this.write(async (tx) => {
@@ -538,10 +535,10 @@ export class Neo4jStore {
    * The k chunks of the workspace nearest to `vector` (cosine, scores (1+cos)/2), never a chunk of another workspace.
    *
    * Neo4j 5.26 filters only after the ANN search, so a workspace holding a small share of the index gets few or no
-   * hits from a plain over-fetch. We over-fetch in proportion to the workspace's share of all chunks (bounded), and
-   * when that still yields fewer than k hits, score the workspace's chunks exactly with vector.similarity.cosine.
-   * The exact leg only runs when the workspace is a small part of the database, which is when it is cheap; a large
-   * workspace is served by the index alone. Both legs return the same score scale.
+   * hits from a plain over-fetch. We over-fetch in proportion to the workspace's share of all chunks (bounded). When
+   * that still yields fewer than k hits, a small workspace (up to EXACT_SCAN_LIMIT chunks, where it is cheap) is scored
+   * exactly with vector.similarity.cosine; a large one asks the index again for four times as many. Both legs return
+   * the same score scale. The chunk counts are cached for a short while: they only steer the over-fetch.
    */
   async vectorSearch(workspaceId: string, vector: number[] | Float32Array, k: number): Promise<Hit[]> {
     if (k <= 0) return [];
@@ -549,36 +546,49 @@ export class Neo4jStore {
     if (dims === null) return [];
     if (vector.length !== dims) throw new DimensionMismatchError(dims, vector.length);
     const query = Array.from(vector);
+    const { mine, total } = await this.chunkCounts(workspaceId);
+    if (mine === 0) return [];
 
+    const ann = async (fetch: number) =>
+      this.read((tx) =>
+        tx.run(
+          `CALL db.index.vector.queryNodes($index, $fetch, $vector) YIELD node AS c, score
+           WHERE c.workspace = $ws
+           RETURN c {${HIT_FIELDS}, score: score} AS hit
+           ORDER BY score DESC LIMIT $k`,
+          { index: VECTOR_INDEX, fetch: neo4j.int(fetch), vector: query, ws: workspaceId, k: neo4j.int(k) },
+        ),
+      );
+    const wanted = Math.min(k, mine);
+    const fetch = Math.min(Math.max(Math.ceil((OVERFETCH * k * total) / mine), k), MAX_ANN_FETCH);
+    let result = await ann(fetch);
+    if (result.records.length < wanted) {
+      result =
+        mine <= EXACT_SCAN_LIMIT
+          ? await this.read((tx) =>
+              tx.run(
+                `MATCH (c:Chunk {workspace: $ws}) WHERE c.embedding IS NOT NULL
+                 WITH c, vector.similarity.cosine(c.embedding, $vector) AS score
+                 ORDER BY score DESC LIMIT $k
+                 RETURN c {${HIT_FIELDS}, score: score} AS hit`,
+                { ws: workspaceId, vector: query, k: neo4j.int(k) },
+              ),
+            )
+          : await ann(Math.min(fetch * 4, MAX_ANN_FETCH * 4));
+    }
+    return result.records.map((r) => hitRow.parse(r.get('hit')));
+  }
+
+  /** Chunks of the workspace and of the whole database, cached for COUNT_TTL_MS and dropped when this store writes. */
+  private async chunkCounts(workspaceId: string): Promise<{ mine: number; total: number }> {
+    const cached = this.counts.get(workspaceId);
+    if (cached && Date.now() - cached.at < COUNT_TTL_MS) return cached;
     const counts = await this.read((tx) =>
       tx.run(`RETURN COUNT { (c:Chunk {workspace: $ws}) } AS mine, COUNT { (c:Chunk) } AS total`, { ws: workspaceId }),
     );
-    const mine = z.number().parse(counts.records[0].get('mine'));
-    const total = z.number().parse(counts.records[0].get('total'));
-    if (mine === 0) return [];
-
-    const fetch = Math.min(Math.max(Math.ceil((2 * k * total) / mine), k), 2000);
-    const ann = await this.read((tx) =>
-      tx.run(
-        `CALL db.index.vector.queryNodes($index, $fetch, $vector) YIELD node AS c, score
-         WHERE c.workspace = $ws
-         RETURN c {${HIT_FIELDS}, score: score} AS hit
-         ORDER BY score DESC LIMIT $k`,
-        { index: VECTOR_INDEX, fetch: neo4j.int(fetch), vector: query, ws: workspaceId, k: neo4j.int(k) },
-      ),
-    );
-    if (ann.records.length >= Math.min(k, mine)) return ann.records.map((r) => hitRow.parse(r.get('hit')));
-
-    const exact = await this.read((tx) =>
-      tx.run(
-        `MATCH (c:Chunk {workspace: $ws}) WHERE c.embedding IS NOT NULL
-         WITH c, vector.similarity.cosine(c.embedding, $vector) AS score
-         ORDER BY score DESC LIMIT $k
-         RETURN c {${HIT_FIELDS}, score: score} AS hit`,
-        { ws: workspaceId, vector: query, k: neo4j.int(k) },
-      ),
-    );
-    return exact.records.map((r) => hitRow.parse(r.get('hit')));
+    const fresh = { mine: z.number().parse(counts.records[0].get('mine')), total: z.number().parse(counts.records[0].get('total')), at: Date.now() };
+    this.counts.set(workspaceId, fresh);
+    return fresh;
   }
 
   /** Keyword search over text, symbol, heading path and path; the workspace filter is a required Lucene term, so it is exact. */
@@ -680,6 +690,7 @@ export class Neo4jStore {
 
   /** Deletes everything of one workspace, in batches so a large workspace does not need one huge transaction. */
   async clearWorkspace(workspaceId: string): Promise<void> {
+    this.counts.clear();
     await this.withSession(async (session) => {
       for (const label of ['Chunk', 'File', 'Symbol']) {
         await session.run(
@@ -694,6 +705,7 @@ export class Neo4jStore {
 
   /** Deletes every workspace and drops the vector index, so the next ensureSchema may use other dimensions. */
   async clearAll(): Promise<void> {
+    this.counts.clear();
     await this.withSession(async (session) => {
       for (const label of ['Chunk', 'File', 'Symbol', 'Workspace']) {
         await session.run(
@@ -708,11 +720,6 @@ export class Neo4jStore {
   }
 
   // ----- plumbing ----------------------------------------------------------------------------------------------------
-
-  private async requireWorkspace(workspaceId: string): Promise<void> {
-    const result = await this.read((tx) => tx.run('MATCH (w:Workspace {id: $ws}) RETURN count(w) AS n', { ws: workspaceId }));
-    if (result.records[0].get('n') === 0) throw new Error(`Unknown workspace ${workspaceId}: call upsertWorkspace first`);
-  }
 
   private read<T>(work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
     return this.withSession((session) => session.executeRead(work));
