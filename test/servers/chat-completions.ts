@@ -234,9 +234,11 @@ export function answer(messages: Message[], behaviour: ModelBehaviour = {}): str
   const extra = behaviour.citeMissing !== undefined ? ` See also [${behaviour.citeMissing}].` : '';
   if (ranked.length === 0) return `The sources do not contain the answer to this question.${extra}`;
   const quote = (s: ParsedSource) => {
-    const sentences = s.text.split(/(?<=[.!?])\s+|\n+/).map((x) => x.replace(/^[#>*\-\s`]+/, '').trim()).filter((x) => /\w/.test(x));
+    const sentences = s.text.split(/(?<=[.!?])\s+|\n+/).map((x) => x.replace(/^[#>*\-\s]+/, '').trim()).filter((x) => /\w/.test(x));
     let best = sentences[0] ?? s.path;
     for (const x of sentences) if (overlap(x) > overlap(best)) best = x;
+    // A sentence cut out of a code span would leave a lone backtick: quote it as plain text then.
+    if ((best.match(/`/g) ?? []).length % 2 === 1) best = best.replace(/`/g, '');
     return best.replace(/[.:;,\s]+$/, '');
   };
   const [first, second] = ranked;
