@@ -332,7 +332,7 @@ export class Neo4jStore {
 
   private async replaceInTransaction(tx: ManagedTransaction, workspaceId: string, batch: FileWrite[]): Promise<void> {
     const keys = batch.map((b) => fileKey(workspaceId, b.file.path));
-    const oldSymbols = await this.removeFileContents(tx, keys);
+    const { existing, symbols: oldSymbols } = await this.removeFileContents(tx, keys);
 
     const token = workspaceToken(workspaceId);
     const files = batch.map(({ file, chunks }) => ({
@@ -422,7 +422,10 @@ export class Neo4jStore {
        MERGE (a)-[:LINKS_TO {kind: a.linkKinds[i]}]->(b)`,
       { keys, ws: workspaceId, sep: SEP },
     );
-    // One indexed scan of the workspace's files per batch (list membership cannot use an index); cheap next to the writes.
+    // Incoming links can only be missing for files new to the workspace (a replaced File node keeps its incoming links).
+    // One indexed scan of the workspace's files per batch that has any (list membership cannot use an index).
+    const added = batch.filter((b) => !existing.has(fileKey(workspaceId, b.file.path))).map((b) => b.file.path);
+    if (added.length === 0) return;
     await tx.run(
       `MATCH (a:File {workspace: $ws})
        WHERE any(t IN a.linkTargets WHERE t IN $paths)
@@ -431,12 +434,12 @@ export class Neo4jStore {
        MATCH (b:File {key: $ws + $sep + a.linkTargets[i]})
        WHERE b <> a
        MERGE (a)-[:LINKS_TO {kind: a.linkKinds[i]}]->(b)`,
-      { ws: workspaceId, sep: SEP, paths: batch.map((b) => b.file.path) },
+      { ws: workspaceId, sep: SEP, paths: added },
     );
   }
 
-  /** Deletes the chunks and outgoing links of the given files; returns the keys of symbols they defined. */
-  private async removeFileContents(tx: ManagedTransaction, keys: string[]): Promise<string[]> {
+  /** Deletes the chunks and outgoing links of the given files; returns which files existed and the symbols they defined. */
+  private async removeFileContents(tx: ManagedTransaction, keys: string[]): Promise<{ existing: Set<string>; symbols: string[] }> {
     const result = await tx.run(
       `UNWIND $keys AS key
        MATCH (f:File {key: key})
@@ -445,12 +448,16 @@ export class Neo4jStore {
        WITH DISTINCT f
        OPTIONAL MATCH (f)-[:HAS_CHUNK]->(c:Chunk)
        OPTIONAL MATCH (c)-[:DEFINES]->(s:Symbol)
-       WITH collect(DISTINCT c) AS chunks, collect(DISTINCT s.key) AS symbols
+       WITH collect(DISTINCT f.key) AS existing, collect(DISTINCT c) AS chunks, collect(DISTINCT s.key) AS symbols
        FOREACH (c IN chunks | DETACH DELETE c)
-       RETURN symbols`,
+       RETURN existing, symbols`,
       { keys },
     );
-    return z.array(z.string()).parse(result.records[0]?.get('symbols') ?? []);
+    const strings = z.array(z.string());
+    return {
+      existing: new Set(strings.parse(result.records[0]?.get('existing') ?? [])),
+      symbols: strings.parse(result.records[0]?.get('symbols') ?? []),
+    };
   }
 
   private async deleteOrphanSymbols(tx: ManagedTransaction, keys: string[]): Promise<void> {
@@ -480,7 +487,7 @@ export class Neo4jStore {
     for (let i = 0; i < paths.length; i += READ_BATCH) {
       const keys = paths.slice(i, i + READ_BATCH).map((p) => fileKey(workspaceId, p));
       await this.write(async (tx) => {
-        const symbols = await this.removeFileContents(tx, keys);
+        const { symbols } = await this.removeFileContents(tx, keys);
         await tx.run('UNWIND $keys AS key MATCH (f:File {key: key}) DETACH DELETE f', { keys });
         await this.deleteOrphanSymbols(tx, symbols);
         await tx.run('MATCH (w:Workspace {id: $ws}) SET w.lastIndexedAt = datetime()', { ws: workspaceId });
