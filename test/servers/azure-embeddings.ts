@@ -3,7 +3,7 @@
 import type http from 'node:http';
 import { decode } from 'gpt-tokenizer/encoding/cl100k_base';
 import { countTokens } from '../../src/core/tokens';
-import { FaultSlot, headersOf, listen, parseJson, presentedKey, readBody, sendJson, sleep, type RecordedRequest } from './http';
+import { FaultSlot, listen, recordOf, parseJson, presentedKey, readBody, sendJson, sleep, type RecordedRequest } from './http';
 import { hashEmbedding } from './text';
 
 export type EmbeddingFault = { times?: number } & (
@@ -73,15 +73,7 @@ export async function startEmbeddingServer(opts: EmbeddingServerOptions = {}): P
     const raw = await readBody(req);
     const body = parseJson(raw);
     stats.requests++;
-    requests.push({
-      method: req.method ?? '',
-      url: req.url ?? '',
-      path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
-      headers: headersOf(req),
-      body: recordBodies ? body : undefined,
-      receivedAt: Date.now(),
-    });
+    requests.push(recordOf(req, url, recordBodies ? body : undefined));
     if (latencyMs) await sleep(latencyMs);
 
     const route = /^\/openai\/deployments\/([^/]+)\/embeddings$/.exec(url.pathname);

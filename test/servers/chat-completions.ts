@@ -3,7 +3,7 @@
 // server (`/v1/chat/completions`). Its deterministic "model" answers from the numbered sources in the prompt.
 import type http from 'node:http';
 import { countTokens } from '../../src/core/tokens';
-import { FaultSlot, headersOf, listen, parseJson, presentedKey, readBody, sendJson, sleep, type RecordedRequest } from './http';
+import { FaultSlot, listen, recordOf, parseJson, presentedKey, readBody, sendJson, sleep, type RecordedRequest } from './http';
 import { meaningfulWords } from './text';
 
 export type ChatFault = { times?: number } & (
@@ -79,15 +79,7 @@ export async function startChatServer(opts: ChatServerOptions = {}): Promise<Cha
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const body = parseJson(await readBody(req));
-    requests.push({
-      method: req.method ?? '',
-      url: req.url ?? '',
-      path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
-      headers: headersOf(req),
-      body,
-      receivedAt: Date.now(),
-    });
+    requests.push(recordOf(req, url, body));
     const shape = url.pathname === `${azureBase}/chat/completions` ? 'azure' : url.pathname === '/v1/chat/completions' ? 'llama' : undefined;
     if (!shape || req.method !== 'POST') return sendJson(res, 404, { error: { code: '404', message: 'Resource not found' } });
 

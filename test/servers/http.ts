@@ -16,6 +16,19 @@ export interface RecordedRequest {
   receivedAt: number;
 }
 
+/** What a server keeps of a request, so tests can assert URLs, headers and bodies. */
+export function recordOf(req: http.IncomingMessage, url: URL, body: unknown): RecordedRequest {
+  return {
+    method: req.method ?? '',
+    url: req.url ?? '',
+    path: url.pathname,
+    query: Object.fromEntries(url.searchParams),
+    headers: headersOf(req),
+    body,
+    receivedAt: Date.now(),
+  };
+}
+
 export interface Listening {
   server: http.Server;
   url: string;
