@@ -15,7 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Browser, Frame, Page } from 'playwright-core';
-import { neo4jTestConfig, TEST_DIMENSIONS } from '../integration/neo4j-env';
+import { neo4jTestConfig, prepareTestDatabase, TEST_DIMENSIONS } from '../integration/neo4j-env';
 import { startEmbeddingServer } from '../servers/azure-embeddings';
 import { startChatServer } from '../servers/chat-completions';
 import { launchChromium, REPO_ROOT, startCodeServer, workbenchUrl, type CodeServer } from '../vscode/code-server';
@@ -308,6 +308,7 @@ function packageExtension(dir: string): string {
 
 async function main(): Promise<void> {
   const neo4jConfig = neo4jTestConfig();
+  await prepareTestDatabase(neo4jConfig);
   const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'workspace-rag-e2e-'));
   // Outside the repository, whose .gitignore would hide the files from the indexer.
   const workspace = path.join(temp, 'pebble');

@@ -1,7 +1,7 @@
 // Connection settings of the local test server (scripts/neo4j.sh) and unique workspace ids, for integration tests.
 import { randomUUID } from 'node:crypto';
 import { neo4jSchema, type Neo4jConfig } from '../../src/core/config';
-import { DimensionMismatchError, type Neo4jStore } from '../../src/core/store';
+import { DimensionMismatchError, Neo4jStore } from '../../src/core/store';
 
 /** NEO4J_* variables when set, otherwise the defaults of `bash scripts/neo4j.sh start`. */
 export function neo4jTestConfig(env: Record<string, string | undefined> = process.env): Neo4jConfig {
@@ -30,5 +30,18 @@ export async function ensureTestSchema(store: Neo4jStore, dimensions: number): P
     if (!(e instanceof DimensionMismatchError)) throw e;
     await store.clearAll();
     await store.ensureSchema(dimensions);
+  }
+}
+
+/**
+ * Leaves the test database ready for TEST_DIMENSIONS-sized embeddings, whatever an earlier suite left behind (the
+ * store suite, for one, works with tiny vectors). Suites that index through the extension call it first.
+ */
+export async function prepareTestDatabase(config: Neo4jConfig = neo4jTestConfig()): Promise<void> {
+  const store = await Neo4jStore.connect(config);
+  try {
+    await ensureTestSchema(store, TEST_DIMENSIONS);
+  } finally {
+    await store.close();
   }
 }

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import neo4j, { type Driver } from 'neo4j-driver';
 import { DimensionMismatchError, Neo4jStore, StoreUnavailableError } from '../../src/core/store';
 import type { FileRecord, StoredChunk } from '../../src/core/types';
-import { ensureTestSchema, neo4jTestConfig, uniqueWorkspaceId } from './neo4j-env';
+import { ensureTestSchema, neo4jTestConfig, TEST_DIMENSIONS, uniqueWorkspaceId } from './neo4j-env';
 
 const DIMS = 16;
 const cfg = neo4jTestConfig();
@@ -93,6 +93,9 @@ describe('Neo4jStore (real Neo4j)', function () {
   });
 
   after(async () => {
+    // This suite works with tiny vectors; leave the database at the size the other suites use.
+    await store?.clearAll();
+    await store?.ensureSchema(TEST_DIMENSIONS);
     await store?.close();
     await driver?.close();
   });

@@ -11,7 +11,7 @@ import type { IndexReport } from '../../../src/core/indexer';
 import type { IndexSummary } from '../../../src/extension/indexing';
 import type { UserError } from '../../../src/extension/errors';
 import type { ToWebview } from '../../../src/protocol/messages';
-import { neo4jTestConfig, TEST_DIMENSIONS } from '../../integration/neo4j-env';
+import { neo4jTestConfig, prepareTestDatabase, TEST_DIMENSIONS } from '../../integration/neo4j-env';
 import { startEmbeddingServer, type EmbeddingServer } from '../../servers/azure-embeddings';
 import { startChatServer, type ChatServer } from '../../servers/chat-completions';
 
@@ -61,6 +61,7 @@ describe('Workspace RAG extension', function () {
     assert.ok(folder, 'the launcher opens a folder');
     root = folder.uri.fsPath;
     fs.cpSync(DEMO, root, { recursive: true });
+    await prepareTestDatabase(neo4jConfig);
     embeddings = await startEmbeddingServer({ apiKey: AZURE_KEY, dimensions: TEST_DIMENSIONS });
     chat = await startChatServer({ apiKey: BITNET_KEY });
     await setting('neo4j.uri', neo4jConfig.uri);
