@@ -66,6 +66,8 @@ export function hasGrammar(language: string): boolean {
 }
 
 let grammarDirectory: string | undefined;
+/** Resolved from node_modules only when no directory was set (the CLI and tests); bundles set their own copy. */
+const GRAMMAR_PACKAGE: string = '@vscode/tree-sitter-wasm';
 
 /**
  * Where `tree-sitter.wasm` and the grammar files live. The extension bundle calls this with its own copy before the first
@@ -77,7 +79,7 @@ export function setGrammarDirectory(dir: string | undefined): void {
 }
 
 function resolveGrammarDirectory(): string {
-  return grammarDirectory ?? path.dirname(require.resolve('@vscode/tree-sitter-wasm'));
+  return grammarDirectory ?? path.dirname(require.resolve(GRAMMAR_PACKAGE));
 }
 
 // The runtime initialises once per process; the wasm of each grammar loads on first use and is cached.
