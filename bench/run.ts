@@ -14,7 +14,8 @@ import neo4j, { type Driver } from 'neo4j-driver';
 import { z } from 'zod';
 import { Neo4jVectorStore } from '@langchain/community/vectorstores/neo4j_vector';
 import { Embedder } from '../src/core/embed';
-import { workspaceFor, type WorkspaceSpec } from '../src/core/indexer';
+import { Indexer, workspaceFor, type WorkspaceSpec } from '../src/core/indexer';
+import { nodeFileSystem } from '../src/core/node-fs';
 import { Retriever } from '../src/core/retrieve';
 import { DimensionMismatchError, Neo4jStore } from '../src/core/store';
 import { chatSchema } from '../src/core/config';
@@ -28,6 +29,7 @@ import {
 } from './shared';
 import { describeStatements, profileStatements } from './profile';
 import { renderMarkdown, renderText, type Row, type Table } from './table';
+import { measureFusion } from './quality';
 
 const options = z
   .object({
@@ -156,6 +158,8 @@ async function main(): Promise<void> {
     small: workspaceFor([{ name: 'bench-small', path: dirs.small }]),
     a: workspaceFor([{ name: 'bench-a', path: dirs.a }]),
     b: workspaceFor([{ name: 'bench-b', path: dirs.b }]),
+    // The repository itself, for the retrieval-quality probes (a real codebase, answers known by line).
+    repo: workspaceFor([{ name: 'bench-quality', path: path.resolve(__dirname, '..') }]),
   };
   const rows: Row[] = [];
   const notes: string[] = [];
@@ -252,6 +256,17 @@ async function main(): Promise<void> {
     const lcRate = rate(lc.chunks, lc.ms);
     const naiveRate = rate(naive.chunks, naive.ms);
     const mbps = (bytes: number, ms: number) => `${(bytes / 1e6 / (ms / 1000)).toFixed(2)} MB/s`;
+    progress('retrieval quality probes on this repository');
+    const quality = await measureFusion({
+      store,
+      embedder,
+      retriever,
+      indexer: new Indexer(store, embedder, nodeFileSystem, cfg.indexing),
+      ws: ws.repo,
+      candidateK: cfg.retrieval.candidateK,
+    });
+    await store.clearWorkspace(ws.repo.id);
+
     const editNet = inc.edit.ms - inc.edit.embedMs;
     const rssMb = full.maxRssKb / 1024;
     const lat = (l: Latency) => `${l.p50.toFixed(1)} / ${l.p95.toFixed(1)}`;
@@ -278,6 +293,7 @@ async function main(): Promise<void> {
       { section: 'Naive (auto-commit CREATE per chunk, cosine over every chunk)' },
       { name: 'Index', value: naiveRate.toFixed(0), unit: 'chunks/s', note: `${naive.chunks} chunks from ${subset(naive.files)} in ${secs(naive.ms)} (${mbps(naive.bytes, naive.ms)})` },
       { name: `Query p50 / p95, ${k(naive.chunks)} chunks`, value: lat(naiveQuery), unit: 'ms', note: `k = ${VECTOR_K}` },
+      ...quality.rows,
       { section: 'Ratios' },
       { name: 'Throughput: Workspace RAG / LangChain.js', value: `${(ragRate / lcRate).toFixed(1)}×`, unit: 'chunks/s', target: '≥ 5×', ok: ragRate / lcRate >= 5, note: `by source bytes: ${((full.bytes / full.ms) / (lc.bytes / lc.ms)).toFixed(1)}×` },
       { name: 'Throughput: Workspace RAG / naive', value: `${(ragRate / naiveRate).toFixed(1)}×`, unit: 'chunks/s', note: `by source bytes: ${((full.bytes / full.ms) / (naive.bytes / naive.ms)).toFixed(1)}×` },
