@@ -261,7 +261,8 @@ async function main(): Promise<void> {
       store,
       embedder,
       retriever,
-      indexer: new Indexer(store, embedder, nodeFileSystem, cfg.indexing),
+      // The benchmark and the tests quote the probes' questions and answers: only the code and docs themselves count.
+      indexer: new Indexer(store, embedder, nodeFileSystem, { ...cfg.indexing, exclude: [...cfg.indexing.exclude, 'bench/**', 'test/**'] }),
       ws: ws.repo,
       candidateK: cfg.retrieval.candidateK,
     });

@@ -3,8 +3,8 @@
 #
 #   bash scripts/neo4j.sh start|stop|restart|status|env|build
 #
-# Environment: NEO4J_PORT (7687), NEO4J_PASSWORD (workspace-rag-test, at least 8 characters), NEO4J_HEAP (1g),
-# NEO4J_PAGECACHE (256m), NEO4J_START_TIMEOUT (seconds, 180), NEO4J_DIR (.neo4j in the repo: data, logs and the pid
+# Environment: NEO4J_PORT (7687), NEO4J_PASSWORD (workspace-rag-test, at least 8 characters), NEO4J_HEAP (2g),
+# NEO4J_PAGECACHE (1g), NEO4J_START_TIMEOUT (seconds, 180), NEO4J_DIR (.neo4j in the repo: data, logs and the pid
 # file; a second server needs its own NEO4J_DIR and NEO4J_PORT);
 # the resolved classpath and compiled launcher are cached in .tools/neo4j-server/ (rebuilt when their sources change).
 set -euo pipefail
@@ -21,9 +21,9 @@ export NEO4J_PORT="${NEO4J_PORT:-7687}"
 export NEO4J_USERNAME="neo4j"
 export NEO4J_PASSWORD="${NEO4J_PASSWORD:-workspace-rag-test}"
 export NEO4J_DATABASE="neo4j"
-export NEO4J_PAGECACHE="${NEO4J_PAGECACHE:-256m}"
+export NEO4J_PAGECACHE="${NEO4J_PAGECACHE:-1g}"
 export NEO4J_HOME_DIR="$HOME_DIR"
-HEAP="${NEO4J_HEAP:-1g}"
+HEAP="${NEO4J_HEAP:-2g}"
 START_TIMEOUT="${NEO4J_START_TIMEOUT:-180}"
 URI="neo4j://127.0.0.1:$NEO4J_PORT"
 
