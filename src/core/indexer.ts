@@ -100,12 +100,13 @@ export class Indexer {
       durationMs: 0,
     };
     emit('discovering');
-    await this.store.upsertWorkspace({ id: ws.id, name: ws.name, roots: ws.roots.map((r) => r.path) });
-    const { files, skipped } = await discover(ws.roots, this.config, this.fs);
+    // The walk of the folders and the look-ups in Neo4j do not depend on each other: overlap them.
+    const [{ files, skipped }, stored] = await Promise.all([
+      discover(ws.roots, this.config, this.fs),
+      this.store.upsertWorkspace({ id: ws.id, name: ws.name, roots: ws.roots.map((r) => r.path) }).then(() => this.store.fileStates(ws.id)),
+    ]);
     report.files.discovered = files.length;
-
     emit('comparing');
-    const stored = await this.store.fileStates(ws.id);
     const chunkerKey = this.chunkerKey;
     const candidates = files.filter((f) => {
       const s = stored.get(f.path);
