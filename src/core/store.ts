@@ -7,7 +7,7 @@
 //   (:File)-[:LINKS_TO {kind}]->(:File)      only to files that exist; the File keeps its wanted targets
 //                                           (linkTargets/linkKinds) so a target written later is linked then.
 import { createHash } from 'node:crypto';
-import neo4j, { type Driver, type QueryResult, type Session } from 'neo4j-driver';
+import neo4j, { type Driver, type ManagedTransaction, type Session } from 'neo4j-driver';
 import { z } from 'zod';
 import type { Neo4jConfig } from './config';
 import type { FileRecord, Hit, StoredChunk } from './types';
@@ -184,18 +184,6 @@ interface FileWrite {
   chunks: StoredChunk[];
 }
 
-/**
- * Every query here is an index seek whose plan does not depend on how many nodes there are, so a cached plan is kept
- * even when the statistics moved: otherwise the first edit after a large index run waits for every statement to be
- * planned again.
- */
-function stablePlans(tx: Tx): Tx {
-  return { run: (query, parameters) => tx.run(`CYPHER replan=skip ${query}`, parameters) };
-}
-
-/** What the store's queries use of a transaction. */
-type Tx = { run(query: string, parameters?: Record<string, unknown>): Promise<QueryResult> };
-
 // ---------------------------------------------------------------------------------------------------------------------
 
 export class Neo4jStore {
@@ -342,7 +330,7 @@ export class Neo4jStore {
     );
   }
 
-  private async replaceInTransaction(tx: Tx, workspaceId: string, batch: FileWrite[]): Promise<void> {
+  private async replaceInTransaction(tx: ManagedTransaction, workspaceId: string, batch: FileWrite[]): Promise<void> {
     const keys = batch.map((b) => fileKey(workspaceId, b.file.path));
     const { existing, symbols: oldSymbols } = await this.removeFileContents(tx, keys);
 
@@ -451,7 +439,7 @@ export class Neo4jStore {
   }
 
   /** Deletes the chunks and outgoing links of the given files; returns which files existed and the symbols they defined. */
-  private async removeFileContents(tx: Tx, keys: string[]): Promise<{ existing: Set<string>; symbols: string[] }> {
+  private async removeFileContents(tx: ManagedTransaction, keys: string[]): Promise<{ existing: Set<string>; symbols: string[] }> {
     const result = await tx.run(
       `UNWIND $keys AS key
        MATCH (f:File {key: key})
@@ -472,7 +460,7 @@ export class Neo4jStore {
     };
   }
 
-  private async deleteOrphanSymbols(tx: Tx, keys: string[]): Promise<void> {
+  private async deleteOrphanSymbols(tx: ManagedTransaction, keys: string[]): Promise<void> {
     if (keys.length === 0) return;
     await tx.run(
       `UNWIND $keys AS key
@@ -740,13 +728,13 @@ export class Neo4jStore {
 
   // ----- plumbing ----------------------------------------------------------------------------------------------------
 
-  private read<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.withSession((session) => session.executeRead((tx) => work(stablePlans(tx))));
+  private read<T>(work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
+    return this.withSession((session) => session.executeRead(work));
   }
 
   /** executeWrite retries transient failures (leader switch, deadlock, lost connection), so every write is idempotent. */
-  private write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.withSession((session) => session.executeWrite((tx) => work(stablePlans(tx))));
+  private write<T>(work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
+    return this.withSession((session) => session.executeWrite(work));
   }
 
   private async withSession<T>(work: (session: Session) => Promise<T>): Promise<T> {
