@@ -2,7 +2,7 @@
 // Files are written in batches, each file atomically, so a run stopped at any point leaves every file at its old or
 // its new version and the next run picks up the rest.
 import { createHash } from 'node:crypto';
-import type { ChunkedFile, DiscoveredFile, FileRecord, FileSystem, SkippedFile, SkipReason, StoredChunk } from './types';
+import type { DiscoveredFile, FileRecord, FileSystem, SkippedFile, SkipReason, StoredChunk } from './types';
 import type { IndexingConfig } from './config';
 import { discover, readAndClassify, summarizeSkipped } from './discover';
 import { chunkFile, resolveLinks, languageOf, embeddingInput, CHUNKER_VERSION } from './chunk';
@@ -199,10 +199,7 @@ export class Indexer {
     if (!read.ok) return { skip: { path: f.path, reason: read.reason, detail: read.detail } };
     const fileHash = sha256(read.text);
     if (storedHash === fileHash) return { touch: { path: f.path, size: f.size, mtimeMs: f.mtimeMs } };
-    const chunked: ChunkedFile & { links: ReturnType<typeof resolveLinks> } = await chunkFile(f.path, read.text, {
-      maxTokens: this.config.chunkTokens,
-      overlapLines: this.config.overlapLines,
-    }).then((c) => ({ chunks: c.chunks, links: resolveLinks(f.path, c.links, (p) => allPaths.has(p)) }));
+    const chunked = await chunkFile(f.path, read.text, { maxTokens: this.config.chunkTokens, overlapLines: this.config.overlapLines });
     const chunks: StoredChunk[] = chunked.chunks.map((c, ordinal) => ({
       ...c,
       defines: withShortNames(c.defines),
@@ -218,7 +215,7 @@ export class Indexer {
       size: f.size,
       mtimeMs: f.mtimeMs,
       chunkerKey,
-      links: chunked.links,
+      links: resolveLinks(f.path, chunked.links, (p) => allPaths.has(p)),
     };
     return { file, chunks };
   }

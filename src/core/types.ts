@@ -69,11 +69,6 @@ export interface FileLink {
   kind: 'link' | 'import';
 }
 
-export interface ChunkedFile {
-  chunks: Chunk[];
-  links: FileLink[];
-}
-
 /** A chunk as the store keeps it. */
 export interface StoredChunk extends Chunk {
   /** Deterministic id: workspace, path and ordinal, so retried writes are idempotent. */
