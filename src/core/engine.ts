@@ -19,7 +19,7 @@ export interface Engine {
 }
 
 export async function openEngine(config: EngineConfig, fs: FileSystem): Promise<Engine> {
-  const store = await Neo4jStore.connect(config.neo4j);
+  const store = await Neo4jStore.connect(config.neo4j, { maxChunksPerTransaction: config.indexing.writeBatchChunks });
   try {
     await store.ensureSchema(config.embedding?.dimensions ?? null);
   } catch (error) {
