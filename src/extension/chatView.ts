@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { Source } from '../core/retrieve';
-import type { WorkspaceSpec } from '../core/indexer';
+import { errorMessage, type WorkspaceSpec } from '../core/indexer';
 import { fromWebview, toWebview, type FromWebview, type SourceView, type ToWebview } from '../protocol/messages';
 import type { OpenEngine } from './engineHost';
 import { describeError, isCancellation, type WebviewCommand } from './errors';
@@ -167,7 +167,7 @@ export class ChatSession implements vscode.Disposable {
       await this.post(state);
     } catch (error) {
       // Shown now rather than at the first question: a missing key or a stopped Neo4j is the first thing to fix.
-      this.deps.log.warn(`The chat could not reach the engine: ${String(error instanceof Error ? error.message : error)}`);
+      this.deps.log.warn(`The chat could not reach the engine: ${errorMessage(error)}`);
       const { kind, message, action, setting } = describeError(error, this.deps.redact);
       this.lastSetting = setting;
       await this.post({ type: 'error', kind, message, action });
