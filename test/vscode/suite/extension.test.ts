@@ -225,6 +225,12 @@ describe('Workspace RAG extension', function () {
         assert.equal(vscode.window.activeTextEditor?.document.uri.fsPath, file);
       } finally {
         fs.writeFileSync(file, original);
+        // The editor opened above reloads the restored file asynchronously; a later test selecting lines in it must
+        // not race that reload (it moved a selection's end by a line once).
+        await eventually(
+          async () => (vscode.workspace.textDocuments.find((d) => d.uri.fsPath === file)?.getText() ?? original) === original || undefined,
+          'the open install.md to show the restored text',
+        );
       }
     });
   });
