@@ -189,6 +189,16 @@ describe('chunk', () => {
       assert.deepEqual(glue.map((c) => [c.startLine, c.endLine, c.defines]), [[1, 7, ['DEFAULT_LIMIT']]]);
     });
 
+    it('top-level constants split over several glue chunks: each chunk defines only the names on its own lines', async () => {
+      const text = Array.from({ length: 400 }, (_, i) => `export const setting${i} = 'value number ${i} of the table';`).join('\n');
+      const cs = await chunks('src/settings.ts', text);
+      assert.ok(cs.length > 3, `expected several chunks, got ${cs.length}`);
+      for (const c of cs) {
+        const own = Array.from({ length: c.endLine - c.startLine + 1 }, (_, k) => `setting${c.startLine - 1 + k}`);
+        assert.deepEqual(c.defines, own, `${c.startLine}-${c.endLine}`);
+      }
+    });
+
     it('TypeScript: a class over budget splits into a skeleton and methods under the class signature', async () => {
       const cs = await chunks('src/store.ts', fixture('store.ts'), 64);
       const header = 'class Store extends Base implements Closeable {';

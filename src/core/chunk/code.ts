@@ -87,7 +87,8 @@ const unquote = (s: string): string => s.replace(/^(['"`])(.*)\1$/s, '$2');
 
 export class CodeChunker {
   private readonly pieces: Array<Piece & { closing?: boolean }> = [];
-  private readonly glueNames: Array<{ row: number; name: string }> = [];
+  /** Names declared outside any symbol (top-level constants, variables), by the row where their declaration starts. */
+  private readonly glueNames = new Map<number, string[]>();
   private readonly sep: string;
 
   constructor(private readonly doc: Doc) {
@@ -219,7 +220,10 @@ export class CodeChunker {
       } else {
         const desc = this.describe(node, ctx);
         if (desc) items.push({ start: lead && lead.end + 1 >= start ? Math.min(lead.start, start) : start, end, desc, folded: [] });
-        else if (topLevel) for (const name of glueNames(node)) this.glueNames.push({ row: start, name });
+        else if (topLevel) {
+          const names = glueNames(node);
+          if (names.length) this.glueNames.set(start, [...(this.glueNames.get(start) ?? []), ...names]);
+        }
       }
       lead = undefined;
       lastEnd = Math.max(lastEnd, end);
@@ -271,14 +275,16 @@ export class CodeChunker {
   private glue(start: number, end: number, scope: Scope, nodeEnds: Set<number>): void {
     const range = this.doc.trim(start, end);
     if (!range) return;
-    const base = { kind: scope.glueKind, defines: scope.glueSymbol ? [scope.glueSymbol] : [], ...(scope.glueSymbol ? { symbol: scope.glueSymbol } : {}) };
+    const base = { kind: scope.glueKind, ...(scope.glueSymbol ? { symbol: scope.glueSymbol } : {}) };
     const header = (row: number) => (row <= scope.sigRow ? scope.outerHeader : scope.header);
     let closing = true;
     for (let r = range[0]; r <= range[1] && closing; r++) closing = this.doc.isBlank(r) || CLOSING_ROW.test(this.doc.lines[r]);
     const breakAfter = (r: number) => nodeEnds.has(r);
     for (const [s, e] of splitRange(this.doc, range[0], range[1], { header, breakAfter })) {
       const h = header(s);
-      this.pieces.push({ ...base, start: s, end: e, ...(h ? { header: h } : {}), ...(closing ? { closing } : {}) });
+      // Each piece gets its own `defines`: finish() adds the names declared on its rows.
+      const defines = scope.glueSymbol ? [scope.glueSymbol] : [];
+      this.pieces.push({ ...base, defines, start: s, end: e, ...(h ? { header: h } : {}), ...(closing ? { closing } : {}) });
     }
   }
 
@@ -315,7 +321,7 @@ export class CodeChunker {
     const partHeader = (row: number) => (row <= sigRow ? header : inner);
     for (const [s, e] of splitRange(this.doc, it.start, it.end, { header: partHeader, breakAfter: (r) => ends.has(r) })) {
       const h = partHeader(s);
-      this.pieces.push({ kind: d.kind, symbol: name, start: s, end: e, defines, ...(h ? { header: h } : {}) });
+      this.pieces.push({ kind: d.kind, symbol: name, start: s, end: e, defines: [...defines], ...(h ? { header: h } : {}) });
     }
   }
 
@@ -333,7 +339,7 @@ export class CodeChunker {
     }
     return out.map(({ closing: _c, ...p }) => {
       if (p.symbol === undefined) {
-        for (const g of this.glueNames) if (g.row >= p.start && g.row <= p.end) p.defines.push(g.name);
+        for (let row = p.start; row <= p.end; row++) p.defines.push(...(this.glueNames.get(row) ?? []));
       }
       return p;
     });

@@ -19,7 +19,7 @@ export { languageOf, setGrammarDirectory } from './languages';
 export { resolveLinks, type RawLink } from './links';
 
 /** Bump whenever chunk boundaries, metadata or links could change for the same input (part of FileRecord.chunkerKey). */
-export const CHUNKER_VERSION = '2';
+export const CHUNKER_VERSION = '3';
 
 /** IndexingConfig.chunkTokens and IndexingConfig.overlapLines. */
 export interface ChunkOptions {
