@@ -41,6 +41,8 @@ export interface EmbedProgress {
 export interface EmbedOptions {
   signal?: AbortSignal;
   onProgress?: (p: EmbedProgress) => void;
+  /** cl100k token counts of `inputs`, when the caller has them (chunks carry theirs): counting again is costly. */
+  tokens?: readonly number[];
 }
 
 export interface EmbedResult {
@@ -128,7 +130,7 @@ export class Embedder {
         u = texts.length;
         uniqueIndex.set(input, u);
         let text = input === '' ? ' ' : input; // the API rejects empty strings; a blank embeds the same "nothing"
-        let tokens = countTokens(text);
+        let tokens = opts.tokens?.[index] ?? countTokens(text);
         if (tokens > MAX_INPUT_TOKENS) {
           this.hooks.onTruncate?.({ index, tokens });
           truncated++;

@@ -83,6 +83,14 @@ describe('Embedder (Azure OpenAI embeddings)', function () {
     assert.deepEqual(progress, [...progress].sort((a, b) => a - b));
   });
 
+  it('batches by the token counts the caller gives instead of counting again', async () => {
+    await start({ dimensions: 8 });
+    const inputs = ['one', 'two', 'three', 'four'];
+    // Counts as a chunk would carry them: the ceiling of 100 then allows two inputs per request.
+    await new Embedder(config({ dimensions: 8, maxBatchTokens: 100 })).embed(inputs, { tokens: [50, 50, 50, 50] });
+    assert.deepEqual(server.requests.map((_, i) => inputsOf(i)), [['one', 'two'], ['three', 'four']]);
+  });
+
   it('never has more requests in flight than the concurrency setting', async () => {
     await start({ dimensions: 8, latencyMs: 30 });
     const inputs = Array.from({ length: 40 }, (_, i) => `input number ${i}`);
