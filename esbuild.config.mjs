@@ -20,6 +20,8 @@ const node = {
 
 // The CLI runs from the repository, so the grammar package resolves from node_modules.
 await esbuild.build({ ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', external: ['@vscode/tree-sitter-wasm'] });
+// The chunking worker both hosts start (src/core/chunk/chunker.ts); it carries its own copy of the tree-sitter runtime.
+await esbuild.build({ ...node, entryPoints: { 'chunk-worker': 'src/core/chunk/worker.ts' }, outdir: 'dist' });
 
 if (existsSync('src/extension/extension.ts')) {
   await esbuild.build({ ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', external: ['vscode'] });

@@ -22,6 +22,7 @@ import { Indexer, workspaceFor, type IndexReport } from '../src/core/indexer';
 import { nodeFileSystem } from '../src/core/node-fs';
 import { Neo4jStore } from '../src/core/store';
 import { chunkFile } from '../src/core/chunk';
+import { WorkerChunker } from '../src/core/chunk/chunker';
 import type { EmbeddingConfig, EngineConfig } from '../src/core/config';
 import type { FileSystem } from '../src/core/types';
 import {
@@ -99,6 +100,7 @@ class Phases {
 
 interface RagHarness {
   indexer: Indexer;
+  chunker: WorkerChunker;
   embedder: TimedEmbedder;
   phases: Phases;
   store: Neo4jStore;
@@ -121,8 +123,9 @@ async function ragHarness(cfg: EngineConfig, root: string, name: string): Promis
     readFile: phases.wrap('fs readFile', nodeFileSystem.readFile),
   };
   const embedder = new TimedEmbedder(cfg.embedding!);
-  const indexer = new Indexer(store, embedder, files, cfg.indexing);
-  return { indexer, embedder, phases, store, ws: workspaceFor([{ name, path: root }]) };
+  const chunker = new WorkerChunker();
+  const indexer = new Indexer(store, embedder, files, cfg.indexing, chunker);
+  return { indexer, chunker, embedder, phases, store, ws: workspaceFor([{ name, path: root }]) };
 }
 
 async function timedRun(h: RagHarness): Promise<RagRun> {
@@ -152,6 +155,7 @@ async function ragIndex(cfg: EngineConfig, root: string, name: string): Promise<
     const bytes = (await Promise.all((await listFiles(root)).map(async (f) => (await fs.stat(path.join(root, f))).size))).reduce((a, b) => a + b, 0);
     emit({ ...run, maxRssKb: maxRssKb(), bytes, phases: { ...h.phases.take(), 'embed (HTTP)': run.embedMs }, statements: statements.take(), memoryMb });
   } finally {
+    await h.chunker.close();
     await h.store.close();
   }
 }
@@ -174,6 +178,7 @@ async function ragIncremental(cfg: EngineConfig, root: string, name: string, edi
     const edit = { ...(await timedRun(h)), statements: statements.take(), phases: h.phases.take() };
     emit({ noop, edit, editedPath: editPath });
   } finally {
+    await h.chunker.close();
     await h.store.close();
   }
 }

@@ -5,6 +5,7 @@ import { Neo4jStore } from './store';
 import { Embedder } from './embed';
 import { ChatClient } from './generate';
 import { Indexer } from './indexer';
+import { WorkerChunker } from './chunk/chunker';
 import { Retriever } from './retrieve';
 import { Asker } from './answer';
 
@@ -29,12 +30,16 @@ export async function openEngine(config: EngineConfig, fs: FileSystem): Promise<
   const embedder = config.embedding && new Embedder(config.embedding);
   const chat = config.chat && new ChatClient(config.chat);
   const retriever = new Retriever(store, embedder, config.retrieval);
+  const chunker = new WorkerChunker();
   return {
     store,
-    indexer: new Indexer(store, embedder, fs, config.indexing),
+    indexer: new Indexer(store, embedder, fs, config.indexing, chunker),
     retriever,
     asker: new Asker(retriever, chat, config.chat),
     capabilities: { embeddings: Boolean(embedder), generation: Boolean(chat) },
-    close: () => store.close(),
+    close: async () => {
+      await chunker.close();
+      await store.close();
+    },
   };
 }

@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import type { DiscoveredFile, FileRecord, FileSystem, SkippedFile, SkipReason, StoredChunk } from './types';
 import type { IndexingConfig } from './config';
 import { discover, readAndClassify, summarizeSkipped } from './discover';
-import { chunkFile, resolveLinks, languageOf, embeddingInput, CHUNKER_VERSION } from './chunk';
+import { resolveLinks, languageOf, embeddingInput, CHUNKER_VERSION } from './chunk';
+import { ChunkingFailed, inThreadChunker, type Chunker } from './chunk/chunker';
 import type { Embedder } from './embed';
 import type { Neo4jStore } from './store';
 
@@ -63,6 +64,8 @@ export interface IndexOptions {
 const KEEP_OLD_VERSION: ReadonlySet<SkipReason> = new Set(['unreadable']);
 /** Files read and chunked at once: enough to hide I/O latency, few enough to bound memory. */
 const READ_CONCURRENCY = 16;
+/** Up to this many changed files (a save, a rename, a branch switch of a few files) are chunked on this thread: starting the chunking worker would cost more than their garbage. */
+const IN_THREAD_FILES = 32;
 
 interface PreparedFile {
   file: FileRecord;
@@ -75,6 +78,8 @@ export class Indexer {
     private readonly embedder: Embedder | undefined,
     private readonly fs: FileSystem,
     private readonly config: IndexingConfig,
+    /** Chunks runs of more than IN_THREAD_FILES files (the engine gives a WorkerChunker). */
+    private readonly bulkChunker: Chunker = inThreadChunker,
   ) {}
 
   /** What identifies the stored chunks of a file besides its content: chunking settings and embedding model. */
@@ -114,6 +119,7 @@ export class Indexer {
     });
     report.files.unchanged = files.length - candidates.length;
     progress.filesTotal = candidates.length;
+    const chunker = candidates.length > IN_THREAD_FILES ? this.bulkChunker : inThreadChunker;
 
     const allPaths = new Set(files.map((f) => f.path));
     const lateSkips: SkippedFile[] = [];
@@ -146,7 +152,7 @@ export class Indexer {
       for (let i = 0; i < candidates.length; i += READ_CONCURRENCY) {
         signal?.throwIfAborted();
         const slice = candidates.slice(i, i + READ_CONCURRENCY);
-        const prepared = await Promise.all(slice.map((f) => this.prepare(ws.id, f, stored.get(f.path)?.fileHash, allPaths, chunkerKey)));
+        const prepared = await Promise.all(slice.map((f) => this.prepare(ws.id, f, stored.get(f.path)?.fileHash, allPaths, chunkerKey, chunker)));
         for (const p of prepared) {
           if ('skip' in p) lateSkips.push(p.skip);
           else if ('touch' in p) touched.push(p.touch);
@@ -194,12 +200,20 @@ export class Indexer {
     storedHash: string | undefined,
     allPaths: Set<string>,
     chunkerKey: string,
+    chunker: Chunker,
   ): Promise<PreparedFile | { skip: SkippedFile } | { touch: { path: string; size: number; mtimeMs: number } }> {
     const read = await readAndClassify(this.fs, f, this.config.maxFileBytes);
     if (!read.ok) return { skip: { path: f.path, reason: read.reason, detail: read.detail } };
     const fileHash = sha256(read.text);
     if (storedHash === fileHash) return { touch: { path: f.path, size: f.size, mtimeMs: f.mtimeMs } };
-    const chunked = await chunkFile(f.path, read.text, { maxTokens: this.config.chunkTokens, overlapLines: this.config.overlapLines });
+    let chunked;
+    try {
+      chunked = await chunker.chunk(f.path, read.text, { maxTokens: this.config.chunkTokens, overlapLines: this.config.overlapLines });
+    } catch (error) {
+      // Like an unreadable file: reported, and its previous version (if any) stays in the index.
+      if (error instanceof ChunkingFailed) return { skip: { path: f.path, reason: 'unreadable', detail: error.message } };
+      throw error;
+    }
     const chunks: StoredChunk[] = chunked.chunks.map((c, ordinal) => ({
       ...c,
       defines: withShortNames(c.defines),
@@ -226,11 +240,12 @@ export class Indexer {
     const chunks = batch.flatMap((f) => f.chunks);
     const cached = await this.store.cachedEmbeddings([...new Set(chunks.map((c) => c.embedKey))]);
     report.chunks.reused += chunks.filter((c) => cached.has(c.embedKey)).length;
-    const missing = new Map<string, string>();
-    for (const c of chunks) if (!cached.has(c.embedKey)) missing.set(c.embedKey, embeddingInput(c));
+    const missing = new Map<string, StoredChunk>();
+    for (const c of chunks) if (!cached.has(c.embedKey)) missing.set(c.embedKey, c);
     if (missing.size) {
       const keys = [...missing.keys()];
-      const { vectors, tokens } = await this.embedder.embed([...missing.values()], { signal });
+      const inputs = [...missing.values()];
+      const { vectors, tokens } = await this.embedder.embed(inputs.map(embeddingInput), { signal, tokens: inputs.map((c) => c.tokens) });
       report.tokens += tokens;
       report.chunks.embedded += keys.length;
       keys.forEach((k, i) => cached.set(k, vectors[i]));

@@ -6,7 +6,9 @@ import * as path from 'node:path';
 import neo4j, { type Driver } from 'neo4j-driver';
 import { chatSchema, embeddingSchema, indexingSchema, retrievalSchema, type EngineConfig } from '../../src/core/config';
 import { openEngine, type Engine } from '../../src/core/engine';
-import { workspaceFor, type IndexReport, type WorkspaceSpec } from '../../src/core/indexer';
+import { Embedder } from '../../src/core/embed';
+import { WorkerChunker } from '../../src/core/chunk/chunker';
+import { Indexer, workspaceFor, type IndexReport, type WorkspaceSpec } from '../../src/core/indexer';
 import { nodeFileSystem } from '../../src/core/node-fs';
 import { ChatError } from '../../src/core/generate';
 import { KEYWORD_ONLY_NOTE, RETRIEVAL_ONLY_NOTE } from '../../src/core/answer';
@@ -273,6 +275,38 @@ describe('engine (real Neo4j, local Azure and BitNet protocol servers)', functio
       assert.equal(left[0].n, 0);
       const links = await rows('MATCH (:File {workspace: $ws})-[:LINKS_TO]->(f:File {path: "docs/install.md"}) RETURN count(f) AS n', { ws: ws.id });
       assert.equal(links[0].n, 0);
+    });
+  });
+
+  describe('chunking in the worker', () => {
+    it('a file the worker cannot chunk is reported, keeps its previous version, and the rest is indexed', async () => {
+      const e = await engine();
+      const cfg = config();
+      const chunker = new WorkerChunker({ maxHeapMb: 24 });
+      const indexer = new Indexer(e.store, new Embedder(cfg.embedding!), nodeFileSystem, cfg.indexing, chunker);
+      try {
+        const dir = await generatedWorkspace('worker', 40, 2);
+        const ws = workspace(dir);
+        await fs.writeFile(path.join(dir, 'table.ts'), 'export const first = 1;\n');
+        const first = await indexer.run(ws);
+        assert.equal(first.error, undefined);
+        assert.equal(first.files.changed, 41);
+
+        // ~950 KB (under the 1 MiB file limit) of distinct constants: more than a 24 MB worker heap can chunk.
+        const constants = Array.from({ length: 9000 }, (_, i) => `export const v${i} = 'w${(i * 7919).toString(36)} x${i} y${i * 3} z${i * 7}';`);
+        await fs.writeFile(path.join(dir, 'table.ts'), constants.join('\n'));
+        for (let f = 0; f < 40; f++) await fs.appendFile(path.join(dir, `module${f % 20}`, `file${f}.ts`), `export const extra${f} = ${f};\n`);
+        const second = await indexer.run(ws);
+        assert.equal(second.error, undefined);
+        assert.equal(second.files.changed, 40);
+        assert.deepEqual(second.failures, [{ path: 'table.ts', message: 'table.ts: chunking needed more than 24 MB of memory' }]);
+        const kept = await rows('MATCH (c:Chunk {workspace: $ws, path: "table.ts"}) RETURN c.text AS text', { ws: ws.id });
+        assert.deepEqual(kept.map((r) => r.text), ['export const first = 1;']);
+        const extras = await rows('MATCH (:Symbol {workspace: $ws})<-[:DEFINES]-(c:Chunk) WHERE c.text CONTAINS "extra" RETURN count(DISTINCT c) AS n', { ws: ws.id });
+        assert.equal(extras[0].n, 40);
+      } finally {
+        await chunker.close();
+      }
     });
   });
 

@@ -78,6 +78,11 @@ export function setGrammarDirectory(dir: string | undefined): void {
   languages.clear();
 }
 
+/** The directory set with setGrammarDirectory, if any (handed on to the chunking worker). */
+export function grammarDirectorySetting(): string | undefined {
+  return grammarDirectory;
+}
+
 function resolveGrammarDirectory(): string {
   return grammarDirectory ?? path.dirname(require.resolve(GRAMMAR_PACKAGE));
 }

@@ -1,0 +1,174 @@
+// Where chunking runs. In the thread (tests, one-off calls) or in a worker thread with a capped heap: tree-sitter and
+// token counting allocate a lot of short-lived memory, and in the indexing process V8 let that garbage pile up to
+// ~170 MB before collecting it. In a worker with a 96 MB old generation it is collected early, and the chunking
+// runs in parallel with the host's writing and embedding. The host never waits on a crashed worker: the file being
+// chunked is reported as failed and the others are retried in a fresh worker.
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { z } from 'zod';
+import type { Chunk } from '../types';
+import { chunkFile, type ChunkOptions } from './index';
+import { grammarDirectorySetting } from './languages';
+import type { RawLink } from './links';
+
+export interface ChunkedFile {
+  chunks: Chunk[];
+  links: RawLink[];
+}
+
+export interface Chunker {
+  chunk(path: string, text: string, options: ChunkOptions): Promise<ChunkedFile>;
+  /** Stops any worker; a later chunk() starts a new one. */
+  close(): Promise<void>;
+}
+
+/** Chunking on the calling thread. */
+export const inThreadChunker: Chunker = { chunk: chunkFile, close: async () => undefined };
+
+/** The file could not be chunked (the worker ran out of memory or died on it); the run goes on without it. */
+export class ChunkingFailed extends Error {}
+
+// ---- the messages between the host and the worker (worker.ts) -------------------------------------------------------
+
+export const workerDataSchema = z.object({ grammarDirectory: z.string().optional() });
+
+export const chunkRequestSchema = z.object({
+  id: z.number(),
+  path: z.string(),
+  text: z.string(),
+  options: z.object({ maxTokens: z.number(), overlapLines: z.number() }),
+});
+type ChunkRequest = z.infer<typeof chunkRequestSchema>;
+
+const chunkSchema = z.object({
+  path: z.string(),
+  language: z.string(),
+  kind: z.string(),
+  symbol: z.string().optional(),
+  headingPath: z.string().optional(),
+  startLine: z.number(),
+  endLine: z.number(),
+  text: z.string(),
+  header: z.string().optional(),
+  contentHash: z.string(),
+  tokens: z.number(),
+  defines: z.array(z.string()),
+});
+const chunkReplySchema = z.union([
+  z.object({
+    id: z.number(),
+    result: z.object({ chunks: z.array(chunkSchema), links: z.array(z.object({ spec: z.string(), kind: z.enum(['link', 'import']) })) }),
+  }),
+  z.object({ id: z.number(), error: z.string() }),
+]);
+export type ChunkReply = z.infer<typeof chunkReplySchema>;
+
+// ---- the worker -------------------------------------------------------------------------------------------------------
+
+export interface WorkerChunkerOptions {
+  /** V8 old-generation cap of the worker. The largest file indexed by default (1 MiB) needs well under this. */
+  maxHeapMb?: number;
+  /** The worker exits after this long without work, so an idle editor does not keep its memory. */
+  idleMs?: number;
+}
+
+interface Pending {
+  request: ChunkRequest;
+  resolve: (result: ChunkedFile) => void;
+  reject: (error: Error) => void;
+}
+
+export class WorkerChunker implements Chunker {
+  private worker: Worker | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private readonly maxHeapMb: number;
+  private readonly idleMs: number;
+
+  constructor(options: WorkerChunkerOptions = {}) {
+    this.maxHeapMb = options.maxHeapMb ?? 96;
+    this.idleMs = options.idleMs ?? 30_000;
+  }
+
+  chunk(filePath: string, text: string, options: ChunkOptions): Promise<ChunkedFile> {
+    clearTimeout(this.idleTimer);
+    return new Promise((resolve, reject) => {
+      const request = { id: this.nextId++, path: filePath, text, options: { maxTokens: options.maxTokens, overlapLines: options.overlapLines } };
+      this.pending.set(request.id, { request, resolve, reject });
+      const worker = this.started();
+      worker.ref(); // pending work keeps the process alive; an idle worker does not (see settle)
+      worker.postMessage(request);
+    });
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.idleTimer);
+    const worker = this.worker;
+    this.worker = undefined;
+    for (const p of this.pending.values()) p.reject(new ChunkingFailed(`Chunking of ${p.request.path} was stopped.`));
+    this.pending.clear();
+    await worker?.terminate();
+  }
+
+  private started(): Worker {
+    if (this.worker) return this.worker;
+    const { script, evaluate } = workerScript();
+    const worker = new Worker(script, {
+      eval: evaluate,
+      workerData: { grammarDirectory: grammarDirectorySetting() } satisfies z.infer<typeof workerDataSchema>,
+      resourceLimits: { maxOldGenerationSizeMb: this.maxHeapMb, maxYoungGenerationSizeMb: 16 },
+      stdout: false,
+      stderr: false,
+    });
+    worker.on('message', (message: unknown) => {
+      const reply = chunkReplySchema.safeParse(message);
+      if (reply.success) return this.settle(reply.data);
+      this.crashed(worker, new Error('the chunking worker sent a malformed reply'));
+      void worker.terminate();
+    });
+    worker.on('error', (error) => this.crashed(worker, error));
+    worker.on('exit', (code) => this.crashed(worker, new Error(`the chunking worker exited with code ${code}`)));
+    this.worker = worker;
+    return worker;
+  }
+
+  private settle(reply: ChunkReply): void {
+    const p = this.pending.get(reply.id);
+    if (!p) return;
+    this.pending.delete(reply.id);
+    if ('error' in reply) p.reject(new Error(reply.error));
+    else p.resolve(reply.result);
+    if (this.pending.size === 0) {
+      this.worker?.unref();
+      clearTimeout(this.idleTimer);
+      this.idleTimer = setTimeout(() => void this.close(), this.idleMs).unref();
+    }
+  }
+
+  /** The worker handles requests in order, so the oldest pending one is the file it died on; the rest go to a new worker. */
+  private crashed(worker: Worker, error: Error): void {
+    if (worker !== this.worker) return; // already replaced or closed
+    this.worker = undefined;
+    const [culprit, ...others] = [...this.pending.values()].sort((a, b) => a.request.id - b.request.id);
+    this.pending.clear();
+    if (culprit) {
+      const reason = /memory/i.test(error.message) ? `chunking needed more than ${this.maxHeapMb} MB of memory` : `chunking failed: ${error.message}`;
+      culprit.reject(new ChunkingFailed(`${culprit.request.path}: ${reason}`));
+    }
+    for (const p of others) {
+      this.pending.set(p.request.id, p);
+      this.started().postMessage(p.request);
+    }
+  }
+}
+
+/**
+ * The worker's entry: its own bundle next to the host's (dist/chunk-worker.js), or, when this module runs from
+ * TypeScript source (tests, the benchmark), worker.ts loaded through tsx.
+ */
+function workerScript(): { script: string; evaluate: boolean } {
+  if (!__filename.endsWith('.ts')) return { script: path.join(__dirname, 'chunk-worker.js'), evaluate: false };
+  const entry = path.join(__dirname, 'worker.ts');
+  return { script: `require('tsx/cjs'); require(${JSON.stringify(entry)});`, evaluate: true };
+}
