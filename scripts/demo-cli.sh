@@ -15,7 +15,7 @@ fi
 workspace=samples/demo-workspace
 question=${1:-"How often does Pebble write snapshots to disk, and how do I change the interval?"}
 echo "==> workspace-rag index $workspace"
-node dist/cli.js index "$workspace"
+npx --no-install workspace-rag index "$workspace"
 echo
 echo "==> workspace-rag ask \"$question\""
-node dist/cli.js ask "$question" --folder "$workspace"
+npx --no-install workspace-rag ask "$question" --folder "$workspace"

@@ -1,6 +1,9 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-old-space-size=1024
 // `workspace-rag index|ask|status|clear` over the same engine the extension uses. Configuration comes from environment
 // variables (see README); progress goes to stderr, results to stdout (`--json` for machines).
+//
+// The heap ceiling in the first line is not a squeeze (an indexing run keeps ~50 MB live) but a hint: V8 sizes heap
+// growth for the machine, and on a large one it let ~200 MB of garbage pile up between collections (bench/results.md).
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { configFromEnv, ConfigError, type EngineConfig } from '../core/config';
