@@ -11,4 +11,12 @@ describe('extension bundle', () => {
     const copied = [...listed.matchAll(/'([^']+)'/g)].map((m) => m[1]);
     assert.deepEqual([...copied].sort(), grammarStems().sort());
   });
+
+  it('builds and ships the chunking worker under the name the engine starts it by', () => {
+    const root = path.resolve(__dirname, '../..');
+    const config = readFileSync(path.join(root, 'esbuild.config.mjs'), 'utf8');
+    assert.match(config, /entryPoints: \{ 'chunk-worker': 'src\/core\/chunk\/worker\.ts' \}/);
+    assert.match(readFileSync(path.join(root, 'src/core/chunk/chunker.ts'), 'utf8'), /path\.join\(__dirname, 'chunk-worker\.js'\)/);
+    assert.ok(readFileSync(path.join(root, '.vscodeignore'), 'utf8').split('\n').includes('!dist/chunk-worker.js'), '.vscodeignore keeps the worker in the .vsix');
+  });
 });

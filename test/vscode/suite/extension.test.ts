@@ -282,10 +282,11 @@ describe('Workspace RAG extension', function () {
       try {
         const dir = path.join(root, 'notes');
         fs.mkdirSync(dir, { recursive: true });
-        for (let i = 0; i < 5; i++) fs.writeFileSync(path.join(dir, `note-${i}.md`), `# Note ${i}\n\nThe quartz lantern number ${i} is kept in the attic.\n`);
+        // More than 32 files: a run that size chunks in the worker (dist/chunk-worker.js), here inside the extension host.
+        for (let i = 0; i < 40; i++) fs.writeFileSync(path.join(dir, `note-${i}.md`), `# Note ${i}\n\nThe quartz lantern number ${i} is kept in the attic.\n`);
         const indexed = await eventually(async () => {
           const s = await status();
-          return 'files' in s && s.changedFiles === 0 && s.files >= 12 ? s : undefined;
+          return 'files' in s && s.changedFiles === 0 && s.files >= 47 ? s : undefined;
         }, 'the new notes to be indexed');
         assert.equal(indexed.changedFiles, 0);
         const answer = await ask('t7', 'Where is the quartz lantern kept?');
