@@ -120,6 +120,11 @@ export class Indexer {
     report.files.unchanged = files.length - candidates.length;
     progress.filesTotal = candidates.length;
     const chunker = candidates.length > IN_THREAD_FILES ? this.bulkChunker : inThreadChunker;
+    // Same content, same chunking settings and model: only the stat needs refreshing. Otherwise the file is re-chunked.
+    const reusableHash = (path: string) => {
+      const s = stored.get(path);
+      return !options.force && s?.chunkerKey === chunkerKey ? s.fileHash : undefined;
+    };
 
     const allPaths = new Set(files.map((f) => f.path));
     const lateSkips: SkippedFile[] = [];
@@ -152,7 +157,7 @@ export class Indexer {
       for (let i = 0; i < candidates.length; i += READ_CONCURRENCY) {
         signal?.throwIfAborted();
         const slice = candidates.slice(i, i + READ_CONCURRENCY);
-        const prepared = await Promise.all(slice.map((f) => this.prepare(ws.id, f, stored.get(f.path)?.fileHash, allPaths, chunkerKey, chunker)));
+        const prepared = await Promise.all(slice.map((f) => this.prepare(ws.id, f, reusableHash(f.path), allPaths, chunkerKey, chunker)));
         for (const p of prepared) {
           if ('skip' in p) lateSkips.push(p.skip);
           else if ('touch' in p) touched.push(p.touch);
@@ -193,7 +198,7 @@ export class Indexer {
     return report;
   }
 
-  /** Reads, checks and chunks one file. An unchanged hash with a new mtime only needs its stat refreshed. */
+  /** Reads, checks and chunks one file. Content that still hashes to `storedHash` only needs its stat refreshed. */
   private async prepare(
     workspaceId: string,
     f: DiscoveredFile,

@@ -267,6 +267,35 @@ describe('engine (real Neo4j, local Azure and BitNet protocol servers)', functio
       assert.ok(paths.includes('tools/compaction.py') && !paths.includes('tools/compact.py'));
     });
 
+    it('a new chunking setting re-chunks unchanged files once, re-embedding only new texts; then runs read nothing', async () => {
+      const cfg = config();
+      let reads: string[] = [];
+      const counting: FileSystem = { ...nodeFileSystem, readFile: (p) => (reads.push(p), nodeFileSystem.readFile(p)) };
+      const small = new Indexer(e.store, new Embedder(cfg.embedding!), counting, { ...cfg.indexing, chunkTokens: 96 });
+      const before = await rows('MATCH (c:Chunk {workspace: $ws}) RETURN count(c) AS n', { ws: ws.id });
+      const rechunked = await small.run(ws);
+      assert.equal(rechunked.error, undefined);
+      assert.equal(rechunked.files.changed, rechunked.files.discovered);
+      const after = await rows('MATCH (c:Chunk {workspace: $ws}) RETURN count(c) AS n, max(c.tokens) AS most', { ws: ws.id });
+      assert.ok(after[0].n > before[0].n, `${after[0].n} chunks at 96 tokens vs ${before[0].n}`);
+      reads = [];
+      const again = await small.run(ws);
+      assert.equal(again.files.changed, 0);
+      // (Discovery still reads ignore files, here the .gitignore files above the workspace.)
+      assert.deepEqual(reads.filter((p) => !p.endsWith('.gitignore')), [], 'an unchanged file under the same settings is not even read');
+      // Back to the default size for the tests below.
+      const back = await e.indexer.run(ws);
+      assert.equal(back.files.changed, back.files.discovered);
+    });
+
+    it('--force re-chunks every file and takes every embedding from the cache', async () => {
+      const report = await e.indexer.run(ws, { force: true });
+      assert.equal(report.error, undefined);
+      assert.equal(report.files.changed, report.files.discovered);
+      assert.equal(report.chunks.embedded, 0);
+      assert.equal(report.chunks.reused, report.chunks.written);
+    });
+
     it('deleting a file removes it and its chunks', async () => {
       await fs.rm(path.join(root, 'docs/install.md'));
       const report = await e.indexer.run(ws);
