@@ -153,7 +153,8 @@ async function ragIndex(cfg: EngineConfig, root: string, name: string): Promise<
     const run = await timedRun(h);
     const memoryMb = memory.stop();
     const bytes = (await Promise.all((await listFiles(root)).map(async (f) => (await fs.stat(path.join(root, f))).size))).reduce((a, b) => a + b, 0);
-    emit({ ...run, maxRssKb: maxRssKb(), bytes, phases: { ...h.phases.take(), 'embed (HTTP)': run.embedMs }, statements: statements.take(), memoryMb });
+    const cpu = process.cpuUsage(); // every thread of the process, the chunking worker included
+    emit({ ...run, maxRssKb: maxRssKb(), cpuMs: (cpu.user + cpu.system) / 1000, bytes, phases: { ...h.phases.take(), 'embed (HTTP)': run.embedMs }, statements: statements.take(), memoryMb });
   } finally {
     await h.chunker.close();
     await h.store.close();

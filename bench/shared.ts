@@ -70,6 +70,8 @@ export type RagRun = z.infer<typeof ragRun>;
 
 export const ragIndexResult = ragRun.extend({
   maxRssKb: z.number(),
+  /** CPU time of the whole child process (all threads), start-up included. */
+  cpuMs: z.number(),
   bytes: z.number(),
   /** Wall time with at least one call in flight, per activity (file system, store methods, embedding). */
   phases: z.record(z.string(), z.number()),

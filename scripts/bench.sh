@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >&2
+npm run --silent build >&2 # the bundled CLI (dist/cli.js, dist/chunk-worker.js) is measured as users run it
 
 started_neo4j=0
 if [ -z "${NEO4J_URI:-}" ]; then
