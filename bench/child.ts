@@ -110,7 +110,7 @@ interface RagHarness {
 /** The same services as src/core/engine.ts builds, with the embedder timed and the store and file system instrumented. */
 async function ragHarness(cfg: EngineConfig, root: string, name: string): Promise<RagHarness> {
   const phases = new Phases();
-  const store = await Neo4jStore.connect(cfg.neo4j);
+  const store = await Neo4jStore.connect(cfg.neo4j, { maxChunksPerTransaction: cfg.indexing.writeBatchChunks });
   await store.ensureSchema(DIMENSIONS);
   for (const method of ['fileStates', 'cachedEmbeddings', 'replaceFiles', 'touchFiles', 'deleteFiles'] as const) {
     const original = store[method].bind(store) as (...args: unknown[]) => Promise<unknown>;
