@@ -630,9 +630,12 @@ export class Neo4jStore {
     if (chunkIds.length === 0) return [];
     const result = await this.read((tx) =>
       tx.run(
+        // The hint keeps the unique-id lookup: a plan cached while the workspace was small once chose the workspace
+        // index instead and scanned every chunk of it (150 ms per question at 10k chunks).
         `UNWIND $ids AS id
-         MATCH (:Chunk {id: id, workspace: $ws})-[:NEXT]-(c:Chunk)
-         WHERE NOT c.id IN $ids
+         MATCH (a:Chunk {id: id})-[:NEXT]-(c:Chunk)
+         USING INDEX a:Chunk(id)
+         WHERE a.workspace = $ws AND NOT c.id IN $ids
          WITH DISTINCT c
          RETURN c {${HIT_FIELDS}, score: 0.0} AS hit
          ORDER BY c.path, c.ordinal`,
