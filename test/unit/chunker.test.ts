@@ -61,6 +61,17 @@ describe('WorkerChunker', function () {
     });
   });
 
+  it('stops the run with the cause when the worker cannot start at all, instead of failing file after file', async () => {
+    chunker = new WorkerChunker({ script: path.join(__dirname, 'no-such-chunk-worker.js') });
+    const results = await Promise.allSettled([1, 2, 3].map((n) => chunker!.chunk(`f${n}.ts`, `export const v${n} = ${n};\n`, OPTIONS)));
+    for (const r of results) {
+      assert.equal(r.status, 'rejected');
+      const reason = (r as PromiseRejectedResult).reason;
+      assert.ok(reason instanceof Error && !(reason instanceof ChunkingFailed));
+      assert.match(reason.message, /^The chunking worker could not start \(.*no-such-chunk-worker\.js.*\); the installation may be incomplete\.$/);
+    }
+  });
+
   it('starts again after close', async () => {
     chunker = new WorkerChunker();
     await chunker.chunk('a.py', 'def a():\n    return 1\n', OPTIONS);

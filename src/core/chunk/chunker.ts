@@ -70,6 +70,8 @@ export interface WorkerChunkerOptions {
   maxHeapMb?: number;
   /** The worker exits after this long without work, so an idle editor does not keep its memory. */
   idleMs?: number;
+  /** The worker's script; by default the bundle next to this module (or worker.ts from source). */
+  script?: string;
 }
 
 interface Pending {
@@ -85,10 +87,14 @@ export class WorkerChunker implements Chunker {
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly maxHeapMb: number;
   private readonly idleMs: number;
+  private readonly script: string | undefined;
+  /** Whether the current worker has answered at all: one that dies before that never started (a broken install). */
+  private answered = false;
 
   constructor(options: WorkerChunkerOptions = {}) {
     this.maxHeapMb = options.maxHeapMb ?? 96;
     this.idleMs = options.idleMs ?? 30_000;
+    this.script = options.script;
   }
 
   chunk(filePath: string, text: string, options: ChunkOptions): Promise<ChunkedFile> {
@@ -113,7 +119,7 @@ export class WorkerChunker implements Chunker {
 
   private started(): Worker {
     if (this.worker) return this.worker;
-    const { script, evaluate } = workerScript();
+    const { script, evaluate } = this.script ? { script: this.script, evaluate: false } : workerScript();
     const worker = new Worker(script, {
       eval: evaluate,
       workerData: { grammarDirectory: grammarDirectorySetting() } satisfies z.infer<typeof workerDataSchema>,
@@ -121,7 +127,9 @@ export class WorkerChunker implements Chunker {
       stdout: false,
       stderr: false,
     });
+    this.answered = false;
     worker.on('message', (message: unknown) => {
+      this.answered = true;
       const reply = chunkReplySchema.safeParse(message);
       if (reply.success) return this.settle(reply.data);
       this.crashed(worker, new Error('the chunking worker sent a malformed reply'));
@@ -152,8 +160,15 @@ export class WorkerChunker implements Chunker {
     this.worker = undefined;
     const [culprit, ...others] = [...this.pending.values()].sort((a, b) => a.request.id - b.request.id);
     this.pending.clear();
+    const outOfMemory = (error as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';
+    if (!this.answered && !outOfMemory) {
+      // Not a file's fault: every file would fail the same way, so the run stops with the cause.
+      const cannotStart = new Error(`The chunking worker could not start (${error.message}); the installation may be incomplete.`);
+      for (const p of [culprit, ...others]) p?.reject(cannotStart);
+      return;
+    }
     if (culprit) {
-      const reason = /memory/i.test(error.message) ? `chunking needed more than ${this.maxHeapMb} MB of memory` : `chunking failed: ${error.message}`;
+      const reason = outOfMemory ? `chunking needed more than ${this.maxHeapMb} MB of memory` : `chunking failed: ${error.message}`;
       culprit.reject(new ChunkingFailed(`${culprit.request.path}: ${reason}`));
     }
     for (const p of others) {
