@@ -216,7 +216,7 @@ export class Indexer {
       chunked = await chunker.chunk(f.path, read.text, { maxTokens: this.config.chunkTokens, overlapLines: this.config.overlapLines });
     } catch (error) {
       // Like an unreadable file: reported, and its previous version (if any) stays in the index.
-      if (error instanceof ChunkingFailed) return { skip: { path: f.path, reason: 'unreadable', detail: error.message } };
+      if (error instanceof ChunkingFailed) return { skip: { path: f.path, reason: 'unreadable', detail: error.reason } };
       throw error;
     }
     const chunks: StoredChunk[] = chunked.chunks.map((c, ordinal) => ({

@@ -328,7 +328,7 @@ describe('engine (real Neo4j, local Azure and BitNet protocol servers)', functio
         const second = await indexer.run(ws);
         assert.equal(second.error, undefined);
         assert.equal(second.files.changed, 40);
-        assert.deepEqual(second.failures, [{ path: 'table.ts', message: 'table.ts: chunking needed more than 24 MB of memory' }]);
+        assert.deepEqual(second.failures, [{ path: 'table.ts', message: 'chunking needed more than 24 MB of memory' }]);
         const kept = await rows('MATCH (c:Chunk {workspace: $ws, path: "table.ts"}) RETURN c.text AS text', { ws: ws.id });
         assert.deepEqual(kept.map((r) => r.text), ['export const first = 1;']);
         const extras = await rows('MATCH (:Symbol {workspace: $ws})<-[:DEFINES]-(c:Chunk) WHERE c.text CONTAINS "extra" RETURN count(DISTINCT c) AS n', { ws: ws.id });

@@ -26,7 +26,15 @@ export interface Chunker {
 export const inThreadChunker: Chunker = { chunk: chunkFile, close: async () => undefined };
 
 /** The file could not be chunked (the worker ran out of memory or died on it); the run goes on without it. */
-export class ChunkingFailed extends Error {}
+export class ChunkingFailed extends Error {
+  constructor(
+    readonly path: string,
+    /** Why, without the path: what a report shows next to it. */
+    readonly reason: string,
+  ) {
+    super(`${path}: ${reason}`);
+  }
+}
 
 // ---- the messages between the host and the worker (worker.ts) -------------------------------------------------------
 
@@ -112,7 +120,7 @@ export class WorkerChunker implements Chunker {
     clearTimeout(this.idleTimer);
     const worker = this.worker;
     this.worker = undefined;
-    for (const p of this.pending.values()) p.reject(new ChunkingFailed(`Chunking of ${p.request.path} was stopped.`));
+    for (const p of this.pending.values()) p.reject(new ChunkingFailed(p.request.path, 'chunking was stopped'));
     this.pending.clear();
     await worker?.terminate();
   }
@@ -169,7 +177,7 @@ export class WorkerChunker implements Chunker {
     }
     if (culprit) {
       const reason = outOfMemory ? `chunking needed more than ${this.maxHeapMb} MB of memory` : `chunking failed: ${error.message}`;
-      culprit.reject(new ChunkingFailed(`${culprit.request.path}: ${reason}`));
+      culprit.reject(new ChunkingFailed(culprit.request.path, reason));
     }
     for (const p of others) {
       this.pending.set(p.request.id, p);
