@@ -4,7 +4,7 @@ import type http from 'node:http';
 import { decode } from 'gpt-tokenizer/encoding/cl100k_base';
 import { countTokens } from '../../src/core/tokens';
 import { FaultSlot, listen, recordOf, parseJson, presentedKey, readBody, sendJson, sleep, type RecordedRequest } from './http';
-import { hashEmbedding } from './text';
+import { denseEmbedding, hashEmbedding } from './text';
 
 export type EmbeddingFault = { times?: number } & (
   | { kind: 'throttle'; retryAfterSeconds?: number; retryAfterMs?: number }
@@ -27,6 +27,8 @@ export interface EmbeddingServerOptions {
   recordBodies?: boolean;
   /** Benchmark mode: no latency, no body recording. */
   fast?: boolean;
+  /** 'hashed' (default): sparse signed-hash bag of words. 'dense': the same features spread over every dimension. */
+  vectors?: 'hashed' | 'dense';
   fault?: EmbeddingFault | null;
   port?: number;
 }
@@ -63,6 +65,7 @@ export async function startEmbeddingServer(opts: EmbeddingServerOptions = {}): P
   const defaultDimensions = opts.dimensions ?? 1536;
   const latencyMs = opts.fast ? 0 : (opts.latencyMs ?? 0);
   const recordBodies = opts.recordBodies ?? !opts.fast;
+  const embed = opts.vectors === 'dense' ? denseEmbedding : hashEmbedding;
   const faults = new FaultSlot<EmbeddingFault>();
   faults.set(opts.fault ?? null);
   const requests: RecordedRequest[] = [];
@@ -119,7 +122,7 @@ export async function startEmbeddingServer(opts: EmbeddingServerOptions = {}): P
           error: { message: `This model's maximum context length is ${MAX_INPUT_TOKENS + 1} tokens, however you requested ${n} tokens (input ${i}). Please reduce your prompt.`, type: 'invalid_request_error', param: null, code: null },
         });
       tokens += n;
-      const vector = hashEmbedding(text, fault?.kind === 'wrong-dimensions' ? fault.dimensions : dimensions);
+      const vector = embed(text, fault?.kind === 'wrong-dimensions' ? fault.dimensions : dimensions);
       const embedding = parsed.encoding === 'base64' ? Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).toString('base64') : Array.from(vector);
       data.push({ object: 'embedding', index: i, embedding });
     }

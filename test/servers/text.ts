@@ -67,6 +67,56 @@ export function hashEmbedding(text: string, dimensions: number): Float32Array {
   return v;
 }
 
+/** Dimensions each feature touches in denseEmbedding: with tens of features per text, every dimension gets several. */
+const SPREAD = 32;
+/** Each feature's pattern: SPREAD seeded pseudo-random (dimension, weight in [-1, 1]) pairs, the same on every run. */
+const patterns = new Map<string, { at: Uint16Array; weight: Float32Array }>();
+const PATTERN_CACHE_LIMIT = 200_000;
+
+function pattern(feature: string, dimensions: number): { at: Uint16Array; weight: Float32Array } {
+  const key = `${dimensions}\u0000${feature}`;
+  let p = patterns.get(key);
+  if (p) return p;
+  p = { at: new Uint16Array(SPREAD), weight: new Float32Array(SPREAD) };
+  let x = fnv1a(feature) || 1; // xorshift32 seeded by the feature
+  const next = () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return x >>> 0;
+  };
+  for (let i = 0; i < SPREAD; i++) {
+    p.at[i] = next() % dimensions;
+    p.weight[i] = next() / 0x80000000 - 1;
+  }
+  if (patterns.size < PATTERN_CACHE_LIMIT) patterns.set(key, p);
+  return p;
+}
+
+/**
+ * The same words and bigrams as hashEmbedding, but each spread over SPREAD dimensions with random weights (a sparse
+ * random projection), so the vectors are dense like a real model's rather than mostly zeros. Index settings that trade
+ * precision for speed (int8 quantization) behave on them much as on real embeddings, unlike on the sparse ones.
+ */
+export function denseEmbedding(text: string, dimensions: number): Float32Array {
+  const v = new Float32Array(dimensions);
+  const ws = meaningfulWords(text);
+  const add = (feature: string, weight: number) => {
+    const p = pattern(feature, dimensions);
+    for (let i = 0; i < SPREAD; i++) v[p.at[i]] += weight * p.weight[i];
+  };
+  for (let i = 0; i < ws.length; i++) {
+    add(ws[i], 1);
+    if (i > 0) add(`${ws[i - 1]} ${ws[i]}`, 0.5);
+  }
+  if (ws.length === 0) add(`\u0000${text.trim()}`, 1);
+  let norm = 0;
+  for (let i = 0; i < dimensions; i++) norm += v[i] * v[i];
+  norm = Math.sqrt(norm) || 1;
+  for (let i = 0; i < dimensions; i++) v[i] /= norm;
+  return v;
+}
+
 export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let dot = 0;
   let na = 0;

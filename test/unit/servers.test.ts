@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { countTokens } from '../../src/core/tokens';
 import { startEmbeddingServer, type EmbeddingServer } from '../servers/azure-embeddings';
 import { answer, startChatServer, type ChatServer } from '../servers/chat-completions';
-import { cosine, hashEmbedding, words } from '../servers/text';
+import { cosine, denseEmbedding, hashEmbedding, words } from '../servers/text';
 
 const KEY = 'server-test-key';
 
@@ -76,6 +76,16 @@ describe('Azure embeddings protocol server', function () {
     const q = v('how do I parse the config file');
     assert.ok(cosine(q, v('function parseConfigFile(path) reads the config')) > cosine(q, v('render the chat panel with a CSP nonce')) + 0.2);
     assert.ok(Math.abs(cosine(q, q) - 1) < 1e-6);
+  });
+
+  it('also embeds densely: every dimension used, unit length, the same similarity order as the hashed vectors', () => {
+    const v = (t: string) => denseEmbedding(t, 256);
+    const doc = v('function parseConfigFile(path) reads the config and checks every setting it names against the schema');
+    assert.ok(doc.filter((x) => x !== 0).length > 200, `dense: ${doc.filter((x) => x !== 0).length} of 256 used`);
+    assert.ok(Math.abs(cosine(doc, doc) - 1) < 1e-5);
+    assert.deepEqual(v('how do I parse the config file'), v('how do I parse the config file'));
+    const q = v('how do I parse the config file');
+    assert.ok(cosine(q, doc) > cosine(q, v('render the chat panel with a CSP nonce')) + 0.2);
   });
 
   it('applies a fault to the next N requests only, with retry headers', async () => {
