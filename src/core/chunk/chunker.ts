@@ -6,15 +6,8 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
-import type { Chunk } from '../types';
-import { chunkFile, type ChunkOptions } from './index';
+import { chunkFile, type ChunkedFile, type ChunkOptions } from './index';
 import { grammarDirectorySetting } from './languages';
-import type { RawLink } from './links';
-
-export interface ChunkedFile {
-  chunks: Chunk[];
-  links: RawLink[];
-}
 
 export interface Chunker {
   chunk(path: string, text: string, options: ChunkOptions): Promise<ChunkedFile>;

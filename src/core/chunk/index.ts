@@ -21,6 +21,12 @@ export { resolveLinks, type RawLink } from './links';
 /** Bump whenever chunk boundaries, metadata or links could change for the same input (part of FileRecord.chunkerKey). */
 export const CHUNKER_VERSION = '3';
 
+/** A file's chunks in order, and its relative links and imports (unresolved). */
+export interface ChunkedFile {
+  chunks: Chunk[];
+  links: RawLink[];
+}
+
 /** IndexingConfig.chunkTokens and IndexingConfig.overlapLines. */
 export interface ChunkOptions {
   maxTokens: number;
@@ -33,7 +39,7 @@ export interface ChunkOptions {
  * errors falls back to line windows; a grammar that fails to load is an error (a broken installation must not degrade
  * silently into windows).
  */
-export async function chunkFile(path: string, text: string, opts: ChunkOptions): Promise<{ chunks: Chunk[]; links: RawLink[] }> {
+export async function chunkFile(path: string, text: string, opts: ChunkOptions): Promise<ChunkedFile> {
   if (!Number.isInteger(opts.maxTokens) || opts.maxTokens < 1) throw new RangeError(`maxTokens must be a positive integer, got ${opts.maxTokens}`);
   if (!Number.isInteger(opts.overlapLines) || opts.overlapLines < 0) {
     throw new RangeError(`overlapLines must be a non-negative integer, got ${opts.overlapLines}`);
