@@ -9,7 +9,7 @@ import { neo4jTestConfig } from '../test/integration/neo4j-env';
 /** text-embedding-3's `dimensions`: the same for every approach. The engine's tests use 256 as well, so the shared test database keeps one vector index size. */
 export const DIMENSIONS = 256;
 export const DEPLOYMENT = 'text-embedding-3-small';
-export const API_KEY = 'bench-local-embedding-key';
+export const API_KEY = 'fake-key-for-the-local-bench-server';
 export const API_VERSION = '2024-10-21';
 /** k of every vector-only query, for all three approaches. */
 export const VECTOR_K = 10;

@@ -17,7 +17,7 @@ import { generatedWorkspace } from './workspace-fixture';
 
 const REPO = path.resolve(__dirname, '../..');
 const PORT = 7697;
-const PASSWORD = 'restart-test-password';
+const PASSWORD = 'fake-password-for-the-restart-test-server';
 const run = promisify(execFile);
 
 describe('Neo4j restarting during indexing (its own server)', function () {
