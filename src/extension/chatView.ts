@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import type { Source } from '../core/retrieve';
 import { errorMessage, type WorkspaceSpec } from '../core/indexer';
 import { fromWebview, toWebview, type FromWebview, type SourceView, type ToWebview } from '../protocol/messages';
+import { MAX_LANGUAGE } from '../protocol/limits';
 import type { OpenEngine } from './engineHost';
 import { describeError, isCancellation, type WebviewCommand } from './errors';
 import type { Log, Redact } from './log';
@@ -181,7 +182,7 @@ export class ChatSession implements vscode.Disposable {
         path: s.path,
         startLine: s.startLine,
         endLine: s.endLine,
-        language: s.language.slice(0, 64),
+        language: s.language.slice(0, MAX_LANGUAGE),
         text: this.deps.redact(s.text),
         stale: linesChanged(await this.deps.currentText(s.path).catch(() => undefined), s),
       })),

@@ -1,24 +1,25 @@
 // Every message between the extension and the chat webview, as zod schemas. Both sides import this module and parse
 // everything they receive; a message that does not parse is rejected and logged, never acted on.
 import * as z from 'zod';
+import { MAX_ACTION_LABEL, MAX_ERROR_MESSAGE, MAX_HISTORY_CONTENT, MAX_HISTORY_MESSAGES, MAX_LANGUAGE, MAX_PATH, MAX_QUESTION, MAX_TURN_ID } from './limits';
 
-const turnId = z.string().min(1).max(64);
+const turnId = z.string().min(1).max(MAX_TURN_ID);
 /** Workspace-relative POSIX path; the extension still resolves it against the workspace folders before opening. */
 const relativePath = z
   .string()
   .min(1)
-  .max(4096)
+  .max(MAX_PATH)
   .refine((p) => !p.startsWith('/') && !p.split('/').includes('..') && !p.includes('\\') && !/^[a-zA-Z]:/.test(p), 'a workspace-relative path');
 const line = z.number().int().min(1);
 
-export const historyMessage = z.object({ role: z.enum(['user', 'assistant']), content: z.string().max(100_000) });
+export const historyMessage = z.object({ role: z.enum(['user', 'assistant']), content: z.string().max(MAX_HISTORY_CONTENT) });
 
 /** Commands a webview button may ask for: a closed list, never a free command id. */
 export const webviewCommand = z.enum(['setCredentials', 'openSettings', 'indexWorkspace', 'showLog', 'showStatus']);
 
 export const fromWebview = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready') }),
-  z.object({ type: z.literal('ask'), id: turnId, question: z.string().min(1).max(20_000), history: z.array(historyMessage).max(100) }),
+  z.object({ type: z.literal('ask'), id: turnId, question: z.string().min(1).max(MAX_QUESTION), history: z.array(historyMessage).max(MAX_HISTORY_MESSAGES) }),
   z.object({ type: z.literal('stop'), id: turnId }),
   z.object({ type: z.literal('openSource'), path: relativePath, startLine: line, endLine: line }),
   z.object({ type: z.literal('command'), command: webviewCommand }),
@@ -30,7 +31,7 @@ export const sourceView = z.object({
   path: relativePath,
   startLine: line,
   endLine: line,
-  language: z.string().max(64),
+  language: z.string().max(MAX_LANGUAGE),
   /** The cited lines as indexed; shown escaped in the hover preview. */
   text: z.string(),
   /** The file's lines changed since indexing (the citation still opens). */
@@ -48,7 +49,7 @@ export const toWebview = z.discriminatedUnion('type', [
     retrievalOnly: z.boolean(),
     indexed: z.boolean(),
   }),
-  z.object({ type: z.literal('prefill'), question: z.string().max(20_000) }),
+  z.object({ type: z.literal('prefill'), question: z.string().max(MAX_QUESTION) }),
   z.object({ type: z.literal('sources'), id: turnId, sources: z.array(sourceView) }),
   z.object({ type: z.literal('delta'), id: turnId, text: z.string() }),
   z.object({
@@ -67,9 +68,9 @@ export const toWebview = z.discriminatedUnion('type', [
     type: z.literal('error'),
     id: turnId.optional(),
     kind: errorKind,
-    message: z.string().max(2000),
+    message: z.string().max(MAX_ERROR_MESSAGE),
     /** A button next to Retry, e.g. "Set Credentials". */
-    action: z.object({ label: z.string().max(60), command: webviewCommand }).optional(),
+    action: z.object({ label: z.string().max(MAX_ACTION_LABEL), command: webviewCommand }).optional(),
   }),
 ]);
 export type ToWebview = z.infer<typeof toWebview>;

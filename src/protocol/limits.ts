@@ -1,0 +1,19 @@
+// The size limits of the chat protocol, declared once: the schemas in messages.ts enforce them, and both sides import
+// them to cut what they send to fit, so a long question or error is shortened instead of rejected.
+
+/** Characters of a turn id. */
+export const MAX_TURN_ID = 64;
+/** Characters of a workspace-relative path. */
+export const MAX_PATH = 4096;
+/** Characters of a question (an ask, or a prefill of the input box). */
+export const MAX_QUESTION = 20_000;
+/** Messages of the history sent with a question. */
+export const MAX_HISTORY_MESSAGES = 100;
+/** Characters of one history message. */
+export const MAX_HISTORY_CONTENT = 100_000;
+/** Characters of a source's language name. */
+export const MAX_LANGUAGE = 64;
+/** Characters of an error message. */
+export const MAX_ERROR_MESSAGE = 2000;
+/** Characters of an error's action button label. */
+export const MAX_ACTION_LABEL = 60;
