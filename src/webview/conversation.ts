@@ -1,0 +1,286 @@
+// The conversation: the turns, their rendering in the transcript (answer, error, Sources list, footer), the notices
+// that belong to no question, and the clicks on citations and Copy buttons.
+import type { FromWebview, SourceView, ToWebview } from '../protocol/messages';
+import { MAX_HISTORY_CONTENT } from '../protocol/limits';
+import { button, h } from './dom';
+import { lineRange, sourceLabel } from './format';
+import { AnswerRenderer } from './markdown';
+
+type Ask = Extract<FromWebview, { type: 'ask' }>;
+export type HistoryMessage = Ask['history'][number];
+export type Action = NonNullable<Extract<ToWebview, { type: 'error' }>['action']>;
+export type Status = 'streaming' | 'done' | 'stopped' | 'error';
+
+interface TurnView {
+  root: HTMLElement;
+  answer: HTMLElement;
+  error: HTMLElement;
+  sources: HTMLElement;
+  footer: HTMLElement;
+}
+
+/** What a turn is, apart from its elements. */
+export interface TurnData {
+  id: string;
+  question: string;
+  answer: string;
+  sources: SourceView[];
+  cited: number[];
+  footer?: string;
+  error?: string;
+  status: Status;
+  /** The history sent with the question, so Retry asks exactly the same; recomputed for restored turns. */
+  history?: HistoryMessage[];
+  action?: Action;
+}
+
+export interface Turn extends TurnData {
+  view: TurnView;
+}
+
+/** Earlier turns sent with a follow-up (two messages each, within MAX_HISTORY_MESSAGES); the host trims them further to BitNet's budget. */
+const HISTORY_TURNS = 10;
+
+export interface ConversationDeps {
+  /** Validates and sends a message to the extension; false when it was not sent. */
+  send(message: FromWebview): boolean;
+  retry(turn: Turn): void;
+  copy(text: string): Promise<void>;
+  focusInput(): void;
+  log(message: string, detail?: unknown): void;
+  /** After an answer re-renders: the chip being previewed may be gone. */
+  rendered(): void;
+}
+
+export class Conversation {
+  /** The transcript: the turns, then the notices. */
+  readonly element: HTMLElement;
+  private readonly doc: Document;
+  private readonly renderer = new AnswerRenderer();
+  private readonly empty: HTMLElement;
+  private readonly notices: HTMLElement;
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  private list: Turn[] = [];
+
+  constructor(
+    doc: Document,
+    private readonly deps: ConversationDeps,
+  ) {
+    this.doc = doc;
+    this.empty = h(
+      doc,
+      'div',
+      { class: 'empty' },
+      h(doc, 'p', { class: 'empty-title' }, 'Ask about your workspace'),
+      h(doc, 'p', {}, 'Answers come from your indexed files and cite them: hover a number to preview the lines, click it to open them.'),
+    );
+    this.notices = h(doc, 'div', { class: 'notices' });
+    this.element = h(doc, 'div', { class: 'transcript', role: 'log', 'aria-live': 'polite', 'aria-label': 'Conversation' }, this.empty, this.notices);
+    this.element.addEventListener('click', (e) => this.onClick(e));
+  }
+
+  get turns(): readonly Turn[] {
+    return this.list;
+  }
+
+  get busy(): boolean {
+    return this.list.some((t) => t.status === 'streaming');
+  }
+
+  /** The turn whose answer is on its way, if any. */
+  get streaming(): Turn | undefined {
+    return this.list.find((t) => t.status === 'streaming');
+  }
+
+  find(id: string): Turn | undefined {
+    return this.list.find((t) => t.id === id);
+  }
+
+  add(data: TurnData): Turn {
+    const doc = this.doc;
+    const view: TurnView = {
+      answer: h(doc, 'div', { class: 'answer markdown' }),
+      error: h(doc, 'div', { class: 'turn-error' }),
+      sources: h(doc, 'div', { class: 'turn-sources' }),
+      footer: h(doc, 'div', { class: 'turn-footer' }),
+      root: h(doc, 'article', { class: 'turn', 'data-turn': data.id, 'aria-label': `Question: ${data.question.slice(0, 200)}` }),
+    };
+    view.root.append(h(doc, 'div', { class: 'question' }, data.question), view.answer, view.error, view.sources, view.footer);
+    const turn: Turn = { ...data, view };
+    this.list.push(turn);
+    this.element.insertBefore(view.root, this.notices);
+    this.empty.hidden = true;
+    this.render(turn);
+    return turn;
+  }
+
+  /** Removes every turn and notice (New Chat). */
+  clear(): void {
+    for (const turn of this.list) turn.view.root.remove();
+    this.list = [];
+    this.notices.replaceChildren();
+  }
+
+  /** User and assistant messages of the finished turns before `turn`, most recent last. */
+  historyBefore(turn: Turn): HistoryMessage[] {
+    const earlier = this.list.slice(0, this.list.indexOf(turn));
+    return earlier
+      .filter((t) => (t.status === 'done' || t.status === 'stopped') && t.answer.trim() !== '')
+      .slice(-HISTORY_TURNS)
+      .flatMap((t): HistoryMessage[] => [
+        { role: 'user', content: t.question.slice(0, MAX_HISTORY_CONTENT) },
+        { role: 'assistant', content: t.answer.slice(0, MAX_HISTORY_CONTENT) },
+      ]);
+  }
+
+  /** Everything a turn shows: its answer, then its error, Sources list and footer. */
+  render(turn: Turn): void {
+    turn.view.root.dataset.turn = turn.id;
+    this.renderAnswer(turn);
+    this.renderMeta(turn);
+  }
+
+  /** Re-renders the answer's markdown (it is small, so each delta renders the whole text). */
+  renderAnswer(turn: Turn): void {
+    const stick = this.nearBottom();
+    const { html, cited } = this.renderer.render(turn.answer, turn.sources.map((s) => s.n));
+    // The one raw-HTML sink: markdown-it output with html:false, so model text arrives here escaped.
+    turn.view.answer.innerHTML = html;
+    if (turn.status !== 'done') turn.cited = cited;
+    for (const chip of Array.from(turn.view.answer.querySelectorAll<HTMLElement>('button.chip'))) {
+      const source = turn.sources.find((s) => s.n === Number(chip.dataset.source));
+      if (!source) continue;
+      chip.setAttribute('aria-label', sourceLabel(source, source.stale));
+      chip.classList.toggle('stale', source.stale);
+    }
+    turn.view.answer.classList.toggle('pending', turn.status === 'streaming' && turn.answer === '');
+    turn.view.root.classList.toggle('streaming', turn.status === 'streaming');
+    this.deps.rendered();
+    if (stick) this.scrollToBottom();
+  }
+
+  /** The error, Sources list and footer under an answer. */
+  private renderMeta(turn: Turn): void {
+    const doc = this.doc;
+    const { error, sources, footer } = turn.view;
+    error.replaceChildren();
+    if (turn.error !== undefined) {
+      const retry = button(doc, 'Retry', 'text-button', 'Retry');
+      retry.disabled = this.busy;
+      retry.addEventListener('click', () => this.deps.retry(turn));
+      const actions = h(doc, 'div', { class: 'error-actions' }, retry);
+      if (turn.action) actions.append(this.commandButton(turn.action));
+      error.append(h(doc, 'div', { class: 'error-box', role: 'alert' }, h(doc, 'p', { class: 'error-message' }, turn.error), actions));
+    }
+
+    sources.replaceChildren();
+    const finished = turn.status === 'done' || turn.status === 'stopped';
+    const cited = turn.cited.map((n) => turn.sources.find((s) => s.n === n)).filter((s): s is SourceView => s !== undefined);
+    // An answer that cites nothing still shows what it was given, so every claim can be checked.
+    const listed = cited.length > 0 ? cited : turn.status === 'done' ? turn.sources : [];
+    if (finished && listed.length > 0) {
+      const title = cited.length > 0 ? 'Sources' : 'Retrieved sources (none cited)';
+      const list = h(doc, 'ul', { class: 'source-list', 'aria-label': title });
+      for (const source of [...listed].sort((a, b) => a.n - b.n)) {
+        list.append(
+          h(
+            doc,
+            'li',
+            {},
+            h(
+              doc,
+              'button',
+              { type: 'button', class: `source${source.stale ? ' stale' : ''}`, 'data-source': String(source.n), 'aria-label': sourceLabel(source, source.stale) },
+              h(doc, 'span', { class: 'source-n' }, String(source.n)),
+              h(doc, 'span', { class: 'source-path' }, `${source.path}:${lineRange(source)}`),
+              source.stale && h(doc, 'span', { class: 'badge stale-badge' }, 'changed since indexing'),
+            ),
+          ),
+        );
+      }
+      sources.append(h(doc, 'div', { class: 'source-title' }, title), list);
+    }
+
+    footer.textContent = turn.footer ?? '';
+    footer.hidden = !turn.footer;
+  }
+
+  private commandButton(action: Action): HTMLButtonElement {
+    const el = button(this.doc, action.label, 'text-button secondary', action.label);
+    el.addEventListener('click', () => this.deps.send({ type: 'command', command: action.command }));
+    return el;
+  }
+
+  /** An error that belongs to no question, e.g. settings that do not validate. */
+  addNotice(text: string, action: Action | undefined): void {
+    const doc = this.doc;
+    const dismiss = button(doc, 'Dismiss', 'text-button secondary', 'Dismiss');
+    const notice = h(doc, 'div', { class: 'error-box notice', role: 'alert' }, h(doc, 'p', { class: 'error-message' }, text), h(doc, 'div', { class: 'error-actions' }, action && this.commandButton(action), dismiss));
+    dismiss.addEventListener('click', () => {
+      notice.remove();
+      this.deps.focusInput();
+    });
+    this.notices.append(notice);
+    this.scrollToBottom();
+  }
+
+  /** The transcript's part of the controls: while an answer streams no Retry can start another; the empty text. */
+  updateControls(busy: boolean): void {
+    this.element.setAttribute('aria-busy', String(busy));
+    for (const retry of Array.from(this.element.querySelectorAll<HTMLButtonElement>('.turn-error .error-actions button:first-child'))) retry.disabled = busy;
+    this.empty.hidden = this.list.length > 0;
+  }
+
+  /** The source a chip or Sources entry stands for. */
+  sourceOf(el: HTMLElement): SourceView | undefined {
+    const id = el.closest<HTMLElement>('article.turn')?.dataset.turn;
+    const turn = this.list.find((t) => t.id === id);
+    return turn?.sources.find((s) => s.n === Number(el.dataset.source));
+  }
+
+  private nearBottom(): boolean {
+    const t = this.element;
+    return t.scrollHeight - t.scrollTop - t.clientHeight < 40;
+  }
+
+  scrollToBottom(): void {
+    this.element.scrollTop = this.element.scrollHeight;
+  }
+
+  dispose(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  private onClick(e: Event): void {
+    const target = (e.target as Element | null)?.closest<HTMLElement>('button');
+    if (!target) return;
+    if (target.dataset.source !== undefined) {
+      const source = this.sourceOf(target);
+      if (source) this.deps.send({ type: 'openSource', path: source.path, startLine: source.startLine, endLine: source.endLine });
+    } else if (target.classList.contains('copy')) {
+      this.copyCode(target);
+    }
+  }
+
+  private copyCode(copyButton: HTMLElement): void {
+    const code = copyButton.closest('.code-block')?.querySelector('code')?.textContent ?? '';
+    const show = (label: string) => {
+      copyButton.textContent = label;
+      copyButton.setAttribute('aria-label', label);
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        copyButton.textContent = 'Copy';
+        copyButton.setAttribute('aria-label', 'Copy code');
+      }, 1500);
+      this.timers.add(timer);
+    };
+    this.deps.copy(code).then(
+      () => show('Copied'),
+      (err: unknown) => {
+        this.deps.log('Workspace RAG: copying to the clipboard failed', err);
+        show('Copy failed');
+      },
+    );
+  }
+}
