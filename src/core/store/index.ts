@@ -1,0 +1,103 @@
+// Neo4j persistence: schema, per-file atomic writes, vector / full-text / graph reads. ALL Cypher of the project lives
+// in this folder; Neo4jStore is its one entry point and delegates each method to the module that does that job.
+//
+// Graph model (every node carries `workspace`, so each query is confined to one workspace by an indexed property):
+//   (:Workspace {id})-[:CONTAINS]->(:File {key, path})-[:HAS_CHUNK]->(:Chunk {id})
+//   (:Chunk)-[:NEXT]->(:Chunk)               consecutive chunks of one file
+//   (:Chunk)-[:DEFINES]->(:Symbol {key, name})
+//   (:File)-[:LINKS_TO {kind}]->(:File)      only to files that exist; the File keeps its wanted targets
+//                                           (linkTargets/linkKinds) so a target written later is linked then.
+import type { Neo4jConfig } from '../config';
+import type { Hit } from '../types';
+import * as admin from './admin';
+import type { FileState, WorkspaceStatus, WorkspaceSummary } from './rows';
+import * as schema from './schema';
+import * as search from './search';
+import { StoreContext } from './session';
+import * as state from './state';
+import * as writes from './writes';
+
+export { escapeLucene } from './lucene';
+export type { FileState, WorkspaceStatus, WorkspaceSummary } from './rows';
+export { DimensionMismatchError } from './schema';
+export { StoreUnavailableError } from './session';
+export { splitOnMemoryError } from './writes';
+
+export interface StoreOptions {
+  /** Chunks written per transaction; files are never split across transactions (IndexingConfig.writeBatchChunks). */
+  maxChunksPerTransaction?: number;
+}
+
+export class Neo4jStore {
+  private constructor(private readonly ctx: StoreContext) {}
+
+  /** Opens a driver and proves that the server answers, accepts the credentials and has the database. */
+  static async connect(cfg: Neo4jConfig, options: StoreOptions = {}): Promise<Neo4jStore> {
+    return new Neo4jStore(await StoreContext.open(cfg, Math.max(1, options.maxChunksPerTransaction ?? 1000)));
+  }
+
+  close(): Promise<void> {
+    return this.ctx.close();
+  }
+
+  // schema.ts
+  ensureSchema(dimensions: number | null): Promise<void> {
+    return schema.ensureSchema(this.ctx, dimensions);
+  }
+
+  // writes.ts
+  upsertWorkspace(ws: { id: string; name: string; roots: string[] }): Promise<void> {
+    return writes.upsertWorkspace(this.ctx, ws);
+  }
+  recordSkipped(workspaceId: string, skippedByReason: Record<string, number>): Promise<void> {
+    return writes.recordSkipped(this.ctx, workspaceId, skippedByReason);
+  }
+  replaceFiles(workspaceId: string, files: writes.FileWrite[]): Promise<void> {
+    return writes.replaceFiles(this.ctx, workspaceId, files);
+  }
+  touchFiles(workspaceId: string, files: Array<{ path: string; size: number; mtimeMs: number }>): Promise<void> {
+    return writes.touchFiles(this.ctx, workspaceId, files);
+  }
+  deleteFiles(workspaceId: string, paths: string[]): Promise<void> {
+    return writes.deleteFiles(this.ctx, workspaceId, paths);
+  }
+
+  // state.ts
+  fileStates(workspaceId: string): Promise<Map<string, FileState>> {
+    return state.fileStates(this.ctx, workspaceId);
+  }
+  cachedEmbeddings(embedKeys: string[]): Promise<Map<string, Float32Array>> {
+    return state.cachedEmbeddings(this.ctx, embedKeys);
+  }
+
+  // search.ts
+  vectorSearch(workspaceId: string, vector: number[] | Float32Array, k: number): Promise<Hit[]> {
+    return search.vectorSearch(this.ctx, workspaceId, vector, k);
+  }
+  fulltextSearch(workspaceId: string, userText: string, k: number): Promise<Hit[]> {
+    return search.fulltextSearch(this.ctx, workspaceId, userText, k);
+  }
+  neighbours(workspaceId: string, chunkIds: string[]): Promise<Hit[]> {
+    return search.neighbours(this.ctx, workspaceId, chunkIds);
+  }
+  symbolDefinitions(workspaceId: string, names: string[], limit: number): Promise<Hit[]> {
+    return search.symbolDefinitions(this.ctx, workspaceId, names, limit);
+  }
+  linkedChunks(workspaceId: string, paths: string[], limit: number): Promise<Hit[]> {
+    return search.linkedChunks(this.ctx, workspaceId, paths, limit);
+  }
+
+  // admin.ts
+  status(workspaceId: string): Promise<WorkspaceStatus> {
+    return admin.status(this.ctx, workspaceId);
+  }
+  listWorkspaces(): Promise<WorkspaceSummary[]> {
+    return admin.listWorkspaces(this.ctx);
+  }
+  clearWorkspace(workspaceId: string): Promise<void> {
+    return admin.clearWorkspace(this.ctx, workspaceId);
+  }
+  clearAll(): Promise<void> {
+    return admin.clearAll(this.ctx);
+  }
+}

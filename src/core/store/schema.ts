@@ -1,0 +1,74 @@
+// The schema: constraints, the full-text index and the cosine vector index, and the vector index's dimensions.
+import neo4j from 'neo4j-driver';
+import type { StoreContext } from './session';
+
+export const VECTOR_INDEX = 'chunk_embedding';
+export const FULLTEXT_INDEX = 'chunk_fulltext';
+const INDEX_WAIT_SECONDS = 300;
+/**
+ * The insert beam of the vector index's HNSW graph (Neo4j's default is 100). Inserting into the graph is most of
+ * Neo4j's work while indexing; 64 costs about 0.6 of the time. Neo4j's int8 quantization stays on: with float vectors
+ * the search over the many segments a bulk load leaves was 3-5x slower on this project's benchmark machine, and on
+ * dense vectors quantized recall@10 stays high (0.84 at 53k chunks; the sparse hashed test vectors lose more, 0.65).
+ */
+const HNSW_EF_CONSTRUCTION = 64;
+
+/** The vector index was built for another embedding size than the one configured now. */
+export class DimensionMismatchError extends Error {
+  constructor(readonly indexDimensions: number, readonly configuredDimensions: number) {
+    super(
+      `The Neo4j vector index '${VECTOR_INDEX}' holds ${indexDimensions}-dimensional embeddings but ${configuredDimensions} are configured. ` +
+        `Run \`workspace-rag clear --all\` to drop the index and re-index, or set AZURE_OPENAI_EMBEDDING_DIMENSIONS=${indexDimensions}.`,
+    );
+    this.name = 'DimensionMismatchError';
+  }
+}
+
+/**
+ * Creates constraints and indexes if missing and waits until they are online. With `dimensions`, also the cosine
+ * vector index; an existing one of another size raises DimensionMismatchError (changing it needs a re-index).
+ */
+export async function ensureSchema(ctx: StoreContext, dimensions: number | null): Promise<void> {
+  const existing = await lookUpVectorDimensions(ctx);
+  if (dimensions !== null && existing !== null && existing !== dimensions) {
+    throw new DimensionMismatchError(existing, dimensions);
+  }
+  const statements = [
+    'CREATE CONSTRAINT workspace_id IF NOT EXISTS FOR (w:Workspace) REQUIRE w.id IS UNIQUE',
+    'CREATE CONSTRAINT file_key IF NOT EXISTS FOR (f:File) REQUIRE f.key IS UNIQUE',
+    'CREATE CONSTRAINT chunk_id IF NOT EXISTS FOR (c:Chunk) REQUIRE c.id IS UNIQUE',
+    'CREATE CONSTRAINT symbol_key IF NOT EXISTS FOR (s:Symbol) REQUIRE s.key IS UNIQUE',
+    'CREATE INDEX file_workspace IF NOT EXISTS FOR (f:File) ON (f.workspace)',
+    'CREATE INDEX chunk_workspace IF NOT EXISTS FOR (c:Chunk) ON (c.workspace)',
+    'CREATE INDEX chunk_embed_key IF NOT EXISTS FOR (c:Chunk) ON (c.embedKey)',
+    'CREATE INDEX symbol_workspace IF NOT EXISTS FOR (s:Symbol) ON (s.workspace)',
+    `CREATE FULLTEXT INDEX ${FULLTEXT_INDEX} IF NOT EXISTS FOR (c:Chunk) ON EACH [c.text, c.symbol, c.headingPath, c.path, c.wsToken]
+     OPTIONS {indexConfig: {\`fulltext.analyzer\`: 'standard-no-stop-words'}}`,
+  ];
+  if (dimensions !== null) {
+    if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > 4096) throw new Error(`Invalid embedding dimensions ${dimensions}: expected an integer from 1 to 4096`);
+    statements.push(
+      `CREATE VECTOR INDEX ${VECTOR_INDEX} IF NOT EXISTS FOR (c:Chunk) ON (c.embedding)
+       OPTIONS {indexConfig: {\`vector.dimensions\`: ${dimensions}, \`vector.similarity_function\`: 'cosine',
+                              \`vector.hnsw.ef_construction\`: ${HNSW_EF_CONSTRUCTION}}}`,
+    );
+  }
+  await ctx.withSession(async (session) => {
+    // Schema commands must run in their own auto-commit transactions; IF NOT EXISTS makes them idempotent.
+    for (const statement of statements) await session.run(statement);
+    await session.run('CALL db.awaitIndexes($seconds)', { seconds: neo4j.int(INDEX_WAIT_SECONDS) });
+  });
+  ctx.vectorDimensions = undefined;
+}
+
+export async function lookUpVectorDimensions(ctx: StoreContext): Promise<number | null> {
+  if (ctx.vectorDimensions !== undefined) return ctx.vectorDimensions;
+  const rows = await ctx.read((tx) =>
+    tx.run(`SHOW VECTOR INDEXES YIELD name, options WHERE name = $name RETURN options.indexConfig['vector.dimensions'] AS dims`, {
+      name: VECTOR_INDEX,
+    }),
+  );
+  const dims = rows.records[0]?.get('dims');
+  ctx.vectorDimensions = typeof dims === 'number' ? dims : null;
+  return ctx.vectorDimensions;
+}
