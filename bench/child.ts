@@ -18,7 +18,8 @@ import { profileStatements } from './profile';
 import { RecursiveCharacterTextSplitter, type SupportedTextSplitterLanguage } from '@langchain/textsplitters';
 import type { Document } from '@langchain/core/documents';
 import { Embedder, type EmbedOptions, type EmbedResult } from '../src/core/embed';
-import { Indexer, workspaceFor, type IndexReport } from '../src/core/indexer';
+import { Indexer, type IndexReport } from '../src/core/indexer';
+import { workspaceFor } from '../src/core/workspace';
 import { nodeFileSystem } from '../src/core/node-fs';
 import { Neo4jStore } from '../src/core/store';
 import { chunkFile } from '../src/core/chunk';
@@ -141,8 +142,8 @@ async function timedRun(h: RagHarness): Promise<RagRun> {
     },
   });
   const ms = performance.now() - t0;
-  if (report.error) log(`indexing reported an error: ${report.error}`);
-  return { ms, embedMs: h.embedder.ms - embedMs0, embedCalls: h.embedder.calls - calls0, report };
+  if (report.error) log(`indexing reported an error: ${report.error.message}`);
+  return { ms, embedMs: h.embedder.ms - embedMs0, embedCalls: h.embedder.calls - calls0, report: { ...report, error: report.error?.message } };
 }
 
 async function ragIndex(cfg: EngineConfig, root: string, name: string): Promise<void> {

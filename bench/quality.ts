@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import type { Embedder } from '../src/core/embed';
 import type { Neo4jStore } from '../src/core/store';
 import { fuse, keywordsOf, type Retriever } from '../src/core/retrieve';
-import type { Indexer, WorkspaceSpec } from '../src/core/indexer';
+import type { Indexer } from '../src/core/indexer';
+import type { WorkspaceSpec } from '../src/core/workspace';
 import type { Hit } from '../src/core/types';
 import type { Row } from './table';
 
@@ -22,7 +23,7 @@ const PROBES: Probe[] = [
   { question: 'Which constant does reciprocal rank fusion use?', path: 'src/core/retrieve.ts', needle: 'const RRF_K = 60' },
   { question: 'What is the default chunk budget in tokens?', path: 'src/core/config.ts', needle: 'chunkTokens: z.number()' },
   { question: 'How are citations of sources that do not exist dropped from the streamed answer?', path: 'src/core/generate.ts', needle: 'export class CitationParser' },
-  { question: 'Which stored files are removed from the index after a run?', path: 'src/core/indexer.ts', needle: 'export function removedPaths' },
+  { question: 'Which stored files are removed from the index after a run?', path: 'src/core/plan.ts', needle: 'export function removedPaths' },
   { question: 'What error is raised when the vector index has other dimensions?', path: 'src/core/store.ts', needle: 'export class DimensionMismatchError' },
   { question: 'How does the retriever find code identifiers in a question?', path: 'src/core/retrieve.ts', needle: 'export function identifiersIn' },
   { question: 'How much chat history is kept for a follow-up question?', path: 'src/core/answer.ts', needle: 'export function fitHistory' },
@@ -75,7 +76,7 @@ export async function measureFusion(deps: {
 }): Promise<{ rows: Row[]; chunks: number }> {
   const { store, embedder, retriever, ws } = deps;
   const report = await deps.indexer.run(ws);
-  if (report.error) throw new Error(`indexing the repository for the quality probes failed: ${report.error}`);
+  if (report.error) throw new Error(`indexing the repository for the quality probes failed: ${report.error.message}`);
   const variants: Record<string, number[]> = { vector: [], fulltext: [], maxnorm: [], rrf: [], retriever: [] };
   for (const probe of PROBES) {
     const lines = (await fs.readFile(path.join(ws.roots[0].path, probe.path), 'utf8')).split('\n');

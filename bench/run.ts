@@ -14,7 +14,8 @@ import neo4j, { type Driver } from 'neo4j-driver';
 import { z } from 'zod';
 import { Neo4jVectorStore } from '@langchain/community/vectorstores/neo4j_vector';
 import { Embedder } from '../src/core/embed';
-import { Indexer, workspaceFor, type WorkspaceSpec } from '../src/core/indexer';
+import { Indexer } from '../src/core/indexer';
+import { workspaceFor, type WorkspaceSpec } from '../src/core/workspace';
 import { WorkerChunker } from '../src/core/chunk/chunker';
 import { nodeFileSystem } from '../src/core/node-fs';
 import { Retriever } from '../src/core/retrieve';
@@ -328,7 +329,7 @@ async function main(): Promise<void> {
       const denseCfg = benchConfig(denseServer.url);
       const denseEmbedder = new Embedder(denseCfg.embedding!);
       const dense = await new Indexer(store, denseEmbedder, nodeFileSystem, denseCfg.indexing, denseChunker).run(ws.a);
-      if (dense.error) throw new Error(`indexing with dense test vectors failed: ${dense.error}`);
+      if (dense.error) throw new Error(`indexing with dense test vectors failed: ${dense.error.message}`);
       denseRecall = await measureRecall(driver, store, ws.a.id, (await denseEmbedder.embed(qa.slice(0, RECALL_QUESTIONS))).vectors);
     } finally {
       await denseChunker.close();

@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { configFromEnv, ConfigError, type EngineConfig } from '../core/config';
 import { openEngine, type Engine } from '../core/engine';
-import { workspaceFor, errorMessage, type IndexProgress, type IndexReport, type WorkspaceSpec } from '../core/indexer';
+import { errorMessage, type IndexProgress, type IndexReport } from '../core/indexer';
+import { workspaceFor, type WorkspaceSpec } from '../core/workspace';
 import { nodeFileSystem } from '../core/node-fs';
 import { KEYWORD_ONLY_NOTE, type Answer } from '../core/answer';
 import { StoreUnavailableError } from '../core/store';
@@ -90,26 +91,26 @@ function rootOf(folder: string) {
 async function index(engine: Engine, ws: WorkspaceSpec, o: { json: boolean; force: boolean; signal: AbortSignal }): Promise<number> {
   const bar = new ProgressBar(process.stderr);
   if (!engine.capabilities.embeddings) process.stderr.write(`${KEYWORD_ONLY_NOTE}\n`);
-  const report = await engine.indexer.run(ws, { force: o.force, signal: o.signal, onProgress: (p) => bar.update(p) });
+  const report = await engine.index(ws, { force: o.force, signal: o.signal, onProgress: (p) => bar.update(p) });
   bar.done();
-  if (o.json) print(report);
+  if (o.json) print({ ...report, error: report.error?.message });
   else process.stdout.write(formatReport(report));
   if (report.cancelled) return EXIT.interrupted;
   return report.error || report.failures.length ? EXIT.failed : EXIT.ok;
 }
 
 async function ask(engine: Engine, config: EngineConfig, ws: WorkspaceSpec, question: string, json: boolean, signal: AbortSignal): Promise<number> {
-  const status = await engine.store.status(ws.id);
+  const status = await engine.status(ws);
   if (status.files === 0) throw new UsageError(`Nothing is indexed for ${ws.roots.map((r) => r.path).join(', ')}: run \`workspace-rag index\` there first.`);
   if (!json && !config.embedding) process.stderr.write(`${KEYWORD_ONLY_NOTE}\n`);
-  const answer = await engine.asker.ask(ws.id, question, { signal, onDelta: json ? undefined : (t) => process.stdout.write(t) });
+  const answer = await engine.ask(ws, question, { signal, onDelta: json ? undefined : (t) => process.stdout.write(t) });
   if (json) print(answerJson(answer));
   else process.stdout.write(`\n\n${formatSources(answer)}`);
   return EXIT.ok;
 }
 
 async function status(engine: Engine, ws: WorkspaceSpec, json: boolean): Promise<number> {
-  const s = await engine.store.status(ws.id);
+  const s = await engine.status(ws);
   if (json) print({ workspaceId: ws.id, roots: ws.roots.map((r) => r.path), ...s, capabilities: engine.capabilities });
   else {
     const rows = [
@@ -129,8 +130,7 @@ async function status(engine: Engine, ws: WorkspaceSpec, json: boolean): Promise
 }
 
 async function clear(engine: Engine, ws: WorkspaceSpec, all: boolean, json: boolean): Promise<number> {
-  if (all) await engine.store.clearAll();
-  else await engine.store.clearWorkspace(ws.id);
+  await engine.clear(all ? 'everything' : { workspace: ws });
   const what = all ? 'the whole Workspace RAG index (every workspace, and the vector index)' : `the index of ${ws.roots.map((r) => r.path).join(', ')}`;
   if (json) print({ cleared: all ? 'all' : ws.id });
   else process.stdout.write(`Cleared ${what}.\n`);
@@ -190,7 +190,7 @@ function formatReport(r: IndexReport): string {
     `Skipped: ${r.files.skipped}${skipped ? ` (${skipped})` : ''}.`,
   ];
   for (const f of r.failures) lines.push(`Failed: ${f.path}: ${f.message}`);
-  if (r.error) lines.push(`Stopped early: ${r.error}`, `${r.files.notUpdated} file(s) keep their previous version; run index again to finish.`);
+  if (r.error) lines.push(`Stopped early: ${r.error.message}`, `${r.files.notUpdated} file(s) keep their previous version; run index again to finish.`);
   return lines.join('\n') + '\n';
 }
 

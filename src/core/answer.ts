@@ -45,12 +45,17 @@ export class Asker {
     private readonly chatConfig: Pick<ChatConfig, 'contextTokens' | 'maxAnswerTokens'> = DEFAULT_CONTEXT,
   ) {}
 
+  /** Tokens left for sources once the answer's reserve, the prompt's fixed text, the question and the history are counted. */
+  sourceBudget(question: string, history: ChatMessage[] = []): number {
+    const { contextTokens, maxAnswerTokens } = this.chatConfig;
+    return Math.max(0, Math.floor(contextTokens * (1 - TOKENIZER_MARGIN)) - maxAnswerTokens - promptOverheadTokens(question, history));
+  }
+
   async ask(workspaceId: string, question: string, options: AskOptions = {}): Promise<Answer> {
     const started = performance.now();
     const { contextTokens, maxAnswerTokens } = this.chatConfig;
     const history = fitHistory(options.history ?? [], Math.floor(contextTokens * HISTORY_SHARE));
-    const budget = Math.floor(contextTokens * (1 - TOKENIZER_MARGIN)) - maxAnswerTokens - promptOverheadTokens(question, history);
-    const retrieval = await this.retriever.retrieve(workspaceId, question, Math.max(0, budget), options.signal);
+    const retrieval = await this.retriever.retrieve(workspaceId, question, this.sourceBudget(question, history), options.signal);
     const retrievalMs = performance.now() - started;
     options.onSources?.(retrieval);
     const base = { retrievalMode: retrieval.mode, sources: retrieval.sources, droppedCitations: 0 };

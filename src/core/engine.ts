@@ -1,25 +1,77 @@
-// Builds the engine's services from one parsed configuration. The CLI and the extension each call this once.
+// The engine's API, and the one place that builds its services from a parsed configuration. Hosts (the CLI, the
+// extension, tests) call only this API: index, ask, search, status, pending changes, clear. The store stays inside.
 import type { EngineConfig } from './config';
 import type { FileSystem } from './types';
 import { Neo4jStore } from './store';
 import { Embedder } from './embed';
 import { ChatClient } from './generate';
-import { Indexer } from './indexer';
+import { Indexer, type IndexOptions, type IndexReport } from './indexer';
 import { WorkerChunker } from './chunk/chunker';
-import { Retriever } from './retrieve';
-import { Asker } from './answer';
+import { Retriever, type Retrieval } from './retrieve';
+import { Asker, type Answer, type AskOptions } from './answer';
+import { discover } from './discover';
+import { plan } from './plan';
+import type { Store, WorkspaceStatus } from './ports';
+import type { WorkspaceSpec } from './workspace';
+
+/** What `clear` removes: one workspace, or every workspace and the vector index (to change the embedding size). */
+export type ClearScope = { workspace: WorkspaceSpec } | 'everything';
+
+export interface SearchOptions {
+  /** Tokens the packed sources may take; by default what a BitNet prompt leaves for them. */
+  budgetTokens?: number;
+  signal?: AbortSignal;
+}
 
 export interface Engine {
-  store: Neo4jStore;
-  indexer: Indexer;
-  retriever: Retriever;
-  asker: Asker;
   /** Which optional services are configured, for the labelled keyword-only and retrieval-only modes. */
-  capabilities: { embeddings: boolean; generation: boolean };
+  readonly capabilities: { embeddings: boolean; generation: boolean };
+  /** An incremental run (or a full re-read with `force`); one file's failure never stops it. */
+  index(ws: WorkspaceSpec, options?: IndexOptions): Promise<IndexReport>;
+  /** Retrieval and a streamed answer with citations (retrieval-only without a chat endpoint). */
+  ask(ws: WorkspaceSpec, question: string, options?: AskOptions): Promise<Answer>;
+  /** Retrieval alone: the packed, numbered sources, without generation. */
+  search(ws: WorkspaceSpec, query: string, options?: SearchOptions): Promise<Retrieval>;
+  status(ws: WorkspaceSpec): Promise<WorkspaceStatus>;
+  /** Files that the next run would read or remove: the same decision the indexer makes (`plan`). */
+  pendingChanges(ws: WorkspaceSpec): Promise<number>;
+  clear(scope: ClearScope): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function openEngine(config: EngineConfig, fs: FileSystem): Promise<Engine> {
+export interface EngineOptions {
+  /** Opens the store; tests and benchmarks may pass their own. Defaults to Neo4j with the configured credentials. */
+  openStore?: (config: EngineConfig) => Promise<Store>;
+}
+
+export async function openEngine(config: EngineConfig, fs: FileSystem, options: EngineOptions = {}): Promise<Engine> {
+  const store = await (options.openStore ?? openNeo4jStore)(config);
+  const embedder = config.embedding && new Embedder(config.embedding);
+  const chat = config.chat && new ChatClient(config.chat);
+  const retriever = new Retriever(store, embedder, config.retrieval);
+  const chunker = new WorkerChunker();
+  const indexer = new Indexer(store, embedder, fs, config.indexing, chunker);
+  const asker = new Asker(retriever, chat, config.chat);
+  return {
+    capabilities: { embeddings: Boolean(embedder), generation: Boolean(chat) },
+    index: (ws, o) => indexer.run(ws, o),
+    ask: (ws, question, o) => asker.ask(ws.id, question, o),
+    search: (ws, query, o = {}) => retriever.retrieve(ws.id, query, o.budgetTokens ?? asker.sourceBudget(query), o.signal),
+    status: (ws) => store.status(ws.id),
+    async pendingChanges(ws) {
+      const [discovered, stored] = await Promise.all([discover(ws.roots, config.indexing, fs), store.fileStates(ws.id)]);
+      const decided = plan(discovered, stored, indexer.chunkerKey, false);
+      return decided.read.length + decided.remove.length;
+    },
+    clear: (scope) => (scope === 'everything' ? store.clearAll() : store.clearWorkspace(scope.workspace.id)),
+    async close() {
+      await chunker.close();
+      await store.close();
+    },
+  };
+}
+
+async function openNeo4jStore(config: EngineConfig): Promise<Store> {
   const store = await Neo4jStore.connect(config.neo4j, { maxChunksPerTransaction: config.indexing.writeBatchChunks });
   try {
     await store.ensureSchema(config.embedding?.dimensions ?? null);
@@ -27,19 +79,5 @@ export async function openEngine(config: EngineConfig, fs: FileSystem): Promise<
     await store.close();
     throw error;
   }
-  const embedder = config.embedding && new Embedder(config.embedding);
-  const chat = config.chat && new ChatClient(config.chat);
-  const retriever = new Retriever(store, embedder, config.retrieval);
-  const chunker = new WorkerChunker();
-  return {
-    store,
-    indexer: new Indexer(store, embedder, fs, config.indexing, chunker),
-    retriever,
-    asker: new Asker(retriever, chat, config.chat),
-    capabilities: { embeddings: Boolean(embedder), generation: Boolean(chat) },
-    close: async () => {
-      await chunker.close();
-      await store.close();
-    },
-  };
+  return store;
 }

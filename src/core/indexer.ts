@@ -4,23 +4,13 @@
 import { createHash } from 'node:crypto';
 import type { DiscoveredFile, FileRecord, FileSystem, SkippedFile, SkipReason, StoredChunk } from './types';
 import type { IndexingConfig } from './config';
+import type { WorkspaceSpec } from './workspace';
 import { discover, readAndClassify, summarizeSkipped } from './discover';
 import { resolveLinks, languageOf, embeddingInput, CHUNKER_VERSION } from './chunk';
 import { ChunkingFailed, inThreadChunker, type Chunker } from './chunk/chunker';
 import type { Embedder } from './embed';
-import type { Neo4jStore } from './store';
-
-export interface WorkspaceSpec {
-  id: string;
-  name: string;
-  roots: Array<{ name: string; path: string }>;
-}
-
-/** A stable id for a set of root folders: the same folders always map to the same index. */
-export function workspaceFor(roots: Array<{ name: string; path: string }>, name = roots[0]?.name ?? 'workspace'): WorkspaceSpec {
-  const key = roots.map((r) => r.path).sort().join('\n');
-  return { id: createHash('sha256').update(key).digest('hex').slice(0, 20), name, roots };
-}
+import type { FileWrite, IndexWriter } from './ports';
+import { keepsOldVersion, plan, type IndexPlan } from './plan';
 
 export type IndexPhase = 'discovering' | 'comparing' | 'indexing' | 'removing' | 'done';
 
@@ -46,8 +36,11 @@ export interface IndexReport {
   chunks: { written: number; embedded: number; reused: number };
   tokens: number;
   estimatedCost: number;
-  /** Set when the run stopped early (cancel, endpoint or Neo4j failure): the files listed were left at their previous version. */
-  error?: string;
+  /**
+   * Set when the run stopped early (cancel, endpoint or Neo4j failure): the files not updated keep their previous
+   * version. `cause` is the error itself, so a host can still offer its remedy (credentials, a setting).
+   */
+  error?: { message: string; cause: unknown };
   cancelled: boolean;
   failures: IndexFailure[];
   durationMs: number;
@@ -60,21 +53,16 @@ export interface IndexOptions {
   force?: boolean;
 }
 
-/** Skip reasons that mean "this file should not be in the index (any more)". Transient ones keep the old version. */
-const KEEP_OLD_VERSION: ReadonlySet<SkipReason> = new Set(['unreadable']);
 /** Files read and chunked at once: enough to hide I/O latency, few enough to bound memory. */
 const READ_CONCURRENCY = 16;
 /** Up to this many changed files (a save, a rename, a branch switch of a few files) are chunked on this thread: starting the chunking worker would cost more than their garbage. */
 const IN_THREAD_FILES = 32;
 
-interface PreparedFile {
-  file: FileRecord;
-  chunks: StoredChunk[];
-}
+type PreparedFile = FileWrite;
 
 export class Indexer {
   constructor(
-    private readonly store: Neo4jStore,
+    private readonly store: IndexWriter,
     private readonly embedder: Embedder | undefined,
     private readonly fs: FileSystem,
     private readonly config: IndexingConfig,
@@ -113,18 +101,11 @@ export class Indexer {
     report.files.discovered = files.length;
     emit('comparing');
     const chunkerKey = this.chunkerKey;
-    const candidates = files.filter((f) => {
-      const s = stored.get(f.path);
-      return options.force || !s || s.chunkerKey !== chunkerKey || s.size !== f.size || s.mtimeMs !== f.mtimeMs;
-    });
-    report.files.unchanged = files.length - candidates.length;
+    const decided: IndexPlan = plan({ files, skipped }, stored, chunkerKey, options.force ?? false);
+    const candidates = decided.read;
+    report.files.unchanged = decided.unchanged;
     progress.filesTotal = candidates.length;
     const chunker = candidates.length > IN_THREAD_FILES ? this.bulkChunker : inThreadChunker;
-    // Same content, same chunking settings and model: only the stat needs refreshing. Otherwise the file is re-chunked.
-    const reusableHash = (path: string) => {
-      const s = stored.get(path);
-      return !options.force && s?.chunkerKey === chunkerKey ? s.fileHash : undefined;
-    };
 
     const allPaths = new Set(files.map((f) => f.path));
     const lateSkips: SkippedFile[] = [];
@@ -157,7 +138,7 @@ export class Indexer {
       for (let i = 0; i < candidates.length; i += READ_CONCURRENCY) {
         signal?.throwIfAborted();
         const slice = candidates.slice(i, i + READ_CONCURRENCY);
-        const prepared = await Promise.all(slice.map((f) => this.prepare(ws.id, f, reusableHash(f.path), allPaths, chunkerKey, chunker)));
+        const prepared = await Promise.all(slice.map((c) => this.prepare(ws.id, c.file, c.reusableHash, allPaths, chunkerKey, chunker)));
         for (const p of prepared) {
           if ('skip' in p) lateSkips.push(p.skip);
           else if ('touch' in p) touched.push(p.touch);
@@ -176,13 +157,14 @@ export class Indexer {
 
       // Files no longer discovered (deleted, renamed away, newly ignored or now skipped) leave the index.
       emit('removing');
-      const gone = removedPaths([...stored.keys()], allPaths, [...skipped, ...lateSkips]);
+      // Files that were read and turned out binary, minified or too large leave too; unreadable ones keep their version.
+      const gone = [...decided.remove, ...lateSkips.filter((s) => stored.has(s.path) && !keepsOldVersion(s.reason)).map((s) => s.path)];
       if (gone.length) await this.store.deleteFiles(ws.id, gone);
       report.files.deleted = gone.length;
     } catch (error) {
       await writing.catch(() => undefined);
       report.cancelled = signal?.aborted ?? false;
-      report.error = report.cancelled ? 'Indexing was cancelled.' : errorMessage(error);
+      report.error = { message: report.cancelled ? 'Indexing was cancelled.' : errorMessage(error), cause: error };
       report.files.notUpdated = candidates.length - report.files.changed - touched.length - lateSkips.length;
     }
 
@@ -260,17 +242,6 @@ export class Indexer {
       if (!c.embedding) throw new Error(`No embedding was returned for a chunk of ${c.path}; nothing of this batch was written.`);
     }
   }
-}
-
-/**
- * Stored files that leave the index: no longer discovered, or now skipped. A file that could not be read this time
- * (itself, or a folder above it, reported with a trailing '/') keeps its old version: that is better than none.
- */
-export function removedPaths(stored: string[], discovered: Set<string>, skipped: SkippedFile[]): string[] {
-  const skippedPaths = new Set(skipped.map((s) => s.path));
-  const transient = skipped.filter((s) => KEEP_OLD_VERSION.has(s.reason)).map((s) => s.path);
-  const isTransient = (path: string) => transient.some((t) => t === path || t === './' || (t.endsWith('/') && path.startsWith(t)));
-  return stored.filter((path) => (!discovered.has(path) || skippedPaths.has(path)) && !isTransient(path));
 }
 
 /** A question names `evictIfNeeded` more often than `PebbleStore.evictIfNeeded`: a qualified name also defines its last part. */

@@ -3,7 +3,7 @@
 import type { Hit } from './types';
 import type { RetrievalConfig } from './config';
 import type { Embedder } from './embed';
-import type { Neo4jStore } from './store';
+import type { SearchIndex } from './ports';
 import { sourceTokens, type PromptSource } from './generate';
 import { countTokens } from './tokens';
 
@@ -45,7 +45,7 @@ interface Candidate {
 
 export class Retriever {
   constructor(
-    private readonly store: Neo4jStore,
+    private readonly store: SearchIndex,
     private readonly embedder: Embedder | undefined,
     private readonly config: RetrievalConfig,
   ) {}

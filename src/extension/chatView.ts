@@ -3,7 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { Source } from '../core/retrieve';
-import { errorMessage, type WorkspaceSpec } from '../core/indexer';
+import { errorMessage } from '../core/indexer';
+import type { WorkspaceSpec } from '../core/workspace';
 import { fromWebview, toWebview, type FromWebview, type SourceView, type ToWebview } from '../protocol/messages';
 import { MAX_LANGUAGE } from '../protocol/limits';
 import type { OpenEngine } from './engineHost';
@@ -116,10 +117,10 @@ export class ChatSession implements vscode.Disposable {
         return;
       }
       const answer = await this.deps.useEngine(async ({ engine }) => {
-        const indexed = (await engine.store.status(ws.id)).files > 0;
+        const indexed = (await engine.status(ws)).files > 0;
         enqueue(() => stateOf(engine.capabilities, indexed));
         if (!indexed) return undefined;
-        return engine.asker.ask(ws.id, message.question, {
+        return engine.ask(ws, message.question, {
           history: message.history,
           signal: controller.signal,
           onSources: (retrieval) => enqueue(async () => ({ type: 'sources', id, sources: await this.views(retrieval.sources) })),
@@ -164,7 +165,7 @@ export class ChatSession implements vscode.Disposable {
   private async postState(): Promise<void> {
     try {
       const ws = this.deps.workspace();
-      const state = await this.deps.useEngine(async ({ engine }) => stateOf(engine.capabilities, ws ? (await engine.store.status(ws.id)).files > 0 : false));
+      const state = await this.deps.useEngine(async ({ engine }) => stateOf(engine.capabilities, ws ? (await engine.status(ws)).files > 0 : false));
       await this.post(state);
     } catch (error) {
       // Shown now rather than at the first question: a missing key or a stopped Neo4j is the first thing to fix.

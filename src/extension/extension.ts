@@ -82,7 +82,6 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
 
   const indexing = new IndexingService({
     host,
-    fs,
     log,
     redact: secrets.redact,
     statusBar,

@@ -2,7 +2,7 @@
 // workspace-relative path from the index or the webview back to a file inside one of the folders, or nothing.
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { workspaceFor, type WorkspaceSpec } from '../core/indexer';
+import { workspaceFor, type WorkspaceSpec } from '../core/workspace';
 
 export interface Folder {
   name: string;

@@ -3,10 +3,9 @@
 // queued behind it, so a git checkout's burst of events costs one extra run).
 import * as vscode from 'vscode';
 import type { EngineConfig } from '../core/config';
-import { discover } from '../core/discover';
-import type { Engine } from '../core/engine';
-import type { IndexProgress, IndexReport, WorkspaceSpec } from '../core/indexer';
-import type { FileSystem } from '../core/types';
+import type { ClearScope as EngineClearScope, Engine } from '../core/engine';
+import type { IndexProgress, IndexReport } from '../core/indexer';
+import type { WorkspaceSpec } from '../core/workspace';
 import type { EngineHost } from './engineHost';
 import { describeError, isCancellation, type UserError } from './errors';
 import type { Log, Redact } from './log';
@@ -27,7 +26,6 @@ export type ClearScope = 'workspace' | 'everything';
 
 export interface IndexingDeps {
   host: EngineHost;
-  fs: FileSystem;
   log: Log;
   redact: Redact;
   statusBar: IndexStatusBar;
@@ -66,7 +64,8 @@ export class IndexingService implements vscode.Disposable {
     this.abort?.abort();
     await this.queue.idle();
     try {
-      await this.deps.host.use(({ engine }) => (scope === 'everything' ? engine.store.clearAll() : engine.store.clearWorkspace(ws!.id)));
+      const what: EngineClearScope = scope === 'everything' ? 'everything' : { workspace: ws! };
+      await this.deps.host.use(({ engine }) => engine.clear(what));
       // clearAll dropped the vector index; the next engine re-creates the schema.
       if (scope === 'everything') this.deps.host.retire();
       this.deps.log.info(scope === 'everything' ? 'Cleared every workspace and the vector index.' : `Cleared the index of ${describeWorkspace(ws!)}.`);
@@ -83,9 +82,9 @@ export class IndexingService implements vscode.Disposable {
     const ws = this.deps.workspace();
     if (!ws) return { kind: 'not-indexed', message: 'Open a folder to index it.' };
     try {
-      const { capabilities, stored, changed } = await this.deps.host.use(async ({ engine, config }) => {
-        const stored = await engine.store.status(ws.id);
-        const changed = stored.files === 0 ? 0 : await pendingChanges(engine, config, ws, this.deps.fs);
+      const { capabilities, stored, changed } = await this.deps.host.use(async ({ engine }) => {
+        const stored = await engine.status(ws);
+        const changed = stored.files === 0 ? 0 : await engine.pendingChanges(ws);
         return { capabilities: engine.capabilities, stored, changed };
       });
       if (!this.queue.busy) this.deps.statusBar.set(stored.files === 0 ? { kind: 'not-indexed' } : changed ? { kind: 'changed', files: changed } : { kind: 'up-to-date', files: stored.files });
@@ -152,7 +151,7 @@ export class IndexingService implements vscode.Disposable {
   private async execute(engine: Engine, config: EngineConfig, ws: WorkspaceSpec, request: RunRequest, abort: AbortController): Promise<void> {
     const { statusBar, log } = this.deps;
     log.info(`${request.force ? 'Rebuilding' : 'Updating'} the index of ${describeWorkspace(ws)} (${request.interactive ? 'command' : 'file changes'}).`);
-    const run = (onProgress: (p: IndexProgress) => void) => engine.indexer.run(ws, { force: request.force, signal: abort.signal, onProgress });
+    const run = (onProgress: (p: IndexProgress) => void) => engine.index(ws, { force: request.force, signal: abort.signal, onProgress });
     const report = request.interactive
       ? await vscode.window.withProgress(
           { location: vscode.ProgressLocation.Notification, title: 'Workspace RAG', cancellable: true },
@@ -182,8 +181,13 @@ export class IndexingService implements vscode.Disposable {
       log.info(`Indexing cancelled after ${summary}.`);
       if (interactive) void vscode.window.showInformationMessage(`Workspace RAG: indexing cancelled; ${plural(report.files.notUpdated, 'file')} kept the previous version.`);
     } else if (report.error) {
-      log.error(`Indexing stopped after ${summary}`, new Error(report.error));
-      if (interactive) void this.offer(vscode.window.showErrorMessage(`Workspace RAG: indexing stopped: ${redact(report.error)}`, 'Retry', 'Show Log'));
+      log.error(`Indexing stopped after ${summary}`, report.error.cause);
+      // The error itself, not its text: a refused key or a wrong setting keeps its Set Credentials / Open Settings.
+      const described = describeError(report.error.cause, redact);
+      if (interactive) {
+        if (described.action) this.deps.showError(described, 'Indexing stopped');
+        else void this.offer(vscode.window.showErrorMessage(`Workspace RAG: indexing stopped: ${described.message}`, 'Retry', 'Show Log'));
+      }
     } else {
       log.info(`Indexed ${describeWorkspace(ws)}: ${summary}.`);
       if (interactive) {
@@ -224,19 +228,6 @@ export interface IndexSummary {
   skippedByReason: Record<string, number>;
   keywordOnly: boolean;
   retrievalOnly: boolean;
-}
-
-/** Files whose size or mtime differ from the index, plus new and deleted ones: what the next run would look at. */
-export async function pendingChanges(engine: Pick<Engine, 'store' | 'indexer'>, config: EngineConfig, ws: WorkspaceSpec, fs: FileSystem): Promise<number> {
-  const [{ files }, stored] = await Promise.all([discover(ws.roots, config.indexing, fs), engine.store.fileStates(ws.id)]);
-  const chunkerKey = engine.indexer.chunkerKey;
-  let changed = 0;
-  for (const f of files) {
-    const s = stored.get(f.path);
-    if (!s || s.size !== f.size || s.mtimeMs !== f.mtimeMs || s.chunkerKey !== chunkerKey) changed++;
-    stored.delete(f.path);
-  }
-  return changed + stored.size;
 }
 
 /** Changes inside version-control and dependency folders never reach the index; a git command would trigger runs. */

@@ -8,7 +8,9 @@ import { chatSchema, embeddingSchema, indexingSchema, retrievalSchema, type Engi
 import { openEngine, type Engine } from '../../src/core/engine';
 import { Embedder } from '../../src/core/embed';
 import { WorkerChunker } from '../../src/core/chunk/chunker';
-import { Indexer, workspaceFor, type IndexReport, type WorkspaceSpec } from '../../src/core/indexer';
+import { Indexer, type IndexReport } from '../../src/core/indexer';
+import { Neo4jStore } from '../../src/core/store';
+import { workspaceFor, type WorkspaceSpec } from '../../src/core/workspace';
 import { nodeFileSystem } from '../../src/core/node-fs';
 import { ChatError } from '../../src/core/generate';
 import { KEYWORD_ONLY_NOTE, RETRIEVAL_ONLY_NOTE } from '../../src/core/answer';
@@ -28,6 +30,7 @@ describe('engine (real Neo4j, local Azure and BitNet protocol servers)', functio
   let chat: ChatServer;
   let driver: Driver;
   const engines: Engine[] = [];
+  let store: Neo4jStore;
 
   function config(overrides: { embedding?: boolean; chat?: boolean; maxRetries?: number } = {}): EngineConfig {
     return {
@@ -71,12 +74,14 @@ describe('engine (real Neo4j, local Azure and BitNet protocol servers)', functio
     embeddings = await startEmbeddingServer({ apiKey: EMBEDDING_KEY, dimensions: TEST_DIMENSIONS });
     chat = await startChatServer({ apiKey: CHAT_KEY, apiVersion: '2024-05-01-preview' });
     driver = neo4j.driver(neo4jConfig.uri, neo4j.auth.basic(neo4jConfig.username, neo4jConfig.password), { disableLosslessIntegers: true });
-    const setup = await engine({ embedding: false });
-    await ensureTestSchema(setup.store, TEST_DIMENSIONS);
+    // The tests read and clean up through a store of their own; the engines under test expose only their API.
+    store = await Neo4jStore.connect(neo4jConfig);
+    await ensureTestSchema(store, TEST_DIMENSIONS);
   });
 
   after(async () => {
-    for (const ws of created) await engines[0]?.store.clearWorkspace(ws.id).catch(() => undefined);
+    for (const ws of created) await store?.clearWorkspace(ws.id).catch(() => undefined);
+    await store?.close();
     for (const e of engines) await e.close().catch(() => undefined);
     await driver?.close();
     await embeddings?.close();
@@ -91,7 +96,7 @@ describe('engine (real Neo4j, local Azure and BitNet protocol servers)', functio
     before(async () => {
       e = await engine({}, vanishingFileSystem());
       ws = workspace(await hostileWorkspace());
-      report = await e.indexer.run(ws);
+      report = await e.index(ws);
     });
 
     it('indexes the Markdown and code and skips every hostile file with its reason', () => {
@@ -126,14 +131,14 @@ describe('engine (real Neo4j, local Azure and BitNet protocol servers)', functio
     });
 
     it('reports skipped files by reason in status', async () => {
-      const status = await e.store.status(ws.id);
+      const status = await e.status(ws);
       assert.equal(status.files, 10);
       assert.ok((status.skippedByReason.secret ?? 0) >= 2);
     });
 
     it('answers with the exact source cited, streamed', async () => {
       let streamed = '';
-      const answer = await e.asker.ask(ws.id, 'How often does Pebble write snapshots to disk?', { onDelta: (t) => (streamed += t) });
+      const answer = await e.ask(ws, 'How often does Pebble write snapshots to disk?', { onDelta: (t) => (streamed += t) });
       assert.equal(answer.mode, 'generated');
       assert.equal(answer.retrievalMode, 'hybrid');
       assert.equal(streamed, answer.text);
@@ -148,7 +153,7 @@ describe('engine (real Neo4j, local Azure and BitNet protocol servers)', functio
     });
 
     it('finds the definition of a symbol named in the question', async () => {
-      const answer = await e.asker.ask(ws.id, 'What does evictIfNeeded do?');
+      const answer = await e.ask(ws, 'What does evictIfNeeded do?');
       const definition = answer.sources.find((s) => s.path === 'src/store.ts' && s.via.includes('symbol'));
       assert.ok(definition, JSON.stringify(answer.sources.map((s) => [s.path, s.via])));
       const line = await lineOf(ws, 'src/store.ts', 'private evictIfNeeded');
@@ -158,7 +163,7 @@ describe('engine (real Neo4j, local Azure and BitNet protocol servers)', functio
 
     it('keeps questions full of Lucene syntax working', async () => {
       for (const q of ['What does src/store.ts (PebbleStore) do: "evict*"?', 'snapshot -interval AND/OR NOT \\ ~2 ^3 [a TO z] {x}', '***', '"']) {
-        const answer = await e.asker.ask(ws.id, q);
+        const answer = await e.ask(ws, q);
         assert.ok(['generated', 'no-sources'].includes(answer.mode), q);
       }
     });
@@ -166,7 +171,7 @@ describe('engine (real Neo4j, local Azure and BitNet protocol servers)', functio
     it('drops citations of sources that do not exist and counts them', async () => {
       chat.setBehaviour({ citeMissing: 9, splitCitations: true });
       try {
-        const answer = await e.asker.ask(ws.id, 'How do I install Pebble on Linux?');
+        const answer = await e.ask(ws, 'How do I install Pebble on Linux?');
         assert.equal(answer.droppedCitations, 1);
         assert.doesNotMatch(answer.text, /\[9\]/);
         assert.ok(answer.cited.length >= 1);
@@ -177,13 +182,13 @@ describe('engine (real Neo4j, local Azure and BitNet protocol servers)', functio
     });
 
     it('says so when the sources do not hold the answer', async () => {
-      const answer = await e.asker.ask(ws.id, 'Which Kubernetes operator reconciles quantum annealing jobs?');
+      const answer = await e.ask(ws, 'Which Kubernetes operator reconciles quantum annealing jobs?');
       assert.match(answer.text, /(do not|don't|does not) contain|found nothing/i);
     });
 
     it('surfaces endpoint errors with their kind and no key', async () => {
       chat.setFault({ kind: 'auth', times: 1 });
-      await assert.rejects(e.asker.ask(ws.id, 'How do I install Pebble?'), (err: unknown) => {
+      await assert.rejects(e.ask(ws, 'How do I install Pebble?'), (err: unknown) => {
         assert.ok(err instanceof ChatError);
         assert.equal(err.kind, 'auth');
         assert.doesNotMatch(err.message, new RegExp(CHAT_KEY));
@@ -196,10 +201,10 @@ describe('engine (real Neo4j, local Azure and BitNet protocol servers)', functio
     it('answers keyword-only and retrieval-only, labelled', async () => {
       const e = await engine({ embedding: false, chat: false });
       const ws = workspace(await copySample('keyword'));
-      const report = await e.indexer.run(ws);
+      const report = await e.index(ws);
       assert.equal(report.mode, 'keyword-only');
       assert.equal(report.tokens, 0);
-      const answer = await e.asker.ask(ws.id, 'How do I build pebblectl?');
+      const answer = await e.ask(ws, 'How do I build pebblectl?');
       assert.equal(answer.retrievalMode, 'keyword-only');
       assert.equal(answer.mode, 'retrieval-only');
       assert.ok(answer.text.startsWith(RETRIEVAL_ONLY_NOTE));
@@ -219,13 +224,13 @@ describe('engine (real Neo4j, local Azure and BitNet protocol servers)', functio
       e = await engine();
       root = await copySample('incremental');
       ws = workspace(root);
-      const first = await e.indexer.run(ws);
+      const first = await e.index(ws);
       assert.equal(first.error, undefined);
     });
 
     it('a no-op run embeds nothing and sends no request', async () => {
       const requests = embeddings.stats.requests;
-      const report = await e.indexer.run(ws);
+      const report = await e.index(ws);
       assert.equal(report.tokens, 0);
       assert.equal(report.chunks.embedded, 0);
       assert.equal(report.files.changed, 0);
@@ -236,10 +241,10 @@ describe('engine (real Neo4j, local Azure and BitNet protocol servers)', functio
       const file = path.join(root, 'docs/snapshots.md');
       const later = new Date(Date.now() + 5000);
       await fs.utimes(file, later, later);
-      const report = await e.indexer.run(ws);
+      const report = await e.index(ws);
       assert.equal(report.files.changed, 0);
       assert.equal(report.tokens, 0);
-      assert.equal((await e.indexer.run(ws)).files.unchanged, 9);
+      assert.equal((await e.index(ws)).files.unchanged, 9);
     });
 
     it('editing one function re-embeds that chunk only', async () => {
@@ -248,7 +253,7 @@ describe('engine (real Neo4j, local Azure and BitNet protocol servers)', functio
       // A port no earlier run used, or the database-wide cache would already know the edited chunk.
       const url = `http://localhost:${10_000 + Math.floor(Math.random() * 50_000)}`;
       await fs.writeFile(file, text.replace('return "http://127.0.0.1:7070"', `return "${url}"`));
-      const report = await e.indexer.run(ws);
+      const report = await e.index(ws);
       assert.equal(report.files.changed, 1);
       assert.equal(report.chunks.embedded, 1);
       assert.ok(report.chunks.reused >= 1);
@@ -258,7 +263,7 @@ describe('engine (real Neo4j, local Azure and BitNet protocol servers)', functio
 
     it('renaming a file re-embeds nothing', async () => {
       await fs.rename(path.join(root, 'tools/compact.py'), path.join(root, 'tools/compaction.py'));
-      const report = await e.indexer.run(ws);
+      const report = await e.index(ws);
       assert.equal(report.chunks.embedded, 0);
       assert.equal(report.tokens, 0);
       assert.equal(report.files.deleted, 1);
@@ -271,7 +276,7 @@ describe('engine (real Neo4j, local Azure and BitNet protocol servers)', functio
       const cfg = config();
       let reads: string[] = [];
       const counting: FileSystem = { ...nodeFileSystem, readFile: (p) => (reads.push(p), nodeFileSystem.readFile(p)) };
-      const small = new Indexer(e.store, new Embedder(cfg.embedding!), counting, { ...cfg.indexing, chunkTokens: 96 });
+      const small = new Indexer(store, new Embedder(cfg.embedding!), counting, { ...cfg.indexing, chunkTokens: 96 });
       const before = await rows('MATCH (c:Chunk {workspace: $ws}) RETURN count(c) AS n', { ws: ws.id });
       const rechunked = await small.run(ws);
       assert.equal(rechunked.error, undefined);
@@ -284,12 +289,12 @@ describe('engine (real Neo4j, local Azure and BitNet protocol servers)', functio
       // (Discovery still reads ignore files, here the .gitignore files above the workspace.)
       assert.deepEqual(reads.filter((p) => !p.endsWith('.gitignore')), [], 'an unchanged file under the same settings is not even read');
       // Back to the default size for the tests below.
-      const back = await e.indexer.run(ws);
+      const back = await e.index(ws);
       assert.equal(back.files.changed, back.files.discovered);
     });
 
     it('--force re-chunks every file and takes every embedding from the cache', async () => {
-      const report = await e.indexer.run(ws, { force: true });
+      const report = await e.index(ws, { force: true });
       assert.equal(report.error, undefined);
       assert.equal(report.files.changed, report.files.discovered);
       assert.equal(report.chunks.embedded, 0);
@@ -298,7 +303,7 @@ describe('engine (real Neo4j, local Azure and BitNet protocol servers)', functio
 
     it('deleting a file removes it and its chunks', async () => {
       await fs.rm(path.join(root, 'docs/install.md'));
-      const report = await e.indexer.run(ws);
+      const report = await e.index(ws);
       assert.equal(report.files.deleted, 1);
       const left = await rows('MATCH (c:Chunk {workspace: $ws, path: "docs/install.md"}) RETURN count(c) AS n', { ws: ws.id });
       assert.equal(left[0].n, 0);
@@ -312,7 +317,7 @@ describe('engine (real Neo4j, local Azure and BitNet protocol servers)', functio
       const e = await engine();
       const cfg = config();
       const chunker = new WorkerChunker({ maxHeapMb: 24 });
-      const indexer = new Indexer(e.store, new Embedder(cfg.embedding!), nodeFileSystem, cfg.indexing, chunker);
+      const indexer = new Indexer(store, new Embedder(cfg.embedding!), nodeFileSystem, cfg.indexing, chunker);
       try {
         const dir = await generatedWorkspace('worker', 40, 2);
         const ws = workspace(dir);
@@ -345,11 +350,11 @@ describe('engine (real Neo4j, local Azure and BitNet protocol servers)', functio
       engines.push(e);
       const ws = workspace(await generatedWorkspace('cancel', 60, 4));
       const abort = new AbortController();
-      const cancelled = await e.indexer.run(ws, { signal: abort.signal, onProgress: (p) => p.chunksDone > 0 && abort.abort() });
+      const cancelled = await e.index(ws, { signal: abort.signal, onProgress: (p) => p.chunksDone > 0 && abort.abort() });
       assert.equal(cancelled.cancelled, true);
-      assert.match(cancelled.error ?? '', /cancelled/);
+      assert.match(cancelled.error?.message ?? '', /cancelled/);
       assert.ok(cancelled.files.changed > 0 && cancelled.files.changed < 60);
-      const rest = await e.indexer.run(ws);
+      const rest = await e.index(ws);
       assert.equal(rest.error, undefined);
       assert.equal(rest.files.changed + rest.files.unchanged, 60);
       assert.ok(rest.files.unchanged >= cancelled.files.changed);
@@ -364,7 +369,7 @@ describe('engine (real Neo4j, local Azure and BitNet protocol servers)', functio
       const ws = workspace(await copySample('throttle'));
       await fs.writeFile(path.join(ws.roots[0].path, 'docs/throttled.md'), '# Throttled\n\nA unique paragraph about marmalade tariffs.\n');
       embeddings.setFault({ kind: 'throttle', retryAfterMs: 50, times: 2 });
-      const report = await e.indexer.run(ws);
+      const report = await e.index(ws);
       assert.equal(report.error, undefined);
       assert.equal(report.files.changed, 10);
     });
@@ -373,22 +378,22 @@ describe('engine (real Neo4j, local Azure and BitNet protocol servers)', functio
       const e = await engine({ maxRetries: 1 });
       const root = await copySample('failing');
       const ws = workspace(root);
-      assert.equal((await e.indexer.run(ws)).error, undefined);
+      assert.equal((await e.index(ws)).error, undefined);
       const file = path.join(root, 'docs/snapshots.md');
       const edit = `Run it from a systemd timer every ${Math.floor(Math.random() * 1e9)} seconds.`; // new to the embedding cache
       await fs.writeFile(file, (await fs.readFile(file, 'utf8')).replace('Run it from cron once a day.', edit));
       embeddings.setFault({ kind: 'server-error', status: 500 });
       let report: IndexReport;
       try {
-        report = await e.indexer.run(ws);
+        report = await e.index(ws);
       } finally {
         embeddings.setFault(null);
       }
-      assert.match(report.error ?? '', /500|server/i);
+      assert.match(report.error?.message ?? '', /500|server/i);
       assert.equal(report.files.notUpdated, 1);
       const old = await rows('MATCH (c:Chunk {workspace: $ws, path: "docs/snapshots.md"}) WHERE c.text CONTAINS "cron once a day" RETURN count(c) AS n', { ws: ws.id });
       assert.equal(old[0].n, 1, 'the old version is still there');
-      const next = await e.indexer.run(ws);
+      const next = await e.index(ws);
       assert.equal(next.error, undefined);
       assert.equal(next.files.changed, 1);
       const updated = await rows('MATCH (c:Chunk {workspace: $ws, path: "docs/snapshots.md"}) WHERE c.text CONTAINS $edit RETURN count(c) AS n', { ws: ws.id, edit });
@@ -402,11 +407,11 @@ describe('engine (real Neo4j, local Azure and BitNet protocol servers)', functio
       const a = workspace(await copySample('iso-a'));
       const b = workspace(await copySample('iso-b'));
       await fs.writeFile(path.join(b.roots[0].path, 'docs/zebra.md'), '# Zebra migration\n\nThe zebra migration runbook moves herds across the savanna.\n');
-      await e.indexer.run(a);
-      await e.indexer.run(b);
-      const inA = await e.asker.ask(a.id, 'What does the zebra migration runbook say?');
+      await e.index(a);
+      await e.index(b);
+      const inA = await e.ask(a, 'What does the zebra migration runbook say?');
       assert.ok(inA.sources.every((s) => s.path !== 'docs/zebra.md'));
-      const inB = await e.asker.ask(b.id, 'What does the zebra migration runbook say?');
+      const inB = await e.ask(b, 'What does the zebra migration runbook say?');
       assert.equal(inB.sources[0].path, 'docs/zebra.md');
       const crossed = await rows('MATCH (f:File {workspace: $a})-[:HAS_CHUNK]->(c:Chunk) WHERE c.workspace <> $a RETURN count(c) AS n', { a: a.id });
       assert.equal(crossed[0].n, 0);

@@ -8,11 +8,11 @@ import { promisify } from 'node:util';
 import neo4j, { type Driver } from 'neo4j-driver';
 import { embeddingSchema, indexingSchema, neo4jSchema, retrievalSchema, type EngineConfig } from '../../src/core/config';
 import { openEngine, type Engine } from '../../src/core/engine';
-import { workspaceFor } from '../../src/core/indexer';
+import { workspaceFor } from '../../src/core/workspace';
 import { nodeFileSystem } from '../../src/core/node-fs';
 import { chunkFile } from '../../src/core/chunk';
 import { startEmbeddingServer, type EmbeddingServer } from '../servers/azure-embeddings';
-import { ensureTestSchema, TEST_DIMENSIONS } from './neo4j-env';
+import { prepareTestDatabase, TEST_DIMENSIONS } from './neo4j-env';
 import { generatedWorkspace } from './workspace-fixture';
 
 const REPO = path.resolve(__dirname, '../..');
@@ -57,24 +57,24 @@ describe('Neo4j restarting during indexing (its own server)', function () {
   it('leaves every file old or new, and the next run completes without duplicates or orphans', async () => {
     const root = await generatedWorkspace('restart', 240, 6);
     const ws = workspaceFor([{ name: 'restart', path: root }]);
+    await prepareTestDatabase(neo4jConfig);
     const first = await engine();
-    await ensureTestSchema(first.store, TEST_DIMENSIONS);
-    await first.store.clearWorkspace(ws.id);
+    await first.clear({ workspace: ws });
 
     let stopping: Promise<unknown> | undefined;
-    const interrupted = await first.indexer.run(ws, {
+    const interrupted = await first.index(ws, {
       onProgress: (p) => {
         if (p.chunksDone > 0 && !stopping) stopping = neo4jScript('stop');
       },
     });
     await stopping;
-    assert.match(interrupted.error ?? '', /Neo4j/, 'the run reports that Neo4j went away');
+    assert.match(interrupted.error?.message ?? '', /Neo4j/, 'the run reports that Neo4j went away');
     assert.ok(interrupted.files.changed > 0 && interrupted.files.changed < 240, `${interrupted.files.changed} files written before the stop`);
     assert.equal(interrupted.files.notUpdated + interrupted.files.changed, 240);
 
     await neo4jScript('start');
     const second = await engine();
-    const completed = await second.indexer.run(ws);
+    const completed = await second.index(ws);
     assert.equal(completed.error, undefined);
     assert.ok(completed.files.unchanged >= interrupted.files.changed, 'files written before the stop are not redone');
     assert.equal(completed.files.changed + completed.files.unchanged, 240);

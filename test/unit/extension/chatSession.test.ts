@@ -41,10 +41,10 @@ function setup(fake: Fake) {
   const channel = Object.fromEntries(['trace', 'debug', 'info', 'warn', 'error'].map((level) => [level, (m: string) => logged.push(`${level}: ${m}`)]));
   const log = new Log(channel as unknown as vscode.LogOutputChannel, redact);
   const engine = {
-    store: { status: async () => ({ files: fake.indexedFiles }) },
-    asker: { ask: (_ws: string, q: string, o: AskOptions) => fake.ask(q, o) },
+    status: async () => ({ files: fake.indexedFiles }),
+    ask: (_ws: unknown, q: string, o: AskOptions = {}) => fake.ask(q, o),
     capabilities: { embeddings: false, generation: true },
-  } as unknown as Engine;
+  } satisfies Partial<Record<keyof Engine, unknown>> as unknown as Engine;
   const deps: ChatDeps = {
     useEngine: (work) => work({ engine, config: {} as EngineConfig }),
     onEngineChange: new vscode.EventEmitter<void>().event,

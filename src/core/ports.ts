@@ -1,0 +1,54 @@
+// The interfaces under the engine. The indexer writes through IndexWriter, the retriever reads through SearchIndex,
+// and the engine's administration (status, clear) goes through IndexAdmin. Neo4jStore implements all three; retrieval
+// rules are unit-tested against an in-memory fake of SearchIndex, and a second store can be added behind them later.
+import type { FileRecord, Hit, StoredChunk } from './types';
+import type { FileState, WorkspaceStatus, WorkspaceSummary } from './store';
+
+export type { FileState, WorkspaceStatus, WorkspaceSummary };
+
+/** One file's new version: its record and all its chunks, written together. */
+export interface FileWrite {
+  file: FileRecord;
+  chunks: StoredChunk[];
+}
+
+export interface IndexWriter {
+  upsertWorkspace(ws: { id: string; name: string; roots: string[] }): Promise<void>;
+  /** What is stored of each file of the workspace, by path. */
+  fileStates(workspaceId: string): Promise<Map<string, FileState>>;
+  /** Embeddings already stored for these content keys, in any workspace. */
+  cachedEmbeddings(embedKeys: string[]): Promise<Map<string, Float32Array>>;
+  /** Replaces each file whole (record, chunks, symbols, links): a file is never left half-written. */
+  replaceFiles(workspaceId: string, files: FileWrite[]): Promise<void>;
+  /** Records the new size and mtime of files whose content did not change. */
+  touchFiles(workspaceId: string, files: Array<{ path: string; size: number; mtimeMs: number }>): Promise<void>;
+  deleteFiles(workspaceId: string, paths: string[]): Promise<void>;
+  recordSkipped(workspaceId: string, skippedByReason: Record<string, number>): Promise<void>;
+}
+
+/** The legs the retriever fuses. Every method is confined to one workspace. */
+export interface SearchIndex {
+  /** The k chunks nearest to `vector` (cosine; scores (1+cos)/2). */
+  vectorSearch(workspaceId: string, vector: number[] | Float32Array, k: number): Promise<Hit[]>;
+  /** Keyword search over free user text (the implementation escapes it). */
+  fulltextSearch(workspaceId: string, userText: string, k: number): Promise<Hit[]>;
+  /** The chunks just before and after the given ones, excluding them. */
+  neighbours(workspaceId: string, chunkIds: string[]): Promise<Hit[]>;
+  /** Chunks that define any of these exact symbol names, in the order the names were given. */
+  symbolDefinitions(workspaceId: string, names: string[], limit: number): Promise<Hit[]>;
+  /** The first chunk of each file these files link to or import (other than themselves). */
+  linkedChunks(workspaceId: string, paths: string[], limit: number): Promise<Hit[]>;
+}
+
+export interface IndexAdmin {
+  status(workspaceId: string): Promise<WorkspaceStatus>;
+  listWorkspaces(): Promise<WorkspaceSummary[]>;
+  clearWorkspace(workspaceId: string): Promise<void>;
+  /** Every workspace, and the vector index, so the next schema may use another embedding size. */
+  clearAll(): Promise<void>;
+}
+
+/** What the engine needs of a store. */
+export interface Store extends IndexWriter, SearchIndex, IndexAdmin {
+  close(): Promise<void>;
+}
