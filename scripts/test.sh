@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, starts the project's Neo4j 5.26 (unless NEO4J_URI points elsewhere),
-# then runs the type check, the unit tests and the integration tests against that real Neo4j, the extension-host
+# then runs the type check (everything, then each layer in its own environment), the lint (layering, floating
+# promises, unused exports), the unit tests and the integration tests against that real Neo4j, the extension-host
 # suite inside code-server (a real VS Code 1.100) against the same Neo4j, and finally the UI end-to-end test: the
 # packaged .vsix installed into code-server and driven in Chromium.
 set -euo pipefail
@@ -19,7 +20,9 @@ cleanup() { if [ "$started_neo4j" = 1 ]; then bash scripts/neo4j.sh stop || true
 trap cleanup EXIT
 
 echo "==> type check"
-npx tsc -p . --noEmit
+npm run --silent typecheck
+echo "==> lint"
+npm run --silent lint
 echo "==> unit tests"
 npm run --silent test:unit
 echo "==> integration tests (Neo4j at $NEO4J_URI)"
