@@ -1,0 +1,66 @@
+// The prompt BitNet sees: the system prompt, the earlier turns, then the numbered sources and the question; and its
+// token accounting, so the retriever packs exactly as many sources as fit.
+import { countTokens } from '../tokens';
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/** A numbered source as the prompt shows it. */
+export interface PromptSource {
+  n: number;
+  path: string;
+  startLine: number;
+  endLine: number;
+  language: string;
+  /** Context of a split symbol (e.g. the class signature), shown before the text. */
+  header?: string;
+  text: string;
+}
+
+// BitNet has 4096 tokens for everything: the instructions stay short.
+export const SYSTEM_PROMPT =
+  "Answer questions about the user's files using only the numbered sources in the message. " +
+  'Cite each source you use by its number in square brackets, like [1] or [2][3]. ' +
+  'If the sources do not contain the answer, say so plainly; never guess. Be brief.';
+
+/** Chat-template tokens around each message (LLaMA 3 style headers and end-of-turn), and before the reply. */
+const MESSAGE_OVERHEAD = 5;
+const REPLY_PRIMING = 5;
+const SOURCES_HEADING = 'Sources:\n\n';
+const SOURCE_SEPARATOR = '\n\n';
+
+/** `[n] path:start-end` and the text in a fence longer than any backtick run inside it. */
+export function renderSource(s: PromptSource): string {
+  const body = (s.header ? `${s.header}\n` : '') + s.text.replace(/\n$/, '');
+  const longestRun = Math.max(0, ...(body.match(/`+/g) ?? []).map((r) => r.length));
+  const fence = '`'.repeat(Math.max(3, longestRun + 1));
+  return `[${s.n}] ${s.path}:${s.startLine}-${s.endLine}\n${fence}${s.language}\n${body}\n${fence}`;
+}
+
+/** System prompt, earlier turns, then one user message: the sources followed by the question. */
+export function buildMessages(args: { question: string; sources: PromptSource[]; history?: ChatMessage[] }): ChatMessage[] {
+  const sources = args.sources.length ? SOURCES_HEADING + args.sources.map((s) => renderSource(s) + SOURCE_SEPARATOR).join('') : '';
+  return [{ role: 'system', content: SYSTEM_PROMPT }, ...(args.history ?? []), { role: 'user', content: `${sources}${questionLine(args.question)}` }];
+}
+
+const questionLine = (question: string) => `Question: ${question.trim()}`;
+
+/** Prompt tokens of the messages, template overhead included (cl100k count). */
+export function promptTokens(messages: ChatMessage[]): number {
+  return messages.reduce((sum, m) => sum + countTokens(m.content) + MESSAGE_OVERHEAD, REPLY_PRIMING);
+}
+
+/**
+ * Tokens of everything but the sources; with sourceTokens() it adds up to promptTokens(buildMessages(...)), so the
+ * retriever can pack sources into contextTokens - maxAnswerTokens - promptOverheadTokens(question, history).
+ */
+export function promptOverheadTokens(question: string, history: ChatMessage[] = []): number {
+  return promptTokens([{ role: 'system', content: SYSTEM_PROMPT }, ...history, { role: 'user', content: questionLine(question) }]) + countTokens(SOURCES_HEADING);
+}
+
+/** Tokens one source adds to the prompt. */
+export function sourceTokens(source: PromptSource): number {
+  return countTokens(renderSource(source) + SOURCE_SEPARATOR);
+}
