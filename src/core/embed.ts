@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, AzureOpenAI } from 'openai';
 import { z } from 'zod';
+import { mapLimit } from './concurrency';
 import type { EmbeddingConfig } from './config';
 import { countTokens, truncateToTokens } from './tokens';
 
@@ -149,33 +150,33 @@ export class Embedder {
     const vectors: Float32Array[] = new Array(texts.length);
     let tokens = 0;
     let done = 0;
-    let next = 0;
-    let firstError: unknown;
-    const failed = new AbortController(); // one failure stops the other workers
+    const failed = new AbortController(); // one failure stops the other batches
     const linked = AbortSignal.any([signal, failed.signal]);
-
-    const worker = async () => {
-      while (next < batches.length && !linked.aborted) {
-        const batch = batches[next++];
-        const result = await this.embedBatch(batch.items.map((i) => texts[i]), batch.tokens, linked, signal);
-        batch.items.forEach((u, k) => {
-          vectors[u] = result.vectors[k];
-          done += multiplicity[u];
-        });
-        tokens += result.tokens;
-        opts.onProgress?.({ done, total: inputs.length, tokens });
-      }
-    };
-    await Promise.all(
-      Array.from({ length: Math.min(this.cfg.concurrency, batches.length) }, () =>
-        worker().catch((e: unknown) => {
-          firstError ??= e;
-          failed.abort();
-        }),
-      ),
-    );
+    try {
+      await mapLimit(
+        batches,
+        this.cfg.concurrency,
+        async (batch) => {
+          try {
+            const result = await this.embedBatch(batch.items.map((i) => texts[i]), batch.tokens, linked, signal);
+            batch.items.forEach((u, k) => {
+              vectors[u] = result.vectors[k];
+              done += multiplicity[u];
+            });
+            tokens += result.tokens;
+            opts.onProgress?.({ done, total: inputs.length, tokens });
+          } catch (e) {
+            failed.abort();
+            throw e;
+          }
+        },
+        linked,
+      );
+    } catch (e) {
+      if (signal.aborted) throw cancelled();
+      throw e;
+    }
     if (signal.aborted) throw cancelled();
-    if (firstError !== undefined) throw firstError;
     return { vectors: slotOf.map((u) => vectors[u]), tokens, truncated };
   }
 
