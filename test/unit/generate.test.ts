@@ -182,6 +182,13 @@ describe('ChatClient', function () {
     assert.equal(http.status, 500);
   });
 
+  it('takes the wait of a 429 from retry-after-ms before retry-after, like the embeddings client', async () => {
+    await start({ fault: { kind: 'throttle', retryAfterMs: 250, retryAfterSeconds: 7, times: 1 } });
+    const throttled = (await failure(client({ endpoint: server.llamaEndpoint }).stream(messages()))).error;
+    assert.equal(throttled.kind, 'throttled');
+    assert.equal(throttled.retryAfterMs, 250);
+  });
+
   it('reports a stream cut off mid-way as cut-off, keeping the partial text', async () => {
     for (const graceful of [false, true]) {
       await start({ fault: { kind: 'cut-off', afterChunks: 3, graceful } });

@@ -3,6 +3,7 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, OpenAI } from 'openai';
 import { z } from 'zod';
 import type { ChatConfig } from '../config';
+import { parseRetryAfter } from '../retryAfter';
 import type { ChatMessage } from './prompt';
 
 export type ChatEvent = { type: 'delta'; text: string } | { type: 'usage'; promptTokens: number; completionTokens: number };
@@ -145,7 +146,7 @@ export class ChatClient {
       if (status === 401 || status === 403)
         return new ChatError('auth', `${this.where()} rejected the credentials (HTTP ${status}); check the API key and the auth style (${this.cfg.authStyle}).`, { status });
       if (status === 429)
-        return new ChatError('throttled', `${this.where()} is busy or over its quota (HTTP 429); try again shortly.`, { status, retryAfterMs: retryAfter(e.headers) });
+        return new ChatError('throttled', `${this.where()} is busy or over its quota (HTTP 429); try again shortly.`, { status, retryAfterMs: parseRetryAfter(e.headers) });
       if (status === 404)
         return new ChatError('http', `${this.where()} has no ${this.cfg.endpoint}/chat/completions (HTTP 404); check the endpoint URL: ${detail}`, { status });
       return new ChatError('http', `${this.where()} failed with HTTP ${status}: ${detail}`, { status });
@@ -159,13 +160,6 @@ export class ChatClient {
   private redact(text: string): string {
     return this.cfg.apiKey ? text.split(this.cfg.apiKey).join('***') : text;
   }
-}
-
-function retryAfter(headers: Headers | undefined): number | undefined {
-  const ms = Number.parseFloat(headers?.get('retry-after-ms') ?? '');
-  if (Number.isFinite(ms) && ms >= 0) return ms;
-  const seconds = Number.parseFloat(headers?.get('retry-after') ?? '');
-  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
 }
 
 function causeOf(e: unknown): string {
