@@ -46,7 +46,8 @@ interface Candidate {
 export class Retriever {
   constructor(
     private readonly store: SearchIndex,
-    private readonly embedder: Embedder | undefined,
+    /** Absent: keyword-only retrieval (full-text, symbols and graph). */
+    private readonly embedder: Pick<Embedder, 'embed'> | undefined,
     private readonly config: RetrievalConfig,
   ) {}
 
