@@ -11,6 +11,7 @@ import { chatHtml, ChatSession, linesChanged, type ChatDeps, type SourceLocation
 import { Log } from '../../../src/extension/log';
 import { redactValues } from '../../../src/extension/secrets';
 import type { ToWebview } from '../../../src/protocol/messages';
+import { MAX_LANGUAGE } from '../../../src/protocol/limits';
 
 const KEY = 'sk-FAKE-unit-5a1c9e7b3d';
 const redact = (t: string) => redactValues(t, [KEY]);
@@ -90,6 +91,21 @@ describe('extension chat session', () => {
     const done = t.posted[4] as Extract<ToWebview, { type: 'done' }>;
     assert.deepEqual(done.stale, [2]);
     assert.deepEqual(done.cited, [1, 2]);
+  });
+
+  it("cuts a source's language to the protocol's limit, so its sources still reach the webview", async () => {
+    const long = { ...source(1, 'docs/a.md', 1, 'text'), language: 'x'.repeat(MAX_LANGUAGE + 1) };
+    const t = setup({
+      files: { 'docs/a.md': 'text\n' },
+      indexedFiles: 1,
+      ask: async (_q, o) => {
+        o.onSources?.({ mode: 'keyword-only', sources: [long], candidates: 1, budgetTokens: 100, usedTokens: 10, timings: { embedMs: 0, searchMs: 0 } });
+        return answer([long], 'x', []);
+      },
+    });
+    await t.send({ type: 'ask', id: 'l', question: 'q?', history: [] });
+    const sent = t.posted.find((m) => m.type === 'sources') as Extract<ToWebview, { type: 'sources' }>;
+    assert.equal(sent.sources[0].language, 'x'.repeat(MAX_LANGUAGE));
   });
 
   it('passes the history to the engine', async () => {

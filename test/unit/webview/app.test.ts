@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'mocha';
+import { MAX_HISTORY_CONTENT, MAX_QUESTION } from '../../../src/protocol/limits';
 import { createHarness, done, hover, source, type Harness } from './harness';
 
 describe('chat webview', () => {
@@ -81,6 +82,17 @@ describe('chat webview', () => {
         { role: 'user', content: 'What is a chunk?' },
         { role: 'assistant', content: 'A slice of a file.' },
       ]);
+    });
+
+    it("cuts the question and the history to the protocol's limits instead of failing to send", async () => {
+      h = await createHarness();
+      assert.equal(h.input.getAttribute('maxlength'), String(MAX_QUESTION));
+      const first = h.ask('q'.repeat(MAX_HISTORY_CONTENT + 10));
+      assert.equal(first.question.length, MAX_QUESTION);
+      h.host({ type: 'delta', id: 'turn-1', text: 'a'.repeat(MAX_HISTORY_CONTENT + 10) });
+      h.host(done('turn-1'));
+      const follow = h.ask('and?');
+      assert.deepEqual(follow.history.map((m) => m.content.length), [MAX_HISTORY_CONTENT, MAX_HISTORY_CONTENT]);
     });
 
     it('Stop sends stop, keeps the partial answer and drops what arrives afterwards', async () => {
