@@ -1,4 +1,7 @@
-// Shared data shapes of the engine. Each module owns its behaviour; these are the values passed between them.
+// Shared data shapes of the engine. Each module owns its behaviour; these are the values passed between them. The
+// shapes the store reads back are zod schemas with their types inferred, so the store parses its rows with the very
+// schema that declares the type.
+import { z } from 'zod';
 
 /** The minimal file-system surface the engine needs, so the CLI (node:fs) and the extension (workspace.fs) can both drive it. */
 export interface FileSystem {
@@ -80,29 +83,67 @@ export interface StoredChunk extends Chunk {
 }
 
 /** The File node's record; `fileHash` is written in the same transaction as the chunks, so it only matches when they are complete. */
-export interface FileRecord {
+export interface FileRecord extends FileState {
   path: string;
   language: string;
-  fileHash: string;
-  size: number;
-  mtimeMs: number;
-  /** Version of the chunking settings that produced the chunks: a change of settings re-chunks. */
-  chunkerKey: string;
   links: FileLink[];
 }
 
+// ----- read back from the store -------------------------------------------------------------------------------------
+
+/** Values a database leaves out come back as null; null and absent both parse to undefined. */
+const optionalString = z
+  .string()
+  .nullish()
+  .transform((v) => v ?? undefined)
+  .optional();
+
+/** What the index keeps of a file to tell whether it changed since. */
+export const fileStateSchema = z.object({
+  fileHash: z.string(),
+  size: z.number(),
+  mtimeMs: z.number(),
+  /** Version of the chunking settings that produced the chunks: a change of settings re-chunks. */
+  chunkerKey: z.string(),
+});
+export type FileState = z.infer<typeof fileStateSchema>;
+
 /** A chunk as retrieval returns it. */
-export interface Hit {
-  id: string;
-  path: string;
-  language: string;
-  kind: string;
-  symbol?: string;
-  headingPath?: string;
-  header?: string;
-  startLine: number;
-  endLine: number;
-  text: string;
-  ordinal: number;
-  score: number;
-}
+export const hitSchema = z.object({
+  id: z.string(),
+  path: z.string(),
+  language: z.string(),
+  kind: z.string(),
+  symbol: optionalString,
+  headingPath: optionalString,
+  header: optionalString,
+  startLine: z.number(),
+  endLine: z.number(),
+  text: z.string(),
+  ordinal: z.number(),
+  score: z.number(),
+});
+export type Hit = z.infer<typeof hitSchema>;
+
+/** One workspace in the index: its counts, when it was last indexed, and what the last run skipped. */
+export const workspaceStatusSchema = z.object({
+  files: z.number(),
+  chunks: z.number(),
+  embedded: z.number(),
+  symbols: z.number(),
+  links: z.number(),
+  lastIndexedAt: optionalString,
+  /** The last run's skipped files by reason. */
+  skippedByReason: z.record(z.string(), z.number()),
+});
+export type WorkspaceStatus = z.infer<typeof workspaceStatusSchema>;
+
+/** A workspace in the index, as listWorkspaces gives it: its name, roots and counts. */
+export const workspaceSummarySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  roots: z.array(z.string()),
+  files: z.number(),
+  chunks: z.number(),
+});
+export type WorkspaceSummary = z.infer<typeof workspaceSummarySchema>;

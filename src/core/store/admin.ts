@@ -1,6 +1,7 @@
 // Administration: a workspace's status, the list of workspaces, and clearing one workspace or everything.
 import neo4j from 'neo4j-driver';
-import { statusRow, workspaceRow, type WorkspaceStatus, type WorkspaceSummary } from './rows';
+import { type WorkspaceStatus, type WorkspaceSummary, workspaceSummarySchema } from '../types';
+import { statusRow } from './rows';
 import { VECTOR_INDEX } from './schema';
 import type { StoreContext } from './session';
 
@@ -32,7 +33,7 @@ export async function listWorkspaces(ctx: StoreContext): Promise<WorkspaceSummar
        ORDER BY name, id`,
     ),
   );
-  return result.records.map((r) => workspaceRow.parse(r.toObject()));
+  return result.records.map((r) => workspaceSummarySchema.parse(r.toObject()));
 }
 
 /** Deletes everything of one workspace, in batches so a large workspace does not need one huge transaction. */

@@ -8,9 +8,8 @@
 //   (:File)-[:LINKS_TO {kind}]->(:File)      only to files that exist; the File keeps its wanted targets
 //                                           (linkTargets/linkKinds) so a target written later is linked then.
 import type { Neo4jConfig } from '../config';
-import type { Hit } from '../types';
+import type { FileState, Hit, WorkspaceStatus, WorkspaceSummary } from '../types';
 import * as admin from './admin';
-import type { FileState, WorkspaceStatus, WorkspaceSummary } from './rows';
 import * as schema from './schema';
 import * as search from './search';
 import { StoreContext } from './session';
@@ -18,7 +17,7 @@ import * as state from './state';
 import * as writes from './writes';
 
 export { escapeLucene } from './lucene';
-export type { FileState, WorkspaceStatus, WorkspaceSummary } from './rows';
+export type { FileState, WorkspaceStatus, WorkspaceSummary } from '../types';
 export { DimensionMismatchError } from './schema';
 export { StoreUnavailableError } from './session';
 export { splitOnMemoryError } from './writes';

@@ -2,10 +2,10 @@
 // expansions (NEXT neighbours, symbol definitions, linked files). Every query is confined to one workspace.
 import neo4j from 'neo4j-driver';
 import { z } from 'zod';
-import type { Hit } from '../types';
+import { type Hit, hitSchema } from '../types';
 import { fileKey, symbolKey } from './keys';
 import { escapeLucene, workspaceToken } from './lucene';
-import { HIT_FIELDS, hitRow } from './rows';
+import { HIT_FIELDS } from './rows';
 import { DimensionMismatchError, FULLTEXT_INDEX, lookUpVectorDimensions, VECTOR_INDEX } from './schema';
 import type { StoreContext } from './session';
 
@@ -64,7 +64,7 @@ export async function vectorSearch(ctx: StoreContext, workspaceId: string, vecto
           )
         : await ann(Math.min(fetch * 4, MAX_ANN_FETCH * 4));
   }
-  return result.records.map((r) => hitRow.parse(r.get('hit')));
+  return result.records.map((r) => hitSchema.parse(r.get('hit')));
 }
 
 /** Chunks of the workspace and of the whole database, cached for COUNT_TTL_MS and dropped when this store writes. */
@@ -92,7 +92,7 @@ export async function fulltextSearch(ctx: StoreContext, workspaceId: string, use
       { index: FULLTEXT_INDEX, lucene, k: neo4j.int(k), ws: workspaceId },
     ),
   );
-  return result.records.map((r) => hitRow.parse(r.get('hit')));
+  return result.records.map((r) => hitSchema.parse(r.get('hit')));
 }
 
 /** The chunks just before and after the given ones (NEXT in both directions), excluding the given ones; score 0. */
@@ -112,7 +112,7 @@ export async function neighbours(ctx: StoreContext, workspaceId: string, chunkId
       { ids: chunkIds, ws: workspaceId },
     ),
   );
-  return result.records.map((r) => hitRow.parse(r.get('hit')));
+  return result.records.map((r) => hitSchema.parse(r.get('hit')));
 }
 
 /** Chunks that define any of these symbol names (exact names), in the order the names were given; score 1. */
@@ -128,7 +128,7 @@ export async function symbolDefinitions(ctx: StoreContext, workspaceId: string, 
       { keys: [...new Set(names)].map((n) => symbolKey(workspaceId, n)), limit: neo4j.int(limit) },
     ),
   );
-  return result.records.map((r) => hitRow.parse(r.get('hit')));
+  return result.records.map((r) => hitSchema.parse(r.get('hit')));
 }
 
 /** The first chunk of each file that these files link to or import (other than the given files themselves); score 0. */
@@ -146,5 +146,5 @@ export async function linkedChunks(ctx: StoreContext, workspaceId: string, paths
       { keys: paths.map((p) => fileKey(workspaceId, p)), paths, limit: neo4j.int(limit) },
     ),
   );
-  return result.records.map((r) => hitRow.parse(r.get('hit')));
+  return result.records.map((r) => hitSchema.parse(r.get('hit')));
 }

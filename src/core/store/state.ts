@@ -1,7 +1,8 @@
 // What the indexer asks before it writes: each stored file's hash, size, mtime and chunker key, and the embeddings
 // already stored for content it is about to embed.
 import { z } from 'zod';
-import { type FileState, fileStateRow } from './rows';
+import type { FileState } from '../types';
+import { fileStateRow } from './rows';
 import { READ_BATCH, type StoreContext } from './session';
 
 export async function fileStates(ctx: StoreContext, workspaceId: string): Promise<Map<string, FileState>> {
