@@ -37,34 +37,29 @@ export async function vectorSearch(ctx: StoreContext, workspaceId: string, vecto
   const { mine, total } = await chunkCounts(ctx, workspaceId);
   if (mine === 0) return [];
 
-  const ann = async (fetch: number) =>
-    ctx.read((tx) =>
-      tx.run(
-        `CALL db.index.vector.queryNodes($index, $fetch, $vector) YIELD node AS c, score
-         WHERE c.workspace = $ws
-         RETURN c {${HIT_FIELDS}, score: score} AS hit
-         ORDER BY score DESC LIMIT $k`,
-        { index: VECTOR_INDEX, fetch: neo4j.int(fetch), vector: query, ws: workspaceId, k: neo4j.int(k) },
-      ),
+  const ann = (fetch: number) =>
+    readHits(
+      ctx,
+      `CALL db.index.vector.queryNodes($index, $fetch, $vector) YIELD node AS c, score
+       WHERE c.workspace = $ws
+       RETURN c {${HIT_FIELDS}, score: score} AS hit
+       ORDER BY score DESC LIMIT $k`,
+      { index: VECTOR_INDEX, fetch: neo4j.int(fetch), vector: query, ws: workspaceId, k: neo4j.int(k) },
     );
   const wanted = Math.min(k, mine);
   const fetch = Math.min(Math.max(Math.ceil((OVERFETCH * k * total) / mine), k, MIN_ANN_FETCH), MAX_ANN_FETCH);
-  let result = await ann(fetch);
-  if (result.records.length < wanted) {
-    result =
-      mine <= EXACT_SCAN_LIMIT
-        ? await ctx.read((tx) =>
-            tx.run(
-              `MATCH (c:Chunk {workspace: $ws}) WHERE c.embedding IS NOT NULL
-               WITH c, vector.similarity.cosine(c.embedding, $vector) AS score
-               ORDER BY score DESC LIMIT $k
-               RETURN c {${HIT_FIELDS}, score: score} AS hit`,
-              { ws: workspaceId, vector: query, k: neo4j.int(k) },
-            ),
-          )
-        : await ann(Math.min(fetch * 4, MAX_ANN_FETCH * 4));
-  }
-  return result.records.map((r) => hitSchema.parse(r.get('hit')));
+  const hits = await ann(fetch);
+  if (hits.length >= wanted) return hits;
+  return mine <= EXACT_SCAN_LIMIT
+    ? readHits(
+        ctx,
+        `MATCH (c:Chunk {workspace: $ws}) WHERE c.embedding IS NOT NULL
+         WITH c, vector.similarity.cosine(c.embedding, $vector) AS score
+         ORDER BY score DESC LIMIT $k
+         RETURN c {${HIT_FIELDS}, score: score} AS hit`,
+        { ws: workspaceId, vector: query, k: neo4j.int(k) },
+      )
+    : ann(Math.min(fetch * 4, MAX_ANN_FETCH * 4));
 }
 
 /** Chunks of the workspace and of the whole database, cached for COUNT_TTL_MS and dropped when this store writes. */
@@ -84,67 +79,65 @@ export async function fulltextSearch(ctx: StoreContext, workspaceId: string, use
   const terms = escapeLucene(userText);
   if (terms === '' || k <= 0) return [];
   const lucene = `+wsToken:${workspaceToken(workspaceId)} +(${terms})`;
-  const result = await ctx.read((tx) =>
-    tx.run(
-      `CALL db.index.fulltext.queryNodes($index, $lucene, {limit: $k}) YIELD node AS c, score
-       WHERE c.workspace = $ws
-       RETURN c {${HIT_FIELDS}, score: score} AS hit`,
-      { index: FULLTEXT_INDEX, lucene, k: neo4j.int(k), ws: workspaceId },
-    ),
+  return readHits(
+    ctx,
+    `CALL db.index.fulltext.queryNodes($index, $lucene, {limit: $k}) YIELD node AS c, score
+     WHERE c.workspace = $ws
+     RETURN c {${HIT_FIELDS}, score: score} AS hit`,
+    { index: FULLTEXT_INDEX, lucene, k: neo4j.int(k), ws: workspaceId },
   );
-  return result.records.map((r) => hitSchema.parse(r.get('hit')));
 }
 
 /** The chunks just before and after the given ones (NEXT in both directions), excluding the given ones; score 0. */
 export async function neighbours(ctx: StoreContext, workspaceId: string, chunkIds: string[]): Promise<Hit[]> {
   if (chunkIds.length === 0) return [];
-  const result = await ctx.read((tx) =>
-    tx.run(
-      // The hint keeps the unique-id lookup: a plan cached while the workspace was small once chose the workspace
-      // index instead and scanned every chunk of it (150 ms per question at 10k chunks).
-      `UNWIND $ids AS id
-       MATCH (a:Chunk {id: id})-[:NEXT]-(c:Chunk)
-       USING INDEX a:Chunk(id)
-       WHERE a.workspace = $ws AND NOT c.id IN $ids
-       WITH DISTINCT c
-       RETURN c {${HIT_FIELDS}, score: 0.0} AS hit
-       ORDER BY c.path, c.ordinal`,
-      { ids: chunkIds, ws: workspaceId },
-    ),
+  return readHits(
+    ctx,
+    // The hint keeps the unique-id lookup: a plan cached while the workspace was small once chose the workspace
+    // index instead and scanned every chunk of it (150 ms per question at 10k chunks).
+    `UNWIND $ids AS id
+     MATCH (a:Chunk {id: id})-[:NEXT]-(c:Chunk)
+     USING INDEX a:Chunk(id)
+     WHERE a.workspace = $ws AND NOT c.id IN $ids
+     WITH DISTINCT c
+     RETURN c {${HIT_FIELDS}, score: 0.0} AS hit
+     ORDER BY c.path, c.ordinal`,
+    { ids: chunkIds, ws: workspaceId },
   );
-  return result.records.map((r) => hitSchema.parse(r.get('hit')));
 }
 
 /** Chunks that define any of these symbol names (exact names), in the order the names were given; score 1. */
 export async function symbolDefinitions(ctx: StoreContext, workspaceId: string, names: string[], limit: number): Promise<Hit[]> {
   if (names.length === 0 || limit <= 0) return [];
-  const result = await ctx.read((tx) =>
-    tx.run(
-      `UNWIND range(0, size($keys) - 1) AS i
-       MATCH (:Symbol {key: $keys[i]})<-[:DEFINES]-(c:Chunk)
-       WITH c, min(i) AS rank
-       RETURN c {${HIT_FIELDS}, score: 1.0} AS hit
-       ORDER BY rank, c.path, c.ordinal LIMIT $limit`,
-      { keys: [...new Set(names)].map((n) => symbolKey(workspaceId, n)), limit: neo4j.int(limit) },
-    ),
+  return readHits(
+    ctx,
+    `UNWIND range(0, size($keys) - 1) AS i
+     MATCH (:Symbol {key: $keys[i]})<-[:DEFINES]-(c:Chunk)
+     WITH c, min(i) AS rank
+     RETURN c {${HIT_FIELDS}, score: 1.0} AS hit
+     ORDER BY rank, c.path, c.ordinal LIMIT $limit`,
+    { keys: [...new Set(names)].map((n) => symbolKey(workspaceId, n)), limit: neo4j.int(limit) },
   );
-  return result.records.map((r) => hitSchema.parse(r.get('hit')));
 }
 
 /** The first chunk of each file that these files link to or import (other than the given files themselves); score 0. */
 export async function linkedChunks(ctx: StoreContext, workspaceId: string, paths: string[], limit: number): Promise<Hit[]> {
   if (paths.length === 0 || limit <= 0) return [];
-  const result = await ctx.read((tx) =>
-    tx.run(
-      `UNWIND range(0, size($keys) - 1) AS i
-       MATCH (:File {key: $keys[i]})-[:LINKS_TO]->(t:File)
-       WHERE NOT t.path IN $paths
-       WITH t, min(i) AS rank
-       MATCH (t)-[:HAS_CHUNK]->(c:Chunk {ordinal: 0})
-       RETURN c {${HIT_FIELDS}, score: 0.0} AS hit
-       ORDER BY rank, c.path LIMIT $limit`,
-      { keys: paths.map((p) => fileKey(workspaceId, p)), paths, limit: neo4j.int(limit) },
-    ),
+  return readHits(
+    ctx,
+    `UNWIND range(0, size($keys) - 1) AS i
+     MATCH (:File {key: $keys[i]})-[:LINKS_TO]->(t:File)
+     WHERE NOT t.path IN $paths
+     WITH t, min(i) AS rank
+     MATCH (t)-[:HAS_CHUNK]->(c:Chunk {ordinal: 0})
+     RETURN c {${HIT_FIELDS}, score: 0.0} AS hit
+     ORDER BY rank, c.path LIMIT $limit`,
+    { keys: paths.map((p) => fileKey(workspaceId, p)), paths, limit: neo4j.int(limit) },
   );
+}
+
+/** Runs a read query that returns each chunk as `hit` (HIT_FIELDS plus its score) and parses the rows. */
+async function readHits(ctx: StoreContext, query: string, params: Record<string, unknown>): Promise<Hit[]> {
+  const result = await ctx.read((tx) => tx.run(query, params));
   return result.records.map((r) => hitSchema.parse(r.get('hit')));
 }
