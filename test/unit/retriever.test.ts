@@ -12,7 +12,7 @@ const config = retrievalSchema.parse({});
 
 /** Embeds by a fixed table of question → vector, so the vector leg's ranking is chosen by the test. */
 const fakeEmbedder = (table: Record<string, number[]>): Pick<Embedder, 'embed'> => ({
-  embed: async (inputs) => ({ vectors: inputs.map((t) => Float32Array.from(table[t] ?? [0, 0, 1])), tokens: inputs.length }),
+  embed: async (inputs) => ({ vectors: inputs.map((t) => Float32Array.from(table[t] ?? [0, 0, 1])), tokens: inputs.length, truncated: 0 }),
 });
 
 const lines = (from: number, n: number, word: string) => Array.from({ length: n }, (_, i) => `${word} line ${from + i}`).join('\n');
