@@ -12,7 +12,7 @@ const relativePath = z
   .refine((p) => !p.startsWith('/') && !p.split('/').includes('..') && !p.includes('\\') && !/^[a-zA-Z]:/.test(p), 'a workspace-relative path');
 const line = z.number().int().min(1);
 
-export const historyMessage = z.object({ role: z.enum(['user', 'assistant']), content: z.string().max(MAX_HISTORY_CONTENT) });
+const historyMessage = z.object({ role: z.enum(['user', 'assistant']), content: z.string().max(MAX_HISTORY_CONTENT) });
 
 /** Commands a webview button may ask for: a closed list, never a free command id. */
 export const webviewCommand = z.enum(['setCredentials', 'openSettings', 'indexWorkspace', 'showLog', 'showStatus']);

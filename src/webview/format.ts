@@ -14,7 +14,7 @@ export function sourceLabel(source: SourceView, stale: boolean): string {
   return `Source ${source.n}: ${source.path} ${lines}${stale ? ', changed since indexing' : ''}`;
 }
 
-export function duration(ms: number): string {
+function duration(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 

@@ -26,7 +26,7 @@ export interface RenderedAnswer {
 const CITATION = /\[\s*(\d{1,4}(?:\s*,\s*\d{1,4})*)\s*\]/g;
 const WEB_URL = /^https?:\/\//i;
 
-export function isWebUrl(href: string): boolean {
+function isWebUrl(href: string): boolean {
   return WEB_URL.test(href);
 }
 

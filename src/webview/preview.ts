@@ -7,7 +7,7 @@ import { lineRange } from './format';
 const HIDE_DELAY_MS = 200;
 
 /** Fills `panel` with the preview of `source`; cited text goes in through textContent only. */
-export function fillPreview(panel: HTMLElement, source: SourceView, stale: boolean): void {
+function fillPreview(panel: HTMLElement, source: SourceView, stale: boolean): void {
   const doc = panel.ownerDocument;
   const lines = source.text.replace(/\r\n?/g, '\n').replace(/\n$/, '').split('\n');
   const code = h(doc, 'div', { class: 'preview-code' });
