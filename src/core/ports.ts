@@ -1,8 +1,7 @@
 // The interfaces under the engine. The indexer writes through IndexWriter, the retriever reads through SearchIndex,
 // and the engine's administration (status, clear) goes through IndexAdmin. Neo4jStore implements all three; retrieval
 // rules are unit-tested against an in-memory fake of SearchIndex, and a second store can be added behind them later.
-import type { FileRecord, Hit, StoredChunk } from './types';
-import type { FileState, WorkspaceStatus, WorkspaceSummary } from './store';
+import type { FileRecord, FileState, Hit, StoredChunk, WorkspaceStatus, WorkspaceSummary } from './types';
 
 export type { FileState, WorkspaceStatus, WorkspaceSummary };
 
