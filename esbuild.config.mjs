@@ -8,6 +8,13 @@ import * as path from 'node:path';
 const production = process.argv.includes('--production');
 const require = createRequire(import.meta.url);
 
+// `node esbuild.config.mjs --grammars <dir>` only copies the grammars (the bundle test checks what the build ships).
+const grammarsOnly = process.argv.indexOf('--grammars');
+if (grammarsOnly !== -1) {
+  copyGrammars(process.argv[grammarsOnly + 1]);
+  process.exit(0);
+}
+
 const node = {
   bundle: true,
   platform: 'node',
@@ -42,12 +49,12 @@ if (existsSync('src/webview/main.ts')) {
   });
 }
 
-/** The runtime and only the grammars src/core/chunk/languages.ts loads (each weighs 0.2–5 MB). */
+/** The runtime and only the grammars the chunker loads, those src/core/chunk/grammars.json names (each weighs 0.2–5 MB). */
 function copyGrammars(target) {
   const source = path.dirname(require.resolve('@vscode/tree-sitter-wasm'));
-  const grammars = ['typescript', 'tsx', 'javascript', 'python', 'go', 'java', 'c-sharp', 'cpp', 'rust', 'ruby', 'php', 'bash'];
+  const grammars = new Set(Object.values(require('./src/core/chunk/grammars.json')).map((language) => language.grammar));
   mkdirSync(target, { recursive: true });
-  for (const file of ['tree-sitter.wasm', ...grammars.map((g) => `tree-sitter-${g}.wasm`)]) {
+  for (const file of ['tree-sitter.wasm', ...[...grammars].map((g) => `tree-sitter-${g}.wasm`)]) {
     if (existsSync(path.join(source, file))) cpSync(path.join(source, file), path.join(target, file));
   }
 }

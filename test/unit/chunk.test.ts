@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { chunkFile, CHUNKER_VERSION, embeddingInput, languageOf, resolveLinks, setGrammarDirectory, type RawLink } from '../../src/core/chunk';
+import { chunkFile, CHUNKER_VERSION, embeddingInput, languageOf, resolveLinks, type RawLink } from '../../src/core/chunk';
 import { countTokens } from '../../src/core/tokens';
 import type { Chunk } from '../../src/core/types';
 
@@ -337,13 +337,9 @@ describe('chunk', () => {
       checkInvariants('src/broken.ts', text, cs, 64);
     });
 
-    it('uses the grammar directory override', async () => {
-      setGrammarDirectory(path.join(FIXTURES, 'no-such-dir'));
-      try {
-        await assert.rejects(chunkFile('src/a.py', 'def f():\n    return 1\n', { maxTokens: 64, overlapLines: 0 }));
-      } finally {
-        setGrammarDirectory(undefined);
-      }
+    it('loads the grammars from the folder it is given', async () => {
+      const grammarDir = path.join(FIXTURES, 'no-such-dir');
+      await assert.rejects(chunkFile('src/a.py', 'def f():\n    return 1\n', { maxTokens: 64, overlapLines: 0, grammarDir }), /no-such-dir/);
       assert.deepEqual(symbols(await chunks('src/a.py', 'def f():\n    return 1\n')), [['f', 'function', 1, 2]]);
     });
   });

@@ -3,7 +3,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { chunkFile, setGrammarDirectory } from '../../src/core/chunk';
+import { chunkFile } from '../../src/core/chunk';
 import { ChunkingFailed, WorkerChunker } from '../../src/core/chunk/chunker';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'chunk');
@@ -20,7 +20,6 @@ describe('WorkerChunker', function () {
   afterEach(async () => {
     await chunker?.close();
     chunker = undefined;
-    setGrammarDirectory(undefined);
   });
 
   it('gives exactly the chunks and links of chunking on this thread', async () => {
@@ -52,8 +51,7 @@ describe('WorkerChunker', function () {
   });
 
   it('passes a grammar that cannot load back as an error of the run, not as a skipped file', async () => {
-    setGrammarDirectory(path.join(__dirname, 'no-such-grammar-folder'));
-    chunker = new WorkerChunker();
+    chunker = new WorkerChunker({ grammarDir: path.join(__dirname, 'no-such-grammar-folder') });
     await assert.rejects(chunker.chunk('a.ts', 'export const a = 1;\n', OPTIONS), (e: unknown) => {
       assert.ok(e instanceof Error && !(e instanceof ChunkingFailed));
       assert.match(e.message, /no-such-grammar-folder/);

@@ -6,17 +6,37 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
-import { chunkFile, type ChunkedFile, type ChunkOptions } from './index';
-import { grammarDirectorySetting } from './languages';
+import { defaultGrammarDirectory } from './code/grammar';
+import { chunkFile, type ChunkedFile, type ChunkSettings } from './index';
 
 export interface Chunker {
-  chunk(path: string, text: string, options: ChunkOptions): Promise<ChunkedFile>;
+  chunk(path: string, text: string, options: ChunkSettings): Promise<ChunkedFile>;
   /** Stops any worker; a later chunk() starts a new one. */
   close(): Promise<void>;
 }
 
+export interface InThreadChunkerOptions {
+  /** Where `tree-sitter.wasm` and the grammars are (ChunkOptions.grammarDir); by default the installed package. */
+  grammarDir?: string;
+}
+
 /** Chunking on the calling thread. */
-export const inThreadChunker: Chunker = { chunk: chunkFile, close: async () => undefined };
+export class InThreadChunker implements Chunker {
+  private readonly grammarDir: string | undefined;
+
+  constructor(options: InThreadChunkerOptions = {}) {
+    this.grammarDir = options.grammarDir;
+  }
+
+  chunk(filePath: string, text: string, options: ChunkSettings): Promise<ChunkedFile> {
+    return chunkFile(filePath, text, { maxTokens: options.maxTokens, overlapLines: options.overlapLines, grammarDir: this.grammarDir });
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Chunking on the calling thread, with the grammars of the installed package. */
+export const inThreadChunker: Chunker = new InThreadChunker();
 
 /** The file could not be chunked (the worker ran out of memory or died on it); the run goes on without it. */
 export class ChunkingFailed extends Error {
@@ -31,7 +51,7 @@ export class ChunkingFailed extends Error {
 
 // ---- the messages between the host and the worker (worker.ts) -------------------------------------------------------
 
-export const workerDataSchema = z.object({ grammarDirectory: z.string().optional() });
+export const workerDataSchema = z.object({ grammarDir: z.string().optional() });
 
 export const chunkRequestSchema = z.object({
   id: z.number(),
@@ -66,7 +86,7 @@ export type ChunkReply = z.infer<typeof chunkReplySchema>;
 
 // ---- the worker -------------------------------------------------------------------------------------------------------
 
-export interface WorkerChunkerOptions {
+export interface WorkerChunkerOptions extends InThreadChunkerOptions {
   /** V8 old-generation cap of the worker. The largest file indexed by default (1 MiB) needs well under this. */
   maxHeapMb?: number;
   /** The worker exits after this long without work, so an idle editor does not keep its memory. */
@@ -89,6 +109,7 @@ export class WorkerChunker implements Chunker {
   private readonly maxHeapMb: number;
   private readonly idleMs: number;
   private readonly script: string | undefined;
+  private readonly grammarDir: string | undefined;
   /** Whether the current worker has answered at all: one that dies before that never started (a broken install). */
   private answered = false;
 
@@ -96,9 +117,10 @@ export class WorkerChunker implements Chunker {
     this.maxHeapMb = options.maxHeapMb ?? 96;
     this.idleMs = options.idleMs ?? 30_000;
     this.script = options.script;
+    this.grammarDir = options.grammarDir;
   }
 
-  chunk(filePath: string, text: string, options: ChunkOptions): Promise<ChunkedFile> {
+  chunk(filePath: string, text: string, options: ChunkSettings): Promise<ChunkedFile> {
     clearTimeout(this.idleTimer);
     return new Promise((resolve, reject) => {
       const request = { id: this.nextId++, path: filePath, text, options: { maxTokens: options.maxTokens, overlapLines: options.overlapLines } };
@@ -123,7 +145,7 @@ export class WorkerChunker implements Chunker {
     const { script, evaluate } = this.script ? { script: this.script, evaluate: false } : workerScript();
     const worker = new Worker(script, {
       eval: evaluate,
-      workerData: { grammarDirectory: grammarDirectorySetting() } satisfies z.infer<typeof workerDataSchema>,
+      workerData: { grammarDir: this.grammarDir ?? defaultGrammarDirectory() } satisfies z.infer<typeof workerDataSchema>,
       resourceLimits: { maxOldGenerationSizeMb: this.maxHeapMb, maxYoungGenerationSizeMb: 16 },
       stdout: false,
       stderr: false,

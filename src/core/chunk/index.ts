@@ -7,15 +7,16 @@
 // line would break exact citations. Such chunks are rare (discovery skips minified files); the embedder must truncate
 // its input to the model's limit (`truncateToTokens`) and the prompt packer must check `tokens`.
 import type { Chunk } from '../types';
-import { chunkCode } from './code';
+import { chunkCode, parserFor } from './code';
 import { Doc, type Piece } from './doc';
-import { hasGrammar, languageOf, parserFor } from './languages';
+import { languageOf, syntaxOf } from './languages';
 import type { RawLink } from './links';
 import { markdownLinks, markdownPieces } from './markdown';
 import { windowPieces } from './windows';
 
 export { embeddingInput } from './doc';
-export { languageOf, setGrammarDirectory } from './languages';
+export { setGrammarDirectory } from './code/grammar';
+export { languageOf } from './languages';
 export { resolveLinks, type RawLink } from './links';
 
 /** Bump whenever chunk boundaries, metadata or links could change for the same input (part of FileRecord.chunkerKey). */
@@ -28,10 +29,18 @@ export interface ChunkedFile {
 }
 
 /** IndexingConfig.chunkTokens and IndexingConfig.overlapLines. */
-export interface ChunkOptions {
+export interface ChunkSettings {
   maxTokens: number;
   /** Lines repeated between consecutive fallback windows. */
   overlapLines: number;
+}
+
+export interface ChunkOptions extends ChunkSettings {
+  /**
+   * The folder holding `tree-sitter.wasm` and the grammar files (the extension ships them in dist/grammars); by default
+   * the installed @vscode/tree-sitter-wasm package.
+   */
+  grammarDir?: string;
 }
 
 /**
@@ -45,6 +54,7 @@ export async function chunkFile(path: string, text: string, opts: ChunkOptions):
     throw new RangeError(`overlapLines must be a non-negative integer, got ${opts.overlapLines}`);
   }
   const language = languageOf(path);
+  const syntax = syntaxOf(language);
   if (!/\S/.test(text)) return { chunks: [], links: [] };
   const doc = new Doc(path, text, language, opts.maxTokens);
   let pieces: Piece[] | undefined;
@@ -52,13 +62,13 @@ export async function chunkFile(path: string, text: string, opts: ChunkOptions):
   if (language === 'markdown') {
     pieces = markdownPieces(doc);
     links = markdownLinks(doc);
-  } else if (hasGrammar(language)) {
-    const parser = await parserFor(language);
+  } else if (syntax) {
+    const parser = await parserFor(syntax.grammar, opts.grammarDir);
     try {
-      const result = parser && chunkCode(doc, parser);
+      const result = chunkCode(doc, parser, syntax);
       if (result) ({ pieces, links } = result);
     } finally {
-      parser?.delete();
+      parser.delete();
     }
   }
   pieces ??= windowPieces(doc, opts.overlapLines);

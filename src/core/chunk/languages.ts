@@ -1,6 +1,9 @@
-// File extension → language id, and language id → tree-sitter grammar, loaded lazily from @vscode/tree-sitter-wasm.
+// File extension → language id, and what the code chunker knows of each language it parses (grammars.json): its
+// tree-sitter grammar, how it names members, and where its imports are. Adding a language is one entry there; the
+// build ships the grammars that table names (esbuild.config.mjs).
 import * as path from 'node:path';
-import { Language, Parser } from '@vscode/tree-sitter-wasm';
+import { z } from 'zod';
+import table from './grammars.json';
 
 const BY_EXTENSION: Record<string, string> = {
   md: 'markdown', markdown: 'markdown', mdx: 'markdown', mdown: 'markdown', mkd: 'markdown',
@@ -50,67 +53,47 @@ export function languageOf(filePath: string): string {
   return BY_EXTENSION[base.slice(dot + 1)] ?? 'text';
 }
 
-/** Grammar file stem per language; C is parsed with the C++ grammar (the package ships no C grammar). */
-const GRAMMARS: Record<string, string> = {
-  typescript: 'typescript', tsx: 'tsx', javascript: 'javascript', python: 'python', go: 'go', java: 'java',
-  csharp: 'c-sharp', rust: 'rust', c: 'cpp', cpp: 'cpp', ruby: 'ruby', php: 'php', shell: 'bash',
-};
+const pattern = z.string().transform((source) => new RegExp(source));
+const nodeTypes = z.array(z.string()).min(1);
 
-/** The grammar files the chunker loads, `tree-sitter-<stem>.wasm`; the extension bundle ships exactly these. */
-export function grammarStems(): string[] {
-  return [...new Set(Object.values(GRAMMARS))];
+const syntaxSchema = z.strictObject({
+  /**
+   * Grammar file stem: `tree-sitter-<stem>.wasm` in @vscode/tree-sitter-wasm. C is parsed with the C++ grammar (the
+   * package ships no C grammar).
+   */
+  grammar: z.string(),
+  /** Joins an owner and a member in symbol names: `Store.get`, `Store::get`. */
+  separator: z.enum(['.', '::']).default('.'),
+  /** The constructor's name, which stays in the class skeleton when a class is split (C++ names it after its class). */
+  constructorName: z.string().optional(),
+  /** Methods name their type in a receiver, `func (s *Store) Get()` (Go). */
+  receivers: z.boolean().default(false),
+  /** Where relative imports are; none when the language has none the chunker follows. */
+  imports: z
+    .strictObject({
+      /** Node types that can hold one. */
+      nodes: nodeTypes,
+      /** Only the top level is looked at (static JS imports and exports). */
+      topLevel: z.boolean().default(false),
+      /** The syntax tree is not walked when the text does not match (a cheap test that no import can be there). */
+      hint: pattern.optional(),
+      /** Further node types, looked for at any depth when the text matches their hint (`require()`, `import()`). */
+      calls: z.strictObject({ nodes: nodeTypes, hint: pattern }).optional(),
+    })
+    .optional(),
+});
+
+export type Syntax = z.infer<typeof syntaxSchema>;
+export type ImportScan = NonNullable<Syntax['imports']>;
+
+const SYNTAX: ReadonlyMap<string, Syntax> = new Map(Object.entries(z.record(z.string(), syntaxSchema).parse(table)));
+
+/** What the code chunker knows of a language, or undefined when it has no grammar (chunked by line windows). */
+export function syntaxOf(language: string): Syntax | undefined {
+  return SYNTAX.get(language);
 }
 
-export function hasGrammar(language: string): boolean {
-  return language in GRAMMARS;
-}
-
-let grammarDirectory: string | undefined;
-/** Resolved from node_modules only when no directory was set (the CLI and tests); bundles set their own copy. */
-const GRAMMAR_PACKAGE: string = '@vscode/tree-sitter-wasm';
-
-/**
- * Where `tree-sitter.wasm` and the grammar files live. The extension bundle calls this with its own copy before the first
- * parse; `undefined` restores the default (the installed package).
- */
-export function setGrammarDirectory(dir: string | undefined): void {
-  grammarDirectory = dir;
-  languages.clear();
-}
-
-/** The directory set with setGrammarDirectory, if any (handed on to the chunking worker). */
-export function grammarDirectorySetting(): string | undefined {
-  return grammarDirectory;
-}
-
-function resolveGrammarDirectory(): string {
-  return grammarDirectory ?? path.dirname(require.resolve(GRAMMAR_PACKAGE));
-}
-
-// The runtime initialises once per process; the wasm of each grammar loads on first use and is cached.
-let runtime: Promise<void> | undefined;
-const languages = new Map<string, Promise<Language>>();
-
-function initRuntime(): Promise<void> {
-  runtime ??= Parser.init({ locateFile: (file: string) => path.join(resolveGrammarDirectory(), file) }).catch((e: unknown) => {
-    runtime = undefined;
-    throw e;
-  });
-  return runtime;
-}
-
-/** A parser for the language, or undefined when it has no grammar. Throws when the grammar cannot be loaded. */
-export async function parserFor(language: string): Promise<Parser | undefined> {
-  const stem = GRAMMARS[language];
-  if (!stem) return undefined;
-  await initRuntime();
-  let loading = languages.get(stem);
-  if (!loading) {
-    loading = Language.load(path.join(resolveGrammarDirectory(), `tree-sitter-${stem}.wasm`));
-    languages.set(stem, loading);
-    loading.catch(() => languages.delete(stem));
-  }
-  const parser = new Parser();
-  parser.setLanguage(await loading);
-  return parser;
+/** The languages parsed with a grammar. */
+export function syntaxLanguages(): string[] {
+  return [...SYNTAX.keys()];
 }
