@@ -8,6 +8,7 @@
 //   (:File)-[:LINKS_TO {kind}]->(:File)      only to files that exist; the File keeps its wanted targets
 //                                           (linkTargets/linkKinds) so a target written later is linked then.
 import type { Neo4jConfig } from '../config';
+import type { FileWrite, Store } from '../ports';
 import type { FileState, Hit, WorkspaceStatus, WorkspaceSummary } from '../types';
 import * as admin from './admin';
 import * as schema from './schema';
@@ -27,7 +28,7 @@ export interface StoreOptions {
   maxChunksPerTransaction?: number;
 }
 
-export class Neo4jStore {
+export class Neo4jStore implements Store {
   private constructor(private readonly ctx: StoreContext) {}
 
   /** Opens a driver and proves that the server answers, accepts the credentials and has the database. */
@@ -51,7 +52,7 @@ export class Neo4jStore {
   recordSkipped(workspaceId: string, skippedByReason: Record<string, number>): Promise<void> {
     return writes.recordSkipped(this.ctx, workspaceId, skippedByReason);
   }
-  replaceFiles(workspaceId: string, files: writes.FileWrite[]): Promise<void> {
+  replaceFiles(workspaceId: string, files: FileWrite[]): Promise<void> {
     return writes.replaceFiles(this.ctx, workspaceId, files);
   }
   touchFiles(workspaceId: string, files: Array<{ path: string; size: number; mtimeMs: number }>): Promise<void> {

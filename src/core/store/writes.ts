@@ -2,15 +2,10 @@
 // batches that split when they exceed the transaction memory, and file touches and deletes.
 import neo4j, { type ManagedTransaction } from 'neo4j-driver';
 import { z } from 'zod';
-import type { FileRecord, StoredChunk } from '../types';
+import type { FileWrite } from '../ports';
 import { fileKey, SEP, symbolKey } from './keys';
 import { workspaceToken } from './lucene';
 import { errorCode, READ_BATCH, type StoreContext } from './session';
-
-export interface FileWrite {
-  file: FileRecord;
-  chunks: StoredChunk[];
-}
 
 /** Transaction-memory errors are "transient", so the driver would retry the same oversized batch; we split instead. */
 const isMemoryError = (e: unknown): boolean => /MemoryLimit|MemoryPoolOutOfMemory|OutOfMemory/i.test(errorCode(e));
