@@ -1,13 +1,18 @@
-// Every setting of the engine, as zod schemas. The CLI reads them from environment variables and the extension from
-// VS Code settings plus SecretStorage; both end in the same parsed `EngineConfig`.
+// Every setting of the engine, as zod schemas: the one place that says each default, range and choice. The CLI reads
+// them from environment variables and the extension from VS Code settings plus SecretStorage; both end in the same
+// parsed `EngineConfig`. package.json's `contributes.configuration` repeats what the extension exposes, and
+// test/unit/manifest.test.ts holds it to these schemas (through their JSON Schema).
 import { z } from 'zod';
 
 const url = z.url({ protocol: /^https?$/, error: 'an http(s) URL' }).transform((u) => u.replace(/\/+$/, ''));
 const globList = z.array(z.string().min(1));
 
 export const neo4jSchema = z.object({
-  uri: z.string().regex(/^(neo4j|bolt)(\+s|\+ssc)?:\/\/.+/, 'a neo4j:// or bolt:// URI'),
-  username: z.string().min(1),
+  uri: z
+    .string()
+    .regex(/^(neo4j|bolt)(\+s|\+ssc)?:\/\/.+/, 'a neo4j:// or bolt:// URI')
+    .default('neo4j://127.0.0.1:7687'),
+  username: z.string().min(1).default('neo4j'),
   password: z.string().min(1, 'a password'),
   database: z.string().min(1).default('neo4j'),
 });
@@ -16,7 +21,7 @@ export type Neo4jConfig = z.infer<typeof neo4jSchema>;
 export const embeddingSchema = z.object({
   endpoint: url,
   apiKey: z.string().min(1, 'an API key'),
-  deployment: z.string().min(1),
+  deployment: z.string().min(1).default('text-embedding-3-small'),
   apiVersion: z.string().min(1).default('2024-10-21'),
   /** Model name, part of the cache key; defaults to the deployment name. */
   model: z.string().min(1).optional(),
@@ -60,8 +65,9 @@ export const indexingSchema = z.object({
 export type IndexingConfig = z.infer<typeof indexingSchema>;
 
 export const retrievalSchema = z.object({
+  /** Hits kept after rank fusion, and the most sources one answer packs. */
   topK: z.number().int().min(1).max(100).default(8),
-  /** Tokens reserved for the system prompt's fixed text. */
+  /** Candidates each leg (vector, full-text) fetches before fusion. */
   candidateK: z.number().int().min(1).max(500).default(30),
 });
 export type RetrievalConfig = z.infer<typeof retrievalSchema>;
@@ -170,8 +176,7 @@ export function parseGroup<S extends z.ZodObject>(schema: S, raw: Record<string,
 export function configFromEnv(env: Env = process.env): EngineConfig {
   const group = <S extends z.ZodObject>(schema: S, names: Record<string, string>) =>
     parseGroup(schema, readGroup(schema, names, env), (f) => names[f] ?? f);
-  const neo4jRaw = readGroup(neo4jSchema, ENV.neo4j, env);
-  const neo4j = parseGroup(neo4jSchema, { uri: 'neo4j://127.0.0.1:7687', username: 'neo4j', ...neo4jRaw }, (f) => ENV.neo4j[f as keyof typeof ENV.neo4j] ?? f);
+  const neo4j = group(neo4jSchema, ENV.neo4j);
   const embedding = optional(env, ENV.embedding.endpoint) ? group(embeddingSchema, ENV.embedding) : undefined;
   const chat = optional(env, ENV.chat.endpoint) ? group(chatSchema, ENV.chat) : undefined;
   return {
@@ -182,5 +187,3 @@ export function configFromEnv(env: Env = process.env): EngineConfig {
     retrieval: group(retrievalSchema, ENV.retrieval),
   };
 }
-
-export const ENV_VARIABLES = ENV;

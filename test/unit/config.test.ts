@@ -22,6 +22,9 @@ describe('configFromEnv', () => {
     assert.equal(config.embedding, undefined);
     assert.equal(config.chat, undefined);
     assert.equal(config.indexing.maxFileBytes, 1024 * 1024);
+    const azureOnly = configFromEnv({ ...base, AZURE_OPENAI_ENDPOINT: azure.AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_API_KEY: azure.AZURE_OPENAI_API_KEY });
+    assert.equal(azureOnly.embedding?.deployment, 'text-embedding-3-small', 'the deployment the extension defaults to');
+    assert.equal(azureOnly.embedding?.dimensions, 1536);
   });
 
   it('parses numbers, booleans and comma lists and trims a trailing slash from endpoints', () => {
