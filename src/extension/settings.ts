@@ -1,6 +1,9 @@
 // VS Code settings + SecretStorage → the engine's EngineConfig, validated by the engine's own zod schemas. A bad value
 // becomes a ConfigError naming the setting (`workspaceRag.azure.endpoint`), a missing key a MissingSecretError.
+// SETTING_OF and HOST_SETTING_OF name every `workspaceRag.*` setting; test/unit/manifest.test.ts holds package.json's
+// contributes.configuration to them and to the schemas (defaults, ranges, choices), so neither can drift.
 import * as vscode from 'vscode';
+import { z } from 'zod';
 import {
   chatSchema,
   embeddingSchema,
@@ -27,7 +30,14 @@ export const SETTING_OF = {
   },
   indexing: { include: 'indexing.include', exclude: 'indexing.exclude', maxFileBytes: 'indexing.maxFileBytes' },
 } as const;
-export const AUTO_UPDATE_SETTING = 'indexing.autoUpdate';
+
+/** The settings only the extension reads (the engine never sees them), and the setting each comes from. */
+export const hostSchema = z.object({
+  /** Index a moment after files change or are saved. */
+  autoUpdate: z.boolean().default(true),
+});
+export type HostSettings = z.infer<typeof hostSchema>;
+export const HOST_SETTING_OF = { autoUpdate: 'indexing.autoUpdate' } as const;
 
 /** A key the configuration needs is not in the secret storage. */
 export class MissingSecretError extends Error {
@@ -45,14 +55,7 @@ export type SettingReader = (key: string) => unknown;
  * writes them.
  */
 export function readEngineConfig(get: SettingReader, secrets: SecretValues): EngineConfig {
-  const group = <F extends string>(fields: Record<F, string>): Record<string, unknown> => {
-    const raw: Record<string, unknown> = {};
-    for (const [field, key] of Object.entries<string>(fields)) {
-      const value = get(key);
-      if (value !== undefined && value !== null && value !== '') raw[field] = typeof value === 'string' ? value.trim() : value;
-    }
-    return raw;
-  };
+  const group = (fields: Record<string, string>) => readGroup(get, fields);
   const named = (fields: Record<string, string>) => (field: string) => `${SECTION}.${fields[field] ?? field}`;
 
   const neo4jRaw = group(SETTING_OF.neo4j);
@@ -79,8 +82,27 @@ export function readEngineConfig(get: SettingReader, secrets: SecretValues): Eng
   };
 }
 
-/** Every setting this module reads, fully qualified; for "Open Settings" and for change detection. */
-export const ENGINE_SETTINGS: string[] = Object.values(SETTING_OF).flatMap((g) => Object.values(g).map((k: string) => `${SECTION}.${k}`));
+/**
+ * The extension's own settings. A value of the wrong type (hand-edited settings.json) falls back to the default
+ * rather than failing: none of them guards anything.
+ */
+export function readHostSettings(get: SettingReader): HostSettings {
+  const parsed = hostSchema.safeParse(readGroup(get, HOST_SETTING_OF));
+  return parsed.success ? parsed.data : hostSchema.parse({});
+}
+
+/** The raw values of one group, by field; empty strings mean "not set", as the Settings editor writes them. */
+function readGroup(get: SettingReader, fields: Record<string, string>): Record<string, unknown> {
+  const raw: Record<string, unknown> = {};
+  for (const [field, key] of Object.entries(fields)) {
+    const value = get(key);
+    if (value !== undefined && value !== null && value !== '') raw[field] = typeof value === 'string' ? value.trim() : value;
+  }
+  return raw;
+}
+
+/** Every setting the engine configuration is built from, fully qualified; a change to one rebuilds the engine. */
+const ENGINE_SETTINGS: string[] = Object.values(SETTING_OF).flatMap((g) => Object.values(g).map((k: string) => `${SECTION}.${k}`));
 
 /** The live settings of the window plus the secret storage; fires onDidChange when either changes. */
 export class Settings implements vscode.Disposable {
@@ -103,7 +125,8 @@ export class Settings implements vscode.Disposable {
   }
 
   get autoUpdate(): boolean {
-    return vscode.workspace.getConfiguration(SECTION).get<boolean>(AUTO_UPDATE_SETTING, true);
+    const configuration = vscode.workspace.getConfiguration(SECTION);
+    return readHostSettings((key) => configuration.get(key)).autoUpdate;
   }
 
   dispose(): void {

@@ -1,7 +1,7 @@
 import '../../shim/register';
 import { strict as assert } from 'node:assert';
 import { ConfigError } from '../../../src/core/config';
-import { MissingSecretError, readEngineConfig } from '../../../src/extension/settings';
+import { MissingSecretError, readEngineConfig, readHostSettings } from '../../../src/extension/settings';
 
 const reader = (values: Record<string, unknown>) => (key: string) => values[key];
 const keys = { neo4jPassword: 'pw-neo4j', azureApiKey: 'az-key-123', bitnetApiKey: 'bn-key-456' };
@@ -75,5 +75,11 @@ describe('extension settings → EngineConfig', () => {
     );
     const config = readEngineConfig(reader({ ...base, 'bitnet.endpoint': 'http://b/v1' }), { neo4jPassword: 'p' });
     assert.equal(config.chat?.apiKey, undefined);
+  });
+
+  it('reads the settings only the extension uses, with the default for a missing or mistyped value', () => {
+    assert.deepEqual(readHostSettings(reader({ 'indexing.autoUpdate': false })), { autoUpdate: false });
+    assert.deepEqual(readHostSettings(reader({})), { autoUpdate: true });
+    assert.deepEqual(readHostSettings(reader({ 'indexing.autoUpdate': 'no' })), { autoUpdate: true });
   });
 });
