@@ -27,7 +27,7 @@ export function workspaceOf(folders: readonly Folder[]): WorkspaceSpec | undefin
 
 /**
  * The absolute path of a workspace-relative path, or undefined when it does not name a place inside a folder. The
- * lexical check refuses `..`, absolute and drive paths; the caller should also check the real path (see isInside).
+ * lexical check refuses `..`, absolute and drive paths; the caller should also check the real path (see isReallyInside).
  */
 export function resolveWorkspacePath(folders: readonly Folder[], relPath: string): { root: string; absPath: string } | undefined {
   if (!relPath || relPath.includes('\\') || relPath.includes('\0') || path.posix.isAbsolute(relPath) || /^[a-zA-Z]:/.test(relPath)) return undefined;
@@ -46,7 +46,7 @@ export function resolveWorkspacePath(folders: readonly Folder[], relPath: string
   return isInside(root.path, absPath) ? { root: root.path, absPath } : undefined;
 }
 
-export function isInside(parent: string, child: string): boolean {
+function isInside(parent: string, child: string): boolean {
   const rel = path.relative(parent, child);
   return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
 }

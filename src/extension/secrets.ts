@@ -10,7 +10,7 @@ export const SECRETS: Record<SecretId, { key: string; label: string; prompt: str
   azureApiKey: { key: 'workspaceRag.azure.apiKey', label: 'Azure OpenAI API key', prompt: 'API key of the Azure OpenAI resource (workspaceRag.azure.endpoint)' },
   bitnetApiKey: { key: 'workspaceRag.bitnet.apiKey', label: 'BitNet API key', prompt: 'API key of the BitNet endpoint (workspaceRag.bitnet.endpoint); leave empty to remove it' },
 };
-export const SECRET_IDS = Object.keys(SECRETS) as SecretId[];
+const SECRET_IDS = Object.keys(SECRETS) as SecretId[];
 
 export type SecretValues = Partial<Record<SecretId, string>>;
 

@@ -199,14 +199,14 @@ export async function startChatServer(opts: ChatServerOptions = {}): Promise<Cha
 const isMessage = (m: unknown): m is Message =>
   typeof m === 'object' && m !== null && typeof (m as Message).role === 'string' && typeof (m as Message).content === 'string';
 
-export interface ParsedSource {
+interface ParsedSource {
   n: number;
   path: string;
   text: string;
 }
 
 /** The numbered sources of a prompt: blocks of `[n] path:start-end` and a fenced text. */
-export function parseSources(prompt: string): ParsedSource[] {
+function parseSources(prompt: string): ParsedSource[] {
   const out: ParsedSource[] = [];
   for (const m of prompt.matchAll(/^\[(\d+)\] (\S+):\d+-\d+\n(`{3,})[^\n]*\n([\s\S]*?)\n\3$/gm)) out.push({ n: Number(m[1]), path: m[2], text: m[4] });
   return out;

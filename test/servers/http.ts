@@ -74,7 +74,7 @@ export function parseJson(text: string): unknown {
   }
 }
 
-export function headersOf(req: http.IncomingMessage): Record<string, string> {
+function headersOf(req: http.IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
   return out;

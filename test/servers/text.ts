@@ -31,7 +31,7 @@ export function meaningfulWords(text: string): string[] {
 }
 
 /** 32-bit FNV-1a: cheap, stable across runs and platforms. */
-export function fnv1a(s: string): number {
+function fnv1a(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);
