@@ -19,17 +19,17 @@ interface Probe {
 }
 
 const PROBES: Probe[] = [
-  { question: 'Where are Lucene special characters escaped in full-text queries?', path: 'src/core/store.ts', needle: 'export function escapeLucene' },
+  { question: 'Where are Lucene special characters escaped in full-text queries?', path: 'src/core/store/lucene.ts', needle: 'export function escapeLucene' },
   { question: 'Which constant does reciprocal rank fusion use?', path: 'src/core/retrieve.ts', needle: 'const RRF_K = 60' },
   { question: 'What is the default chunk budget in tokens?', path: 'src/core/config.ts', needle: 'chunkTokens: z.number()' },
-  { question: 'How are citations of sources that do not exist dropped from the streamed answer?', path: 'src/core/generate.ts', needle: 'export class CitationParser' },
+  { question: 'How are citations of sources that do not exist dropped from the streamed answer?', path: 'src/core/generate/citations.ts', needle: 'export class CitationParser' },
   { question: 'Which stored files are removed from the index after a run?', path: 'src/core/plan.ts', needle: 'export function removedPaths' },
-  { question: 'What error is raised when the vector index has other dimensions?', path: 'src/core/store.ts', needle: 'export class DimensionMismatchError' },
+  { question: 'What error is raised when the vector index has other dimensions?', path: 'src/core/store/schema.ts', needle: 'export class DimensionMismatchError' },
   { question: 'How does the retriever find code identifiers in a question?', path: 'src/core/retrieve.ts', needle: 'export function identifiersIn' },
   { question: 'How much chat history is kept for a follow-up question?', path: 'src/core/answer.ts', needle: 'export function fitHistory' },
-  { question: 'What happens with a stray backtick in a streamed answer?', path: 'src/core/generate.ts', needle: 'function inlineSpanEnd' },
+  { question: 'What happens with a stray backtick in a streamed answer?', path: 'src/core/generate/citations.ts', needle: 'function inlineSpanEnd' },
   { question: 'How is the wait after a 429 computed from retry-after-ms?', path: 'src/core/embed.ts', needle: 'retry-after-ms' },
-  { question: 'How are binary, minified and invalid UTF-8 files detected?', path: 'src/core/discover.ts', needle: 'export function classifyContent' },
+  { question: 'How are binary, minified and invalid UTF-8 files detected?', path: 'src/core/discover/content.ts', needle: 'export function classifyContent' },
   { question: 'How are overlapping line ranges of one file merged into one source?', path: 'src/core/retrieve.ts', needle: 'export function mergeRanges' },
   { question: 'Which question words are dropped before the full-text search?', path: 'src/core/retrieve.ts', needle: 'export function keywordsOf' },
   { question: 'How often does Pebble write snapshots to disk?', path: 'samples/demo-workspace/docs/configuration.md', needle: 'PEBBLE_SNAPSHOT_INTERVAL_SECONDS` sets' },

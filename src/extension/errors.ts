@@ -6,6 +6,7 @@ import { EmbeddingError } from '../core/embed';
 import { ChatError } from '../core/generate';
 import { errorMessage } from '../core/indexer';
 import { DimensionMismatchError, StoreUnavailableError } from '../core/store';
+import { MAX_ERROR_MESSAGE } from '../protocol/limits';
 import type { errorKind, webviewCommand } from '../protocol/messages';
 import type { Redact } from './log';
 import { MissingSecretError, SECTION } from './settings';
@@ -23,8 +24,6 @@ export interface UserError {
 
 const SET_CREDENTIALS = { label: 'Set Credentials', command: 'setCredentials' } as const;
 const OPEN_SETTINGS = { label: 'Open Settings', command: 'openSettings' } as const;
-/** The protocol caps error messages. */
-const MAX_MESSAGE = 2000;
 
 /** Whether the error is the user's own cancel (Stop, a cancelled progress), which is not reported as a failure. */
 export function isCancellation(error: unknown): boolean {
@@ -38,7 +37,7 @@ export function isCancellation(error: unknown): boolean {
 export function describeError(error: unknown, redact: Redact): UserError {
   const described = describe(error);
   const message = redact(described.message);
-  return { ...described, message: message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 1)}…` : message };
+  return { ...described, message: message.length > MAX_ERROR_MESSAGE ? `${message.slice(0, MAX_ERROR_MESSAGE - 1)}…` : message };
 }
 
 function describe(error: unknown): UserError {

@@ -93,9 +93,9 @@ export class IndexingService implements vscode.Disposable {
         files: stored.files,
         chunks: stored.chunks,
         embedded: stored.embedded,
-        lastIndexedAt: stored.lastIndexedAt ?? undefined,
+        lastIndexedAt: stored.lastIndexedAt,
         changedFiles: changed,
-        skippedByReason: stored.skippedByReason ?? {},
+        skippedByReason: stored.skippedByReason,
         keywordOnly: !capabilities.embeddings,
         retrievalOnly: !capabilities.generation,
       };

@@ -1,0 +1,93 @@
+// What the CLI prints: the text forms of reports, answers and status for people (every piece of file text, file name
+// and model output neutralised for the terminal), the JSON forms for machines (exact), and the progress line.
+import type { Answer } from '../core/answer';
+import type { IndexProgress, IndexReport } from '../core/indexer';
+import type { WorkspaceStatus } from '../core/ports';
+import type { WorkspaceSpec } from '../core/workspace';
+import { terminalLine } from './terminal';
+
+export const printJson = (value: unknown): void => void process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+
+export function answerJson(a: Answer) {
+  return {
+    mode: a.mode,
+    retrievalMode: a.retrievalMode,
+    answer: a.text,
+    citations: a.cited.map((n) => cite(a, n)),
+    sources: a.sources.map((s) => ({ n: s.n, path: s.path, startLine: s.startLine, endLine: s.endLine, score: s.score, via: s.via })),
+    droppedCitations: a.droppedCitations,
+    usage: a.usage,
+    timings: a.timings,
+  };
+}
+
+/** The report as JSON: the error as its message (the error object itself is for hosts in-process). */
+export const reportJson = (r: IndexReport) => ({ ...r, error: r.error?.message });
+
+const cite = (a: Answer, n: number) => {
+  const s = a.sources[n - 1];
+  return { n, path: s.path, startLine: s.startLine, endLine: s.endLine };
+};
+
+export function formatSources(a: Answer): string {
+  const lines = a.cited.map((n) => {
+    const s = a.sources[n - 1];
+    return `[${n}] ${terminalLine(s.path)}:${s.startLine}-${s.endLine}`;
+  });
+  const dropped = a.droppedCitations ? `\n(${a.droppedCitations} citation(s) of sources that do not exist were removed)` : '';
+  return `${lines.length ? `Sources:\n${lines.join('\n')}` : 'No sources cited.'}${dropped}\n`;
+}
+
+export function formatReport(r: IndexReport): string {
+  const skipped = Object.entries(r.skippedByReason).map(([k, v]) => `${k} ${v}`).join(', ');
+  const lines = [
+    `Indexed ${r.files.discovered} files in ${(r.durationMs / 1000).toFixed(1)} s (${r.mode}): ${r.files.changed} changed, ${r.files.unchanged} unchanged, ${r.files.deleted} removed.`,
+    `Chunks: ${r.chunks.written} written, ${r.chunks.embedded} embedded, ${r.chunks.reused} reused from cache.`,
+    `Tokens: ${r.tokens.toLocaleString('en-US')} (estimated cost $${r.estimatedCost.toFixed(4)}).`,
+    `Skipped: ${r.files.skipped}${skipped ? ` (${skipped})` : ''}.`,
+  ];
+  for (const f of r.failures) lines.push(`Failed: ${terminalLine(f.path)}: ${terminalLine(f.message)}`);
+  if (r.error) lines.push(`Stopped early: ${terminalLine(r.error.message)}`, `${r.files.notUpdated} file(s) keep their previous version; run index again to finish.`);
+  return lines.join('\n') + '\n';
+}
+
+export function formatStatus(ws: WorkspaceSpec, s: WorkspaceStatus, capabilities: { embeddings: boolean; generation: boolean }): string {
+  const rows = [
+    ['workspace', `${terminalLine(ws.name)} (${ws.id})`],
+    ['roots', terminalLine(ws.roots.map((r) => r.path).join(', '))],
+    ['files', String(s.files)],
+    ['chunks', `${s.chunks} (${s.embedded} with embeddings)`],
+    ['symbols', String(s.symbols)],
+    ['file links', String(s.links)],
+    ['last indexed', s.lastIndexedAt ?? 'never'],
+    ...Object.entries(s.skippedByReason).map(([reason, n]) => [`skipped: ${reason}`, String(n)]),
+    ['mode', `${capabilities.embeddings ? 'hybrid (vector + full-text + graph)' : 'keyword-only'}, ${capabilities.generation ? 'BitNet answers' : 'retrieval-only answers'}`],
+  ];
+  return rows.map(([k, v]) => `${k.padEnd(22)} ${v}`).join('\n') + '\n';
+}
+
+/** A one-line bar on a TTY; plain periodic lines otherwise, so CI logs stay readable. */
+export class ProgressBar {
+  private readonly started = Date.now();
+  private lastPlain = 0;
+  constructor(private readonly out: NodeJS.WriteStream) {}
+
+  update(p: IndexProgress): void {
+    const fraction = p.filesTotal ? p.filesDone / p.filesTotal : 0;
+    const elapsed = (Date.now() - this.started) / 1000;
+    const eta = fraction > 0.02 && fraction < 1 ? ` ETA ${Math.ceil((elapsed / fraction) * (1 - fraction))}s` : '';
+    const text = `${p.phase} files ${p.filesDone}/${p.filesTotal} chunks ${p.chunksDone} tokens ${p.tokens}${eta}`;
+    if (this.out.isTTY) {
+      const width = 24;
+      const filled = Math.round(fraction * width);
+      this.out.write(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${Math.round(fraction * 100)}% ${text}\x1b[K`);
+    } else if (Date.now() - this.lastPlain > 2000 || p.phase === 'done') {
+      this.lastPlain = Date.now();
+      this.out.write(`${text}\n`);
+    }
+  }
+
+  done(): void {
+    if (this.out.isTTY) this.out.write('\n');
+  }
+}
