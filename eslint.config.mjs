@@ -35,6 +35,7 @@ export default defineConfig(
       '.tools/**',
       '.neo4j*/**',
       '.bench/**',
+      '.cache/**',
       'test-results/**',
       'test/vscode/out/**',
       'test/vscode/smoke-extension/**',
