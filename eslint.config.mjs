@@ -11,7 +11,9 @@
 // `../../core/chunk/y` are the same zone whatever the depth; module names (`vscode`, `node:*`, builtins, anything
 // but zod) with no-restricted-imports. import-x/no-unresolved makes sure every relative import resolves, since an
 // import the resolver cannot follow would pass the zones unchecked. Unused exports are knip's job (`npm run lint`
-// runs both): import-x's no-unused-modules needs an API that ESLint 10 removed.
+// runs both; knip.json names the entry points the bundles and the test runners start from, and counts an exported
+// type used in its own file as used, since it is part of an exported signature): import-x's no-unused-modules needs
+// an API that ESLint 10 removed.
 import { builtinModules } from 'node:module';
 import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import { defineConfig } from 'eslint/config';
