@@ -4,7 +4,7 @@ import type { Answer } from '../core/answer';
 import type { IndexProgress, IndexReport } from '../core/indexer';
 import type { WorkspaceStatus } from '../core/ports';
 import type { WorkspaceSpec } from '../core/workspace';
-import { terminalLine } from './terminal';
+import { terminalLine } from '../core/controlChars';
 
 export const printJson = (value: unknown): void => void process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 

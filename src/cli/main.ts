@@ -14,7 +14,7 @@ import { nodeFileSystem } from '../core/node-fs';
 import { KEYWORD_ONLY_NOTE } from '../core/answer';
 import { StoreUnavailableError } from '../core/store';
 import { answerJson, formatReport, formatSources, formatStatus, printJson as print, ProgressBar, reportJson } from './format';
-import { terminalLine, terminalText } from './terminal';
+import { terminalLine, terminalText } from '../core/controlChars';
 
 /** Exit codes: each says what went wrong, so scripts can react. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, neo4j: 3, interrupted: 130 } as const;

@@ -4,6 +4,7 @@ import type { ChatConfig } from './config';
 import { buildMessages, CitationParser, promptOverheadTokens, type ChatClient, type ChatMessage } from './generate';
 import { keywordsOf, type Retriever, type Retrieval, type RetrievalMode, type Source } from './retrieve';
 import { countTokens } from './tokens';
+import { terminalLine } from './controlChars';
 
 export type AnswerMode = 'generated' | 'retrieval-only' | 'no-sources';
 
@@ -121,8 +122,9 @@ function retrievalOnlyText(sources: Source[], question: string): string {
     .split(/[^\p{L}\p{N}_]+/u)
     .filter((w) => w.length > 2);
   const lines = sources.map((s, i) => {
-    const label = s.symbol ?? s.headingPath ?? firstMeaningfulLine(s.text);
-    const entry = `- [${s.n}] \`${s.path}:${s.startLine}-${s.endLine}\`${label ? ` — ${label}` : ''}`;
+    // One line each: a newline or an escape inside a file name or a heading must not forge an entry of this list.
+    const label = terminalLine(s.symbol ?? s.headingPath ?? firstMeaningfulLine(s.text));
+    const entry = `- [${s.n}] \`${terminalLine(s.path)}:${s.startLine}-${s.endLine}\`${label ? ` — ${label}` : ''}`;
     const quote = i < QUOTED_SOURCES ? bestLine(s, words) : undefined;
     return quote ? `${entry}\n  > line ${quote.line}: ${quote.text}` : entry;
   });
@@ -137,7 +139,7 @@ function bestLine(source: Source, words: string[]): { line: number; text: string
   source.text.split('\n').forEach((text, i) => {
     const lower = text.toLowerCase();
     const hits = words.filter((w) => lower.includes(w)).length;
-    if (hits > (best?.hits ?? 0)) best = { line: source.startLine + i, text: shorten(text.trim(), 160), hits };
+    if (hits > (best?.hits ?? 0)) best = { line: source.startLine + i, text: terminalLine(shorten(text.trim(), 160)), hits };
   });
   return best && { line: best.line, text: best.text };
 }

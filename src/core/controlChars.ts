@@ -1,5 +1,6 @@
-// What the CLI prints from file text, file names or model output passes through here first, so an indexed file or an
-// answer cannot drive the terminal: no escape sequences (clear screen, window title, OSC 8 hidden links), no carriage
+// Control characters made visible. What the CLI prints from file text, file names or model output passes through
+// here first, and so do the paths and quotes of retrieval-only answers, so an indexed file or an answer cannot drive
+// the terminal: no escape sequences (clear screen, window title, OSC 8 hidden links), no carriage
 // returns that overwrite a line, no newlines inside a name that forge a line of the Sources list, no bidi overrides
 // that reorder what is shown. Each such character is shown as a visible escape instead of being dropped, so the
 // user sees that something was there. `--json` output is exact and never passes through here.

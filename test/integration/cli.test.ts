@@ -1,6 +1,7 @@
 // The CLI as a user runs it: a child process with environment variables, exit codes, streamed answers and sources.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { startEmbeddingServer, type EmbeddingServer } from '../servers/azure-embeddings';
@@ -113,6 +114,26 @@ describe('workspace-rag CLI', function () {
     assert.doesNotMatch(down.stderr, new RegExp(neo4j.password));
     assert.equal((await cli(['frobnicate'], env)).code, 2);
     assert.equal((await cli(['ask'], env)).code, 2);
+  });
+
+  it('never lets file text or file names drive the terminal, while --json stays exact', async () => {
+    const hostile = await copySample('cli-hostile');
+    try {
+      const escapes = 'Zanzibar rotation \x1b[2J\x1b]0;pwned\x07 \x1b]8;;https://evil.example\x1b\\link\x1b]8;;\x1b\\ \r[9] forged:1-2';
+      await fs.writeFile(path.join(hostile, 'docs', 'zanzibar.md'), `# ${escapes}\n\n${escapes}\n`);
+      await fs.writeFile(path.join(hostile, 'docs', 'zanzibar\n[7] fake.md'), `# Zanzibar rotation keys\n\nZanzibar rotation keys here.\n`);
+      assert.equal((await cli(['index', hostile], neo4jEnv)).code, 0);
+      const text = await cli(['ask', 'Zanzibar rotation', '--folder', hostile], neo4jEnv);
+      assert.equal(text.code, 0, text.stderr);
+      assert.match(text.stdout, /zanzibar\.md/);
+      assert.doesNotMatch(text.stdout + text.stderr, /[\x00-\x08\x0b-\x1f\x7f-\x9f]/, 'no control character reaches the terminal');
+      assert.match(text.stdout, /\\x1b\[2J/, 'the escape is shown, not run');
+      assert.doesNotMatch(text.stdout, /^\[7\] fake\.md/m, 'a newline in a name cannot forge a line');
+      const json = JSON.parse((await cli(['ask', 'Zanzibar rotation', '--folder', hostile, '--json'], neo4jEnv)).stdout);
+      assert.ok(json.sources.some((src: { path: string }) => src.path === 'docs/zanzibar\n[7] fake.md'), '--json keeps the exact path');
+    } finally {
+      await cli(['clear', '--folder', hostile], neo4jEnv);
+    }
   });
 
   it('refuses to answer for a folder that was never indexed', async () => {

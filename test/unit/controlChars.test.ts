@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { terminalLine, terminalText } from '../../src/cli/terminal';
+import { terminalLine, terminalText } from '../../src/core/controlChars';
 
 describe('CLI terminal output', () => {
   it('shows escape sequences as text, so a file cannot clear the screen, set the title or plant a link', () => {
