@@ -47,6 +47,7 @@ const BODY_TYPES = new Set([
 ]);
 const FUNCTION_VALUES = new Set(['arrow_function', 'function_expression', 'function', 'generator_function']);
 
+/** What `node` declares, or null when it declares no symbol (it is glue); `syntax` is its language's entry. */
 export function describe(node: Node, ctx: MemberContext, syntax: Syntax): Desc | null {
   switch (node.type) {
     case 'export_statement': {

@@ -1,12 +1,13 @@
-// Code chunker: symbols found by tree-sitter become chunks; a symbol over budget is split into its members (classes,
-// namespaces) or at statement boundaries (functions); the glue between symbols becomes 'code' chunks.
+// Code by syntax: grammar.ts loads the tree-sitter grammars, syntax.ts (with describe.ts) turns a syntax tree into
+// pieces, imports.ts finds the relative imports. All of them go by the language's entry of grammars.json (`Syntax`).
 import type { Parser } from '@vscode/tree-sitter-wasm';
 import type { Doc, Piece } from '../doc';
 import type { Syntax } from '../languages';
 import type { RawLink } from '../links';
-export { parserFor } from './grammar';
 import { codeImports } from './imports';
 import { CodeChunker } from './syntax';
+
+export { parserFor } from './grammar';
 
 /** Parses and chunks; undefined when the tree is unusable. The tree is freed before returning. */
 export function chunkCode(doc: Doc, parser: Parser, syntax: Syntax): { pieces: Piece[]; links: RawLink[] } | undefined {
