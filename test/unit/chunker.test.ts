@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { chunkFile } from '../../src/core/chunk';
-import { ChunkingFailed, WorkerChunker } from '../../src/core/chunk/chunker';
+import { ChunkingFailed, InThreadChunker, WorkerChunker } from '../../src/core/chunk/chunker';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'chunk');
 const OPTIONS = { maxTokens: 384, overlapLines: 2 };
@@ -76,5 +76,14 @@ describe('WorkerChunker', function () {
     await chunker.close();
     const again = await chunker.chunk('b.py', 'def b():\n    return 2\n', OPTIONS);
     assert.deepEqual(again.chunks.map((c) => c.symbol), ['b']);
+  });
+});
+
+describe('InThreadChunker', () => {
+  it('chunks as chunkFile does, with the grammars of the folder it was given', async () => {
+    const text = 'def a():\n    return 1\n';
+    assert.deepEqual(await new InThreadChunker().chunk('a.py', text, OPTIONS), await chunkFile('a.py', text, OPTIONS));
+    const elsewhere = new InThreadChunker({ grammarDir: path.join(__dirname, 'no-such-grammar-folder') });
+    await assert.rejects(elsewhere.chunk('a.py', text, OPTIONS), /no-such-grammar-folder/);
   });
 });
