@@ -35,7 +35,7 @@ export class InThreadChunker implements Chunker {
   async close(): Promise<void> {}
 }
 
-/** Chunking on the calling thread, with the grammars of the installed package. */
+/** Chunking on the calling thread, with the default grammar folder (the installed package). */
 export const inThreadChunker: Chunker = new InThreadChunker();
 
 /** The file could not be chunked (the worker ran out of memory or died on it); the run goes on without it. */
