@@ -125,7 +125,7 @@ async function ragHarness(cfg: EngineConfig, root: string, name: string): Promis
   };
   const embedder = new TimedEmbedder(cfg.embedding!);
   const chunker = new WorkerChunker();
-  const indexer = new Indexer(store, embedder, files, cfg.indexing, chunker);
+  const indexer = new Indexer(store, embedder, files, cfg.indexing, { bulk: chunker });
   return { indexer, chunker, embedder, phases, store, ws: workspaceFor([{ name, path: root }]) };
 }
 

@@ -224,7 +224,7 @@ async function main(): Promise<void> {
     } catch (e) {
       if (!(e instanceof DimensionMismatchError)) throw e;
       throw new Error(
-        `The database's vector index holds ${e.indexDimensions}-dimensional embeddings; the benchmark (like the engine's tests) uses ${DIMENSIONS}. ` +
+        `The database's vector index holds ${e.details.indexDimensions}-dimensional embeddings; the benchmark (like the engine's tests) uses ${DIMENSIONS}. ` +
           'It deletes only its own data, so it will not drop that index: run `workspace-rag clear --all` first if that database may be emptied.',
       );
     }
@@ -328,7 +328,7 @@ async function main(): Promise<void> {
     try {
       const denseCfg = benchConfig(denseServer.url);
       const denseEmbedder = new Embedder(denseCfg.embedding!);
-      const dense = await new Indexer(store, denseEmbedder, nodeFileSystem, denseCfg.indexing, denseChunker).run(ws.a);
+      const dense = await new Indexer(store, denseEmbedder, nodeFileSystem, denseCfg.indexing, { bulk: denseChunker }).run(ws.a);
       if (dense.error) throw new Error(`indexing with dense test vectors failed: ${dense.error.message}`);
       denseRecall = await measureRecall(driver, store, ws.a.id, (await denseEmbedder.embed(qa.slice(0, RECALL_QUESTIONS))).vectors);
     } finally {

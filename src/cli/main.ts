@@ -4,15 +4,17 @@
 //
 // The heap ceiling in the first line is not a squeeze (an indexing run keeps ~50 MB live) but a hint: V8 sizes heap
 // growth for the machine, and on a large one it let ~200 MB of garbage pile up between collections (bench/results.md).
+import { realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { configFromEnv, ConfigError, type EngineConfig } from '../core/config';
 import { openEngine, type Engine } from '../core/engine';
-import { errorMessage, type IndexProgress, type IndexReport } from '../core/indexer';
-import { workspaceFor, type WorkspaceSpec } from '../core/workspace';
+import { errorMessage } from '../core/errors';
+import type { IndexProgress, IndexReport } from '../core/indexer';
+import { workspaceFor, WorkspaceRootError, type WorkspaceSpec } from '../core/workspace';
 import { nodeFileSystem } from '../core/node-fs';
 import { KEYWORD_ONLY_NOTE } from '../core/answer';
-import { StoreUnavailableError } from '../core/store';
+import { DimensionMismatchError, StoreUnavailableError } from '../core/store';
 import { answerJson, formatReport, formatSources, formatStatus, printJson as print, ProgressBar, reportJson } from './format';
 import { terminalLine, terminalText } from '../core/controlChars';
 
@@ -88,9 +90,16 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 
 const describeRoots = (ws: WorkspaceSpec) => terminalLine(ws.roots.map((r) => r.path).join(', '));
 
+/** A folder by its real path, so a root given through a symlink is the same workspace as the folder itself. */
 function rootOf(folder: string) {
   const abs = path.resolve(folder);
-  return { name: path.basename(abs) || abs, path: abs };
+  let real = abs;
+  try {
+    real = realpathSync.native(abs);
+  } catch {
+    // Missing or unreadable: the engine's root check says so, and touches nothing.
+  }
+  return { name: path.basename(real) || real, path: real };
 }
 
 async function index(engine: Engine, ws: WorkspaceSpec, o: { json: boolean; force: boolean; signal: AbortSignal }): Promise<number> {
@@ -130,17 +139,27 @@ async function clear(engine: Engine, ws: WorkspaceSpec, all: boolean, json: bool
 }
 
 function fail(error: unknown, json: boolean, interrupted = false): number {
-  const code = interrupted
-    ? EXIT.interrupted
-    : error instanceof UsageError || error instanceof ConfigError
-      ? EXIT.usage
-      : error instanceof StoreUnavailableError
-        ? EXIT.neo4j
-        : EXIT.failed;
-  const message = interrupted ? 'Interrupted.' : errorMessage(error);
+  const code = interrupted ? EXIT.interrupted : exitCodeOf(error);
+  const message = interrupted ? 'Interrupted.' : `${errorMessage(error)}${remedyOf(error)}`;
   if (json) print({ error: message, exitCode: code });
   else process.stderr.write(`workspace-rag: ${terminalLine(message)}\n${code === EXIT.usage && error instanceof UsageError ? `\n${USAGE}\n` : ''}`);
   return code;
+}
+
+function exitCodeOf(error: unknown): number {
+  if (error instanceof UsageError || error instanceof ConfigError || error instanceof WorkspaceRootError || error instanceof DimensionMismatchError) return EXIT.usage;
+  if (error instanceof StoreUnavailableError) return error.kind === 'database' ? EXIT.usage : EXIT.neo4j;
+  return EXIT.failed;
+}
+
+/** The engine's messages are host-neutral; the CLI adds its own way out. */
+function remedyOf(error: unknown): string {
+  if (error instanceof DimensionMismatchError) {
+    const { indexDimensions } = error.details;
+    return ` Run \`workspace-rag clear --all\` to drop the index and index again, or set AZURE_OPENAI_EMBEDDING_DIMENSIONS=${indexDimensions}.`;
+  }
+  if (error instanceof StoreUnavailableError && error.kind === 'database') return ' Set NEO4J_DATABASE to an existing database.';
+  return '';
 }
 
 if (require.main === module) {

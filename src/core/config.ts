@@ -3,6 +3,7 @@
 // parsed `EngineConfig`. package.json's `contributes.configuration` repeats what the extension exposes, and
 // test/unit/manifest.test.ts holds it to these schemas (through their JSON Schema).
 import { z } from 'zod';
+import { EngineError } from './errors';
 
 const url = z.url({ protocol: /^https?$/, error: 'an http(s) URL' }).transform((u) => u.replace(/\/+$/, ''));
 const globList = z.array(z.string().min(1));
@@ -83,10 +84,9 @@ export interface EngineConfig {
 }
 
 /** A configuration error that names the setting (environment variable or VS Code setting) and what it expects. */
-export class ConfigError extends Error {
-  constructor(readonly setting: string, readonly expected: string) {
-    super(`${setting}: expected ${expected}`);
-    this.name = 'ConfigError';
+export class ConfigError extends EngineError<'invalid', { setting: string; expected: string }> {
+  static of(setting: string, expected: string): ConfigError {
+    return new ConfigError('invalid', `${setting}: expected ${expected}`, { setting, expected });
   }
 }
 
@@ -169,7 +169,7 @@ export function parseGroup<S extends z.ZodObject>(schema: S, raw: Record<string,
   const field = String(issue.path[0] ?? '');
   const expected =
     issue.code !== 'invalid_type' ? issue.message : raw[field] === undefined ? 'a value (it is required)' : `a ${issue.expected}, got ${JSON.stringify(raw[field])}`;
-  throw new ConfigError(settingName(field), expected);
+  throw ConfigError.of(settingName(field), expected);
 }
 
 /** The engine configuration from environment variables. Azure and BitNet are optional groups: present when their endpoint is set. */

@@ -5,6 +5,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, AzureOpenAI } from 'openai';
 import { z } from 'zod';
 import { mapLimit } from './concurrency';
+import { EngineError } from './errors';
+import { parseRetryAfter } from './retryAfter';
 import type { EmbeddingConfig } from './config';
 import { countTokens, truncateToTokens } from './tokens';
 
@@ -17,18 +19,18 @@ const DEFAULT_MAX_RETRY_WAIT_MS = 120_000;
 
 export type EmbeddingErrorKind = 'auth' | 'throttled' | 'timeout' | 'cancelled' | 'bad-response' | 'http' | 'network';
 
-export class EmbeddingError extends Error {
-  constructor(
-    readonly kind: EmbeddingErrorKind,
-    message: string,
-    readonly status?: number,
+export class EmbeddingError extends EngineError<
+  EmbeddingErrorKind,
+  {
+    status?: number;
     /** Whether trying the same request again may succeed. */
-    readonly retryable = false,
+    retryable?: boolean;
     /** The wait the server asked for (429). */
-    readonly retryAfterMs?: number,
-  ) {
-    super(message);
-    this.name = 'EmbeddingError';
+    retryAfterMs?: number;
+  }
+> {
+  constructor(kind: EmbeddingErrorKind, message: string, details: EmbeddingError['details'] & { cause?: unknown } = {}) {
+    super(kind, message, details);
   }
 }
 
@@ -205,21 +207,20 @@ export class Embedder {
         return await this.request(texts, localTokens, signal, userSignal);
       } catch (e) {
         const error = e as EmbeddingError;
-        if (!error.retryable || attempt >= this.cfg.maxRetries) throw error;
-        if (error.retryAfterMs !== undefined && error.retryAfterMs > maxWait) {
+        if (!error.details.retryable || attempt >= this.cfg.maxRetries) throw error;
+        const { retryAfterMs } = error.details;
+        if (retryAfterMs !== undefined && retryAfterMs > maxWait) {
           throw new EmbeddingError(
             'throttled',
-            `Azure OpenAI deployment '${this.cfg.deployment}' is throttled and asks to wait ${Math.ceil(error.retryAfterMs / 1000)} s ` +
+            `Azure OpenAI deployment '${this.cfg.deployment}' is throttled and asks to wait ${Math.ceil(retryAfterMs / 1000)} s ` +
               `(more than the ${Math.round(maxWait / 1000)} s this client waits); try again later or raise the deployment's quota.`,
-            429,
-            false,
-            error.retryAfterMs,
+            { status: 429, retryAfterMs },
           );
         }
         // Server-given waits get up to 10% jitter so concurrent workers do not return in lockstep; others back off exponentially.
         const wait =
-          error.retryAfterMs !== undefined
-            ? error.retryAfterMs * (1 + Math.random() * 0.1)
+          retryAfterMs !== undefined
+            ? retryAfterMs * (1 + Math.random() * 0.1)
             : Math.min(500 * 2 ** attempt, 30_000) * (0.75 + Math.random() * 0.25);
         if (error.kind === 'throttled') this.pausedUntil = Math.max(this.pausedUntil, Date.now() + wait);
         this.hooks.onRetry?.({ attempt: attempt + 1, delayMs: Math.round(wait), error });
@@ -285,23 +286,23 @@ export class Embedder {
   private toError(e: unknown, timedOut: boolean): EmbeddingError {
     const where = `Azure OpenAI deployment '${this.cfg.deployment}' at ${this.cfg.endpoint}`;
     if (timedOut || e instanceof APIConnectionTimeoutError)
-      return new EmbeddingError('timeout', `${where} did not answer within ${this.cfg.timeoutMs} ms.`, undefined, true);
+      return new EmbeddingError('timeout', `${where} did not answer within ${this.cfg.timeoutMs} ms.`, { retryable: true });
     if (e instanceof APIError && e.status !== undefined) {
       const status = e.status;
       const detail = this.redact(e.message);
       if (status === 401 || status === 403)
-        return new EmbeddingError('auth', `${where} rejected the API key (HTTP ${status}); check the key and the endpoint.`, status);
+        return new EmbeddingError('auth', `${where} rejected the API key (HTTP ${status}); check the key and the endpoint.`, { status });
       if (status === 429) {
-        const retryAfterMs = retryAfter(e.headers);
-        return new EmbeddingError('throttled', `${where} is throttling requests (HTTP 429): ${detail}`, status, true, retryAfterMs);
+        const retryAfterMs = parseRetryAfter(e.headers);
+        return new EmbeddingError('throttled', `${where} is throttling requests (HTTP 429): ${detail}`, { status, retryable: true, retryAfterMs });
       }
-      if (status === 404) return new EmbeddingError('http', `${where} was not found (HTTP 404); check the deployment name and endpoint: ${detail}`, status);
-      return new EmbeddingError('http', `${where} failed with HTTP ${status}: ${detail}`, status, status >= 500 || status === 408 || status === 409);
+      if (status === 404) return new EmbeddingError('http', `${where} was not found (HTTP 404); check the deployment name and endpoint: ${detail}`, { status });
+      return new EmbeddingError('http', `${where} failed with HTTP ${status}: ${detail}`, { status, retryable: status >= 500 || status === 408 || status === 409 });
     }
-    if (e instanceof APIConnectionError) return new EmbeddingError('network', `Could not reach ${where}: ${this.redact(describeCause(e))}`, undefined, true);
-    if (e instanceof SyntaxError) return new EmbeddingError('bad-response', `${where} returned a body that is not valid JSON.`, undefined, true);
+    if (e instanceof APIConnectionError) return new EmbeddingError('network', `Could not reach ${where}: ${this.redact(describeCause(e))}`, { retryable: true });
+    if (e instanceof SyntaxError) return new EmbeddingError('bad-response', `${where} returned a body that is not valid JSON.`, { retryable: true });
     // Failures while reading the body (connection reset mid-answer) surface as plain errors.
-    return new EmbeddingError('network', `Connection to ${where} failed: ${this.redact(describeCause(e))}`, undefined, true);
+    return new EmbeddingError('network', `Connection to ${where} failed: ${this.redact(describeCause(e))}`, { retryable: true });
   }
 
   private redact(text: string): string {
@@ -322,17 +323,6 @@ function cancelled(why?: string): EmbeddingError {
   return new EmbeddingError('cancelled', why ? `Embedding stopped: ${why}.` : 'Embedding was cancelled.');
 }
 
-/** The wait a 429 asks for: `retry-after-ms`, else `retry-after` in seconds or as an HTTP date. */
-function retryAfter(headers: Headers | undefined): number | undefined {
-  const ms = Number.parseFloat(headers?.get('retry-after-ms') ?? '');
-  if (Number.isFinite(ms) && ms >= 0) return ms;
-  const raw = headers?.get('retry-after');
-  if (!raw) return undefined;
-  const seconds = Number.parseFloat(raw);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(raw);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
 
 function describeCause(e: unknown): string {
   const err = e as { message?: string; cause?: { message?: string; code?: string } };

@@ -2,11 +2,11 @@
 // extension, tests) call only this API: index, ask, search, status, pending changes, clear. The store stays inside.
 import type { EngineConfig } from './config';
 import type { FileSystem } from './types';
-import { Neo4jStore } from './store';
+import { DimensionMismatchError, Neo4jStore } from './store';
 import { Embedder } from './embed';
 import { ChatClient } from './generate';
 import { Indexer, type IndexOptions, type IndexReport } from './indexer';
-import { WorkerChunker } from './chunk/chunker';
+import { InThreadChunker, WorkerChunker } from './chunk/chunker';
 import { Retriever, type Retrieval } from './retrieve';
 import { Asker, type Answer, type AskOptions } from './answer';
 import { discover } from './discover';
@@ -40,6 +40,8 @@ export interface Engine {
 }
 
 export interface EngineOptions {
+  /** Where `tree-sitter.wasm` and the grammars are (the extension ships them in dist/grammars); by default the installed package. */
+  grammarDir?: string;
   /** Opens the store; tests and benchmarks may pass their own. Defaults to Neo4j with the configured credentials. */
   openStore?: (config: EngineConfig) => Promise<Store>;
 }
@@ -49,14 +51,22 @@ export async function openEngine(config: EngineConfig, fs: FileSystem, options: 
   const embedder = config.embedding && new Embedder(config.embedding);
   const chat = config.chat && new ChatClient(config.chat);
   const retriever = new Retriever(store, embedder, config.retrieval);
-  const chunker = new WorkerChunker();
-  const indexer = new Indexer(store, embedder, fs, config.indexing, chunker);
+  const { grammarDir } = options;
+  const chunker = new WorkerChunker({ grammarDir });
+  const indexer = new Indexer(store, embedder, fs, config.indexing, { bulk: chunker, inThread: new InThreadChunker({ grammarDir }) });
   const asker = new Asker(retriever, chat, config.chat);
+  // A vector index of another size stops what needs vectors, with the remedy; status and clear keep working, so the
+  // remedy (clear everything) can be carried out under the new configuration.
+  const configured = config.embedding?.dimensions;
+  const checkDimensions = async () => {
+    const existing = configured === undefined ? null : await store.vectorDimensions();
+    if (existing !== null && existing !== configured) throw DimensionMismatchError.of(existing, configured!);
+  };
   return {
     capabilities: { embeddings: Boolean(embedder), generation: Boolean(chat) },
-    index: (ws, o) => indexer.run(ws, o),
-    ask: (ws, question, o) => asker.ask(ws.id, question, o),
-    search: (ws, query, o = {}) => retriever.retrieve(ws.id, query, o.budgetTokens ?? asker.sourceBudget(query), o.signal),
+    index: async (ws, o) => (await checkDimensions(), indexer.run(ws, o)),
+    ask: async (ws, question, o) => (await checkDimensions(), asker.ask(ws.id, question, o)),
+    search: async (ws, query, o = {}) => (await checkDimensions(), retriever.retrieve(ws.id, query, o.budgetTokens ?? asker.sourceBudget(query), o.signal)),
     status: (ws) => store.status(ws.id),
     async pendingChanges(ws) {
       const [discovered, stored] = await Promise.all([discover(ws.roots, config.indexing, fs), store.fileStates(ws.id)]);
@@ -71,10 +81,11 @@ export async function openEngine(config: EngineConfig, fs: FileSystem, options: 
   };
 }
 
+/** Neo4j with its constraints and full-text index; the vector index is made when the first embeddings are written. */
 async function openNeo4jStore(config: EngineConfig): Promise<Store> {
   const store = await Neo4jStore.connect(config.neo4j, { maxChunksPerTransaction: config.indexing.writeBatchChunks });
   try {
-    await store.ensureSchema(config.embedding?.dimensions ?? null);
+    await store.ensureSchema(null);
   } catch (error) {
     await store.close();
     throw error;

@@ -1,16 +1,20 @@
-// Orchestrates one indexing run: discover → diff against the store → read, chunk, embed what changed → write.
+// Orchestrates one indexing run: discover → plan against the store → read, chunk, embed what changed → write.
 // Files are written in batches, each file atomically, so a run stopped at any point leaves every file at its old or
-// its new version and the next run picks up the rest.
-import { createHash } from 'node:crypto';
-import type { DiscoveredFile, FileRecord, FileSystem, SkippedFile, SkipReason, StoredChunk } from './types';
+// its new version and the next run picks up the rest. A failure tied to one file skips that file with its reason;
+// only a failure of a whole service (Neo4j, the embeddings endpoint) stops the run.
 import type { IndexingConfig } from './config';
-import type { WorkspaceSpec } from './workspace';
-import { discover, readAndClassify, summarizeSkipped } from './discover';
-import { resolveLinks, languageOf, embeddingInput, CHUNKER_VERSION } from './chunk';
-import { ChunkingFailed, inThreadChunker, type Chunker } from './chunk/chunker';
+import { checkRoots, type WorkspaceSpec } from './workspace';
+import { discover, summarizeSkipped } from './discover';
+import { CHUNKER_VERSION, embeddingInput } from './chunk';
+import { inThreadChunker, type Chunker } from './chunk/chunker';
+import { mapInOrder } from './concurrency';
 import type { Embedder } from './embed';
+import { errorMessage } from './errors';
 import type { FileWrite, IndexWriter } from './ports';
-import { keepsOldVersion, plan, type IndexPlan } from './plan';
+import { keepsOldVersion, plan } from './plan';
+import { prepareFile, type PrepareContext } from './prepare';
+import type { FileSystem, SkippedFile, SkipReason, StoredChunk } from './types';
+import { VectorCache } from './vectorCache';
 
 export type IndexPhase = 'discovering' | 'comparing' | 'indexing' | 'removing' | 'done';
 
@@ -30,7 +34,11 @@ export interface IndexFailure {
 export interface IndexReport {
   workspaceId: string;
   mode: 'embeddings' | 'keyword-only';
-  files: { discovered: number; changed: number; unchanged: number; deleted: number; skipped: number; notUpdated: number };
+  /**
+   * notUpdated: files changed on disk that kept their previous version (the run stopped before them, or they failed);
+   * notIndexed: new files that are not in the index yet for the same reasons.
+   */
+  files: { discovered: number; changed: number; unchanged: number; deleted: number; skipped: number; notUpdated: number; notIndexed: number };
   skippedByReason: Partial<Record<SkipReason, number>>;
   /** embedded: distinct inputs sent to the embeddings endpoint; reused: chunks whose embedding came from the cache. */
   chunks: { written: number; embedded: number; reused: number };
@@ -42,6 +50,7 @@ export interface IndexReport {
    */
   error?: { message: string; cause: unknown };
   cancelled: boolean;
+  /** Files that could not be read, chunked or written, each with its reason; they keep their previous version. */
   failures: IndexFailure[];
   durationMs: number;
 }
@@ -53,22 +62,32 @@ export interface IndexOptions {
   force?: boolean;
 }
 
-/** Files read and chunked at once: enough to hide I/O latency, few enough to bound memory. */
+/** Files read and chunked ahead of the writer: enough to hide I/O latency, few enough to bound memory. */
 const READ_CONCURRENCY = 16;
 /** Up to this many changed files (a save, a rename, a branch switch of a few files) are chunked on this thread: starting the chunking worker would cost more than their garbage. */
 const IN_THREAD_FILES = 32;
 
-type PreparedFile = FileWrite;
+export interface IndexerChunkers {
+  /** Chunks runs of more than IN_THREAD_FILES files (the engine gives a WorkerChunker). */
+  bulk: Chunker;
+  /** Chunks small runs on this thread. */
+  inThread: Chunker;
+}
 
 export class Indexer {
+  /** Vectors paid for but not yet written, so a failed or cancelled write does not pay for them twice. */
+  private readonly unwritten = new VectorCache();
+  private readonly chunkers: IndexerChunkers;
+
   constructor(
     private readonly store: IndexWriter,
     private readonly embedder: Embedder | undefined,
     private readonly fs: FileSystem,
     private readonly config: IndexingConfig,
-    /** Chunks runs of more than IN_THREAD_FILES files (the engine gives a WorkerChunker). */
-    private readonly bulkChunker: Chunker = inThreadChunker,
-  ) {}
+    chunkers: Partial<IndexerChunkers> = {},
+  ) {
+    this.chunkers = { bulk: chunkers.bulk ?? inThreadChunker, inThread: chunkers.inThread ?? inThreadChunker };
+  }
 
   /** What identifies the stored chunks of a file besides its content: chunking settings and embedding model. */
   get chunkerKey(): string {
@@ -83,7 +102,7 @@ export class Indexer {
     const report: IndexReport = {
       workspaceId: ws.id,
       mode: this.embedder ? 'embeddings' : 'keyword-only',
-      files: { discovered: 0, changed: 0, unchanged: 0, deleted: 0, skipped: 0, notUpdated: 0 },
+      files: { discovered: 0, changed: 0, unchanged: 0, deleted: 0, skipped: 0, notUpdated: 0, notIndexed: 0 },
       skippedByReason: {},
       chunks: { written: 0, embedded: 0, reused: 0 },
       tokens: 0,
@@ -92,6 +111,7 @@ export class Indexer {
       failures: [],
       durationMs: 0,
     };
+    await checkRoots(ws.roots, this.fs);
     emit('discovering');
     // The walk of the folders and the look-ups in Neo4j do not depend on each other: overlap them.
     const [{ files, skipped }, stored] = await Promise.all([
@@ -101,15 +121,25 @@ export class Indexer {
     report.files.discovered = files.length;
     emit('comparing');
     const chunkerKey = this.chunkerKey;
-    const decided: IndexPlan = plan({ files, skipped }, stored, chunkerKey, options.force ?? false);
+    const decided = plan({ files, skipped }, stored, chunkerKey, options.force ?? false);
     const candidates = decided.read;
     report.files.unchanged = decided.unchanged;
     progress.filesTotal = candidates.length;
-    const chunker = candidates.length > IN_THREAD_FILES ? this.bulkChunker : inThreadChunker;
-
     const allPaths = new Set(files.map((f) => f.path));
+    const ctx: PrepareContext = {
+      fs: this.fs,
+      workspaceId: ws.id,
+      maxFileBytes: this.config.maxFileBytes,
+      settings: { maxTokens: this.config.chunkTokens, overlapLines: this.config.overlapLines },
+      chunkerKey,
+      chunker: candidates.length > IN_THREAD_FILES ? this.chunkers.bulk : this.chunkers.inThread,
+      embedder: this.embedder,
+      exists: (p) => allPaths.has(p),
+    };
+
     const lateSkips: SkippedFile[] = [];
-    let pending: PreparedFile[] = [];
+    const settled = new Set<string>();
+    let pending: FileWrite[] = [];
     let pendingChunks = 0;
     let writing: Promise<void> = Promise.resolve();
     const touched: Array<{ path: string; size: number; mtimeMs: number }> = [];
@@ -122,9 +152,14 @@ export class Indexer {
       if (batch.length === 0) return;
       await this.embedMissing(batch, report, signal);
       await writing;
-      writing = this.store.replaceFiles(ws.id, batch).then(() => {
-        report.files.changed += batch.length;
-        report.chunks.written += batch.reduce((n, f) => n + f.chunks.length, 0);
+      writing = this.store.replaceFiles(ws.id, batch).then((refused) => {
+        const failed = new Set(refused.map((r) => r.item.file.path));
+        for (const r of refused) lateSkips.push({ path: r.item.file.path, reason: 'index-failed', detail: r.message });
+        const written = batch.filter((f) => !failed.has(f.file.path));
+        for (const f of batch) settled.add(f.file.path);
+        for (const c of written.flatMap((f) => f.chunks)) this.unwritten.delete(c.embedKey);
+        report.files.changed += written.length;
+        report.chunks.written += written.reduce((n, f) => n + f.chunks.length, 0);
         progress.chunksDone = report.chunks.written;
         progress.tokens = report.tokens;
         emit('indexing');
@@ -135,29 +170,30 @@ export class Indexer {
 
     emit('indexing');
     try {
-      for (let i = 0; i < candidates.length; i += READ_CONCURRENCY) {
-        signal?.throwIfAborted();
-        const slice = candidates.slice(i, i + READ_CONCURRENCY);
-        const prepared = await Promise.all(slice.map((c) => this.prepare(ws.id, c.file, c.reusableHash, allPaths, chunkerKey, chunker)));
-        for (const p of prepared) {
-          if ('skip' in p) lateSkips.push(p.skip);
-          else if ('touch' in p) touched.push(p.touch);
-          else {
-            pending.push(p);
-            pendingChunks += p.chunks.length;
-          }
-          progress.filesDone++;
+      const prepared = mapInOrder(candidates, READ_CONCURRENCY, (c) => prepareFile(ctx, c.file, c.reusableHash), signal);
+      for await (const p of prepared) {
+        if ('skip' in p) {
+          lateSkips.push(p.skip);
+          settled.add(p.skip.path);
+        } else if ('touch' in p) {
+          touched.push(p.touch);
+          settled.add(p.touch.path);
+        } else {
+          pending.push(p);
+          pendingChunks += p.chunks.length;
         }
+        progress.filesDone++;
         if (pendingChunks >= this.config.writeBatchChunks) await flush();
       }
+      signal?.throwIfAborted();
       await flush();
       await writing;
       if (touched.length) await this.store.touchFiles(ws.id, touched);
       report.files.unchanged += touched.length;
 
-      // Files no longer discovered (deleted, renamed away, newly ignored or now skipped) leave the index.
+      // Files no longer discovered (deleted, renamed away, newly ignored or now skipped) leave the index, and so do
+      // files read and found binary, minified or too large; unreadable and failed ones keep their previous version.
       emit('removing');
-      // Files that were read and turned out binary, minified or too large leave too; unreadable ones keep their version.
       const gone = [...decided.remove, ...lateSkips.filter((s) => stored.has(s.path) && !keepsOldVersion(s.reason)).map((s) => s.path)];
       if (gone.length) await this.store.deleteFiles(ws.id, gone);
       report.files.deleted = gone.length;
@@ -165,14 +201,18 @@ export class Indexer {
       await writing.catch(() => undefined);
       report.cancelled = signal?.aborted ?? false;
       report.error = { message: report.cancelled ? 'Indexing was cancelled.' : errorMessage(error), cause: error };
-      report.files.notUpdated = candidates.length - report.files.changed - touched.length - lateSkips.length;
+      for (const c of candidates) {
+        if (settled.has(c.file.path)) continue;
+        if (stored.has(c.file.path)) report.files.notUpdated++;
+        else report.files.notIndexed++;
+      }
     }
 
     const allSkipped = [...skipped, ...lateSkips];
     report.files.skipped = allSkipped.length;
     report.skippedByReason = summarizeSkipped(allSkipped);
     if (!report.error) await this.store.recordSkipped(ws.id, report.skippedByReason);
-    report.failures.push(...lateSkips.filter((s) => s.reason === 'unreadable').map((s) => ({ path: s.path, message: s.detail ?? 'unreadable' })));
+    report.failures.push(...lateSkips.filter((s) => keepsOldVersion(s.reason)).map((s) => ({ path: s.path, message: s.detail ?? s.reason })));
     report.estimatedCost = this.embedder?.estimateCost(report.tokens) ?? 0;
     report.durationMs = Math.round(performance.now() - started);
     progress.tokens = report.tokens;
@@ -180,52 +220,20 @@ export class Indexer {
     return report;
   }
 
-  /** Reads, checks and chunks one file. Content that still hashes to `storedHash` only needs its stat refreshed. */
-  private async prepare(
-    workspaceId: string,
-    f: DiscoveredFile,
-    storedHash: string | undefined,
-    allPaths: Set<string>,
-    chunkerKey: string,
-    chunker: Chunker,
-  ): Promise<PreparedFile | { skip: SkippedFile } | { touch: { path: string; size: number; mtimeMs: number } }> {
-    const read = await readAndClassify(this.fs, f, this.config.maxFileBytes);
-    if (!read.ok) return { skip: { path: f.path, reason: read.reason, detail: read.detail } };
-    const fileHash = sha256(read.text);
-    if (storedHash === fileHash) return { touch: { path: f.path, size: f.size, mtimeMs: f.mtimeMs } };
-    let chunked;
-    try {
-      chunked = await chunker.chunk(f.path, read.text, { maxTokens: this.config.chunkTokens, overlapLines: this.config.overlapLines });
-    } catch (error) {
-      // Like an unreadable file: reported, and its previous version (if any) stays in the index.
-      if (error instanceof ChunkingFailed) return { skip: { path: f.path, reason: 'unreadable', detail: error.reason } };
-      throw error;
-    }
-    const chunks: StoredChunk[] = chunked.chunks.map((c, ordinal) => ({
-      ...c,
-      defines: withShortNames(c.defines),
-      id: `${workspaceId}:${f.path}#${ordinal}`,
-      ordinal,
-      embedKey: this.embedder ? this.embedder.embedKey(embeddingInput(c)) : `text:${c.contentHash}`,
-      embedding: null,
-    }));
-    const file: FileRecord = {
-      path: f.path,
-      language: languageOf(f.path),
-      fileHash,
-      size: f.size,
-      mtimeMs: f.mtimeMs,
-      chunkerKey,
-      links: resolveLinks(f.path, chunked.links, (p) => allPaths.has(p)),
-    };
-    return { file, chunks };
-  }
-
-  /** Fills in embeddings: from the content cache first, then one embedding call for what is really new. */
-  private async embedMissing(batch: PreparedFile[], report: IndexReport, signal?: AbortSignal): Promise<void> {
+  /**
+   * Fills in embeddings: from vectors this process paid for but did not write yet, then from the store's content cache,
+   * then one embedding call for what is really new.
+   */
+  private async embedMissing(batch: FileWrite[], report: IndexReport, signal?: AbortSignal): Promise<void> {
     if (!this.embedder) return;
     const chunks = batch.flatMap((f) => f.chunks);
-    const cached = await this.store.cachedEmbeddings([...new Set(chunks.map((c) => c.embedKey))]);
+    const cached = new Map<string, Float32Array>();
+    for (const c of chunks) {
+      const v = this.unwritten.get(c.embedKey);
+      if (v) cached.set(c.embedKey, v);
+    }
+    const fromStore = await this.store.cachedEmbeddings([...new Set(chunks.map((c) => c.embedKey).filter((k) => !cached.has(k)))]);
+    for (const [k, v] of fromStore) cached.set(k, v);
     report.chunks.reused += chunks.filter((c) => cached.has(c.embedKey)).length;
     const missing = new Map<string, StoredChunk>();
     for (const c of chunks) if (!cached.has(c.embedKey)) missing.set(c.embedKey, c);
@@ -235,22 +243,14 @@ export class Indexer {
       const { vectors, tokens } = await this.embedder.embed(inputs.map(embeddingInput), { signal, tokens: inputs.map((c) => c.tokens) });
       report.tokens += tokens;
       report.chunks.embedded += keys.length;
-      keys.forEach((k, i) => cached.set(k, vectors[i]));
+      keys.forEach((k, i) => {
+        cached.set(k, vectors[i]);
+        this.unwritten.set(k, vectors[i]);
+      });
     }
     for (const c of chunks) {
       c.embedding = cached.get(c.embedKey) ?? null;
       if (!c.embedding) throw new Error(`No embedding was returned for a chunk of ${c.path}; nothing of this batch was written.`);
     }
   }
-}
-
-/** A question names `evictIfNeeded` more often than `PebbleStore.evictIfNeeded`: a qualified name also defines its last part. */
-function withShortNames(names: string[]): string[] {
-  return [...new Set(names.flatMap((n) => [n, n.split(/\.|::|#/).pop() ?? n]))].filter(Boolean);
-}
-
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

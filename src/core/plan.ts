@@ -22,7 +22,7 @@ export interface IndexPlan {
 }
 
 /** Skip reasons that mean "could not look this time": the stored version stays rather than vanish. */
-const KEEP_OLD_VERSION: ReadonlySet<SkipReason> = new Set(['unreadable']);
+const KEEP_OLD_VERSION: ReadonlySet<SkipReason> = new Set(['unreadable', 'index-failed']);
 export const keepsOldVersion = (reason: SkipReason): boolean => KEEP_OLD_VERSION.has(reason);
 
 /** Decides what a run reads, may reuse and removes, from the discovery result and the stored file states. */

@@ -17,8 +17,12 @@ export interface IndexWriter {
   fileStates(workspaceId: string): Promise<Map<string, FileState>>;
   /** Embeddings already stored for these content keys, in any workspace. */
   cachedEmbeddings(embedKeys: string[]): Promise<Map<string, Float32Array>>;
-  /** Replaces each file whole (record, chunks, symbols, links): a file is never left half-written. */
-  replaceFiles(workspaceId: string, files: FileWrite[]): Promise<void>;
+  /**
+   * Replaces each file whole (record, chunks, symbols, links): a file is never left half-written. Files the store
+   * refuses (a value too large, a constraint) are returned with the reason and keep their previous version; only a
+   * failure of the whole store throws.
+   */
+  replaceFiles(workspaceId: string, files: FileWrite[]): Promise<Array<{ item: FileWrite; message: string }>>;
   /** Records the new size and mtime of files whose content did not change. */
   touchFiles(workspaceId: string, files: Array<{ path: string; size: number; mtimeMs: number }>): Promise<void>;
   deleteFiles(workspaceId: string, paths: string[]): Promise<void>;
@@ -40,6 +44,8 @@ export interface SearchIndex {
 }
 
 export interface IndexAdmin {
+  /** The size of the vectors the index holds, or null while there is none. */
+  vectorDimensions(): Promise<number | null>;
   status(workspaceId: string): Promise<WorkspaceStatus>;
   listWorkspaces(): Promise<WorkspaceSummary[]>;
   clearWorkspace(workspaceId: string): Promise<void>;

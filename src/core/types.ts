@@ -37,7 +37,9 @@ export type SkipReason =
   | 'symlink-outside-root'
   | 'symlink-loop'
   | 'unreadable'
-  | 'vanished';
+  | 'vanished'
+  /** Read, but chunking or writing it failed (a chunker crash, a value Neo4j refused); its previous version stays. */
+  | 'index-failed';
 
 export interface SkippedFile {
   path: string;

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { Source } from '../core/retrieve';
-import { errorMessage } from '../core/indexer';
+import { errorMessage } from '../core/errors';
 import type { WorkspaceSpec } from '../core/workspace';
 import { fromWebview, toWebview, type FromWebview, type SourceView, type ToWebview } from '../protocol/messages';
 import { MAX_LANGUAGE } from '../protocol/limits';

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ConfigError } from '../core/config';
 import { EmbeddingError } from '../core/embed';
 import { ChatError } from '../core/generate';
-import { errorMessage } from '../core/indexer';
+import { errorMessage } from '../core/errors';
 import { DimensionMismatchError, StoreUnavailableError } from '../core/store';
 import { MAX_ERROR_MESSAGE } from '../protocol/limits';
 import type { errorKind, webviewCommand } from '../protocol/messages';
@@ -42,20 +42,20 @@ export function describeError(error: unknown, redact: Redact): UserError {
 
 function describe(error: unknown): UserError {
   if (error instanceof ConfigError) {
-    return { kind: 'config', message: `Setting ${error.setting}: expected ${error.expected}.`, action: OPEN_SETTINGS, setting: error.setting };
+    return { kind: 'config', message: `Setting ${error.details.setting}: expected ${error.details.expected}.`, action: OPEN_SETTINGS, setting: error.details.setting };
   }
   if (error instanceof MissingSecretError) return { kind: 'missing-key', message: error.message, action: SET_CREDENTIALS };
   if (error instanceof StoreUnavailableError) {
-    if (error.reason === 'auth') return { kind: 'neo4j', message: error.message, action: SET_CREDENTIALS };
-    if (error.reason === 'database') return { kind: 'config', message: error.message, action: OPEN_SETTINGS, setting: `${SECTION}.neo4j.database` };
+    if (error.kind === 'auth') return { kind: 'neo4j', message: error.message, action: SET_CREDENTIALS };
+    if (error.kind === 'database') return { kind: 'config', message: error.message, action: OPEN_SETTINGS, setting: `${SECTION}.neo4j.database` };
     return { kind: 'neo4j', message: error.message, action: OPEN_SETTINGS, setting: `${SECTION}.neo4j.uri` };
   }
   if (error instanceof DimensionMismatchError) {
     return {
       kind: 'config',
       message:
-        `The Neo4j vector index holds ${error.indexDimensions}-dimensional embeddings but ${SECTION}.azure.dimensions is ${error.configuredDimensions}. ` +
-        `Set it back to ${error.indexDimensions}, or run "Workspace RAG: Clear Index" and choose "Everything" to start over.`,
+        `The Neo4j vector index holds ${error.details.indexDimensions}-dimensional embeddings but ${SECTION}.azure.dimensions is ${error.details.configuredDimensions}. ` +
+        `Set it back to ${error.details.indexDimensions}, or run "Workspace RAG: Clear Index" and choose "Everything" to start over.`,
       action: OPEN_SETTINGS,
       setting: `${SECTION}.azure.dimensions`,
     };
@@ -71,7 +71,7 @@ function describe(error: unknown): UserError {
         return { kind: 'timeout', message: error.message };
       case 'http':
         // A 404 is a wrong deployment, model or path: a setting, not a transient failure.
-        return error.status === 404 ? { kind: 'config', message: error.message, action: OPEN_SETTINGS, setting: endpointSetting } : { kind: 'other', message: error.message };
+        return error.details.status === 404 ? { kind: 'config', message: error.message, action: OPEN_SETTINGS, setting: endpointSetting } : { kind: 'other', message: error.message };
       default:
         return { kind: 'other', message: error.message };
     }

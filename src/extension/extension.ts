@@ -3,7 +3,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { z } from 'zod';
-import { setGrammarDirectory } from '../core/chunk';
+import { openEngine } from '../core/engine';
 import type { ToWebview } from '../protocol/messages';
 import { Actions } from './actions';
 import { CHAT_PANEL_TYPE, CHAT_VIEW_ID, ChatSession, ChatViewProvider, type ChatDeps, type SourceLocation } from './chatView';
@@ -51,11 +51,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
   context.subscriptions.push(channel, secrets);
   // Redaction must know the keys before anything is logged.
   await secrets.load();
-  setGrammarDirectory(path.join(context.extensionPath, 'dist', 'grammars'));
 
   const settings = new Settings(secrets);
   const fs = new WorkspaceFileSystem(vscode.workspace.fs);
-  const host = new EngineHost(settings, fs, log);
+  // A .vsix carries no node_modules: the tree-sitter runtime and grammars are copied next to the bundle.
+  const grammarDir = path.join(context.extensionPath, 'dist', 'grammars');
+  const host = new EngineHost(settings, fs, log, (config, files) => openEngine(config, files, { grammarDir }));
   const folders = (): Folder[] =>
     (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => ({ name: f.name, fsPath: f.uri.fsPath }));
   const workspace = () => workspaceOf(folders());

@@ -1,6 +1,6 @@
 // The workspace folders as the engine sees them (roots with unique names, one workspace id), and the reverse: a
 // workspace-relative path from the index or the webview back to a file inside one of the folders, or nothing.
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { workspaceFor, type WorkspaceSpec } from '../core/workspace';
 
@@ -21,8 +21,17 @@ export function rootsOf(folders: readonly Folder[]): Array<{ name: string; path:
   });
 }
 
-export function workspaceOf(folders: readonly Folder[]): WorkspaceSpec | undefined {
-  return folders.length ? workspaceFor(rootsOf(folders)) : undefined;
+/** The workspace of these folders, by their real paths: a folder opened through a symlink shares its index with the folder itself. */
+export function workspaceOf(folders: readonly Folder[], realpath: (p: string) => string = realpathOrSelf): WorkspaceSpec | undefined {
+  return folders.length ? workspaceFor(rootsOf(folders).map((r) => ({ ...r, path: realpath(r.path) }))) : undefined;
+}
+
+function realpathOrSelf(p: string): string {
+  try {
+    return realpathSync.native(p);
+  } catch {
+    return p; // gone or unreadable: the engine's root check reports it and leaves the index alone
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 // The extension's log: a LogOutputChannel with levels. Every line passes through the redactor first, so a key that
 // reaches an error message (a URL with credentials, an echoed header) never reaches the log file.
 import type * as vscode from 'vscode';
-import { errorMessage } from '../core/indexer';
+import { errorMessage } from '../core/errors';
 
 export type Redact = (text: string) => string;
 

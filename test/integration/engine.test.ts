@@ -317,7 +317,7 @@ describe('engine (real Neo4j, local Azure and BitNet protocol servers)', functio
       const e = await engine();
       const cfg = config();
       const chunker = new WorkerChunker({ maxHeapMb: 24 });
-      const indexer = new Indexer(store, new Embedder(cfg.embedding!), nodeFileSystem, cfg.indexing, chunker);
+      const indexer = new Indexer(store, new Embedder(cfg.embedding!), nodeFileSystem, cfg.indexing, { bulk: chunker });
       try {
         const dir = await generatedWorkspace('worker', 40, 2);
         const ws = workspace(dir);

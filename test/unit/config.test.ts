@@ -46,15 +46,15 @@ describe('configFromEnv', () => {
   });
 
   it('names the variable and what it expects', () => {
-    assert.equal(configError({}).setting, 'NEO4J_PASSWORD');
+    assert.equal(configError({}).details.setting, 'NEO4J_PASSWORD');
     const notNumber = configError({ ...base, RAG_TOP_K: 'many' });
-    assert.equal(notNumber.setting, 'RAG_TOP_K');
+    assert.equal(notNumber.details.setting, 'RAG_TOP_K');
     assert.match(notNumber.message, /number.*"many"/);
-    assert.equal(configError({ ...base, NEO4J_URI: 'http://localhost:7474' }).setting, 'NEO4J_URI');
-    assert.equal(configError({ ...base, BITNET_ENDPOINT: 'ftp://x' }).setting, 'BITNET_ENDPOINT');
-    assert.equal(configError({ ...base, BITNET_ENDPOINT: 'http://x', BITNET_AUTH_STYLE: 'basic' }).setting, 'BITNET_AUTH_STYLE');
-    assert.equal(configError({ ...base, ...azure, AZURE_OPENAI_EMBEDDING_DIMENSIONS: '5000' }).setting, 'AZURE_OPENAI_EMBEDDING_DIMENSIONS');
-    assert.equal(configError({ ...base, AZURE_OPENAI_ENDPOINT: 'https://x' }).setting, 'AZURE_OPENAI_API_KEY');
+    assert.equal(configError({ ...base, NEO4J_URI: 'http://localhost:7474' }).details.setting, 'NEO4J_URI');
+    assert.equal(configError({ ...base, BITNET_ENDPOINT: 'ftp://x' }).details.setting, 'BITNET_ENDPOINT');
+    assert.equal(configError({ ...base, BITNET_ENDPOINT: 'http://x', BITNET_AUTH_STYLE: 'basic' }).details.setting, 'BITNET_AUTH_STYLE');
+    assert.equal(configError({ ...base, ...azure, AZURE_OPENAI_EMBEDDING_DIMENSIONS: '5000' }).details.setting, 'AZURE_OPENAI_EMBEDDING_DIMENSIONS');
+    assert.equal(configError({ ...base, AZURE_OPENAI_ENDPOINT: 'https://x' }).details.setting, 'AZURE_OPENAI_API_KEY');
   });
 
   it('never puts a secret value in the message', () => {

@@ -143,8 +143,8 @@ describe('Embedder (Azure OpenAI embeddings)', function () {
     await start({ dimensions: 8, fault: { kind: 'throttle', retryAfterSeconds: 600 } });
     const e = await rejection(new Embedder(config({ dimensions: 8 }), { maxRetryWaitMs: 60_000 }).embed(['x']));
     assert.equal(e.kind, 'throttled');
-    assert.equal(e.status, 429);
-    assert.equal(e.retryAfterMs, 600_000);
+    assert.equal(e.details.status, 429);
+    assert.equal(e.details.retryAfterMs, 600_000);
     assert.match(e.message, /600 s/);
     assert.equal(server.requests.length, 1);
   });
@@ -154,7 +154,7 @@ describe('Embedder (Azure OpenAI embeddings)', function () {
     const retries: number[] = [];
     const e = await rejection(new Embedder(config({ dimensions: 8, maxRetries: 2 }), { onRetry: (r) => retries.push(r.attempt) }).embed(['x']));
     assert.equal(e.kind, 'http');
-    assert.equal(e.status, 500);
+    assert.equal(e.details.status, 500);
     assert.deepEqual(retries, [1, 2]);
     assert.equal(server.requests.length, 3);
   });
@@ -195,7 +195,7 @@ describe('Embedder (Azure OpenAI embeddings)', function () {
     const wrong = 'wrong-key-abcdef';
     const e = await rejection(new Embedder(config({ dimensions: 8, apiKey: wrong })).embed(['x']));
     assert.equal(e.kind, 'auth');
-    assert.equal(e.status, 401);
+    assert.equal(e.details.status, 401);
     assert.ok(!e.message.includes(wrong));
     assert.equal(server.requests.length, 1);
   });
@@ -204,7 +204,7 @@ describe('Embedder (Azure OpenAI embeddings)', function () {
     await start({ dimensions: 8 });
     const e = await rejection(new Embedder(config({ dimensions: 8, deployment: 'no-such-deployment' })).embed(['x']));
     assert.equal(e.kind, 'http');
-    assert.equal(e.status, 404);
+    assert.equal(e.details.status, 404);
     assert.match(e.message, /no-such-deployment/);
     assert.match(e.message, /DeploymentNotFound|does not exist/);
   });

@@ -165,7 +165,7 @@ describe('ChatClient', function () {
     await start({ apiKey: 'right-key' });
     const { error } = await failure(client({ endpoint: server.azureEndpoint, apiKey: 'wrong-secret-key', authStyle: 'api-key' }).stream(messages()));
     assert.equal(error.kind, 'auth');
-    assert.equal(error.status, 401);
+    assert.equal(error.details.status, 401);
     assert.ok(!error.message.includes('wrong-secret-key'));
   });
 
@@ -174,19 +174,19 @@ describe('ChatClient', function () {
     const c = client({ endpoint: server.llamaEndpoint });
     const throttled = (await failure(c.stream(messages()))).error;
     assert.equal(throttled.kind, 'throttled');
-    assert.equal(throttled.retryAfterMs, 7000);
+    assert.equal(throttled.details.retryAfterMs, 7000);
     assert.equal(server.requests.length, 1, 'no hidden retry');
     server.setFault({ kind: 'server-error' });
     const http = (await failure(c.stream(messages()))).error;
     assert.equal(http.kind, 'http');
-    assert.equal(http.status, 500);
+    assert.equal(http.details.status, 500);
   });
 
   it('takes the wait of a 429 from retry-after-ms before retry-after, like the embeddings client', async () => {
     await start({ fault: { kind: 'throttle', retryAfterMs: 250, retryAfterSeconds: 7, times: 1 } });
     const throttled = (await failure(client({ endpoint: server.llamaEndpoint }).stream(messages()))).error;
     assert.equal(throttled.kind, 'throttled');
-    assert.equal(throttled.retryAfterMs, 250);
+    assert.equal(throttled.details.retryAfterMs, 250);
   });
 
   it('reports a stream cut off mid-way as cut-off, keeping the partial text', async () => {
@@ -195,7 +195,7 @@ describe('ChatClient', function () {
       const { error, seen } = await failure(client({ endpoint: server.azureEndpoint }).stream(messages()));
       assert.equal(error.kind, 'cut-off', `graceful=${graceful}`);
       assert.equal(seen, 'According to docs/setup.md, ');
-      assert.equal(error.partialText, seen);
+      assert.equal(error.details.partialText, seen);
       await server.close();
     }
   });
@@ -204,7 +204,7 @@ describe('ChatClient', function () {
     await start({ fault: { kind: 'malformed', afterChunks: 2 } });
     const { error, seen } = await failure(client({ endpoint: server.llamaEndpoint }).stream(messages()));
     assert.equal(error.kind, 'malformed-stream');
-    assert.equal(error.partialText, seen);
+    assert.equal(error.details.partialText, seen);
     assert.equal(seen, 'According to ');
   });
 
@@ -213,7 +213,7 @@ describe('ChatClient', function () {
     const { error } = await failure(client({ endpoint: server.llamaEndpoint }).stream(messages()));
     assert.equal(error.kind, 'http');
     assert.match(error.message, /out of memory/);
-    assert.equal(error.partialText, 'According ');
+    assert.equal(error.details.partialText, 'According ');
   });
 
   it('times out an endpoint that never answers, and one whose first token is too slow', async () => {
@@ -247,7 +247,7 @@ describe('ChatClient', function () {
     })();
     assert.ok(error instanceof ChatError);
     assert.equal(error.kind, 'cancelled');
-    assert.equal(error.partialText, seen.join(''));
+    assert.equal(error.details.partialText, seen.join(''));
     const before = server.requests.length;
     const pre = await failure(client({ endpoint: server.llamaEndpoint }).stream(messages(), { signal: AbortSignal.abort() }));
     assert.equal(pre.error.kind, 'cancelled');

@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
-import { defaultGrammarDirectory } from './code/grammar';
+import { EngineError } from '../errors';
 import { chunkFile, type ChunkedFile, type ChunkSettings } from './index';
 
 export interface Chunker {
@@ -39,13 +39,9 @@ export class InThreadChunker implements Chunker {
 export const inThreadChunker: Chunker = new InThreadChunker();
 
 /** The file could not be chunked (the worker ran out of memory or died on it); the run goes on without it. */
-export class ChunkingFailed extends Error {
-  constructor(
-    readonly path: string,
-    /** Why, without the path: what a report shows next to it. */
-    readonly reason: string,
-  ) {
-    super(`${path}: ${reason}`);
+export class ChunkingFailed extends EngineError<'chunking', { path: string; /** Why, without the path: what a report shows next to it. */ reason: string }> {
+  static of(path: string, reason: string): ChunkingFailed {
+    return new ChunkingFailed('chunking', `${path}: ${reason}`, { path, reason });
   }
 }
 
@@ -135,7 +131,7 @@ export class WorkerChunker implements Chunker {
     clearTimeout(this.idleTimer);
     const worker = this.worker;
     this.worker = undefined;
-    for (const p of this.pending.values()) p.reject(new ChunkingFailed(p.request.path, 'chunking was stopped'));
+    for (const p of this.pending.values()) p.reject(ChunkingFailed.of(p.request.path, 'chunking was stopped'));
     this.pending.clear();
     await worker?.terminate();
   }
@@ -145,7 +141,7 @@ export class WorkerChunker implements Chunker {
     const { script, evaluate } = this.script ? { script: this.script, evaluate: false } : workerScript();
     const worker = new Worker(script, {
       eval: evaluate,
-      workerData: { grammarDir: this.grammarDir ?? defaultGrammarDirectory() } satisfies z.infer<typeof workerDataSchema>,
+      workerData: { grammarDir: this.grammarDir } satisfies z.infer<typeof workerDataSchema>,
       resourceLimits: { maxOldGenerationSizeMb: this.maxHeapMb, maxYoungGenerationSizeMb: 16 },
       stdout: false,
       stderr: false,
@@ -192,7 +188,7 @@ export class WorkerChunker implements Chunker {
     }
     if (culprit) {
       const reason = outOfMemory ? `chunking needed more than ${this.maxHeapMb} MB of memory` : `chunking failed: ${error.message}`;
-      culprit.reject(new ChunkingFailed(culprit.request.path, reason));
+      culprit.reject(ChunkingFailed.of(culprit.request.path, reason));
     }
     for (const p of others) {
       this.pending.set(p.request.id, p);

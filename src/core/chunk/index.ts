@@ -15,7 +15,6 @@ import { markdownLinks, markdownPieces } from './markdown';
 import { windowPieces } from './windows';
 
 export { embeddingInput } from './doc';
-export { setGrammarDirectory } from './code/grammar';
 export { languageOf } from './languages';
 export { resolveLinks, type RawLink } from './links';
 

@@ -4,7 +4,7 @@ import type { SkippedFile, SkipReason } from '../types';
 /** Reasons in a fixed order, so reports list them the same way every time. */
 const REASON_ORDER: Record<SkipReason, number> = {
   secret: 0, gitignored: 1, 'default-excluded': 2, 'excluded-by-glob': 3, 'not-included': 4, 'too-large': 5, binary: 6,
-  minified: 7, 'invalid-utf8': 8, 'symlink-outside-root': 9, 'symlink-loop': 10, unreadable: 11, vanished: 12,
+  minified: 7, 'invalid-utf8': 8, 'symlink-outside-root': 9, 'symlink-loop': 10, unreadable: 11, vanished: 12, 'index-failed': 13,
 };
 
 /** Counts by reason, only the reasons that occur, in a fixed order. */

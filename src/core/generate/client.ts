@@ -3,6 +3,7 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, OpenAI } from 'openai';
 import { z } from 'zod';
 import type { ChatConfig } from '../config';
+import { EngineError } from '../errors';
 import { parseRetryAfter } from '../retryAfter';
 import type { ChatMessage } from './prompt';
 
@@ -13,22 +14,17 @@ export const DEFAULT_MODEL = 'bitnet-b1.58-2b-4t';
 
 export type ChatErrorKind = 'auth' | 'throttled' | 'timeout' | 'cancelled' | 'malformed-stream' | 'cut-off' | 'http' | 'network';
 
-export class ChatError extends Error {
-  readonly status?: number;
-  /** Text received before the failure, so a cut-off answer can still be shown (marked incomplete). */
-  readonly partialText: string;
-  readonly retryAfterMs?: number;
-
-  constructor(
-    readonly kind: ChatErrorKind,
-    message: string,
-    details: { status?: number; partialText?: string; retryAfterMs?: number } = {},
-  ) {
-    super(message);
-    this.name = 'ChatError';
-    this.status = details.status;
-    this.partialText = details.partialText ?? '';
-    this.retryAfterMs = details.retryAfterMs;
+export class ChatError extends EngineError<
+  ChatErrorKind,
+  {
+    status?: number;
+    /** Text received before the failure, so a cut-off answer can still be shown (marked incomplete). */
+    partialText?: string;
+    retryAfterMs?: number;
+  }
+> {
+  constructor(kind: ChatErrorKind, message: string, details: ChatError['details'] & { cause?: unknown } = {}) {
+    super(kind, message, details);
   }
 }
 

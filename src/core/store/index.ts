@@ -16,12 +16,13 @@ import * as search from './search';
 import { StoreContext } from './session';
 import * as state from './state';
 import * as writes from './writes';
+import type { WriteFailure } from './writes';
 
 export { escapeLucene } from './lucene';
 export type { FileState, WorkspaceStatus, WorkspaceSummary } from '../types';
 export { DimensionMismatchError } from './schema';
 export { StoreUnavailableError } from './session';
-export { splitOnMemoryError } from './writes';
+export { writeIsolated, type WriteFailure } from './writes';
 
 export interface StoreOptions {
   /** Chunks written per transaction; files are never split across transactions (IndexingConfig.writeBatchChunks). */
@@ -44,6 +45,10 @@ export class Neo4jStore implements Store {
   ensureSchema(dimensions: number | null): Promise<void> {
     return schema.ensureSchema(this.ctx, dimensions);
   }
+  /** The size of the vectors the index holds, or null while there is no vector index. */
+  vectorDimensions(): Promise<number | null> {
+    return schema.lookUpVectorDimensions(this.ctx);
+  }
 
   // writes.ts
   upsertWorkspace(ws: { id: string; name: string; roots: string[] }): Promise<void> {
@@ -52,7 +57,7 @@ export class Neo4jStore implements Store {
   recordSkipped(workspaceId: string, skippedByReason: Record<string, number>): Promise<void> {
     return writes.recordSkipped(this.ctx, workspaceId, skippedByReason);
   }
-  replaceFiles(workspaceId: string, files: FileWrite[]): Promise<void> {
+  replaceFiles(workspaceId: string, files: FileWrite[]): Promise<Array<WriteFailure<FileWrite>>> {
     return writes.replaceFiles(this.ctx, workspaceId, files);
   }
   touchFiles(workspaceId: string, files: Array<{ path: string; size: number; mtimeMs: number }>): Promise<void> {

@@ -1,5 +1,6 @@
 // The schema: constraints, the full-text index and the cosine vector index, and the vector index's dimensions.
 import neo4j from 'neo4j-driver';
+import { EngineError } from '../errors';
 import type { StoreContext } from './session';
 
 export const VECTOR_INDEX = 'chunk_embedding';
@@ -14,13 +15,14 @@ const INDEX_WAIT_SECONDS = 300;
 const HNSW_EF_CONSTRUCTION = 64;
 
 /** The vector index was built for another embedding size than the one configured now. */
-export class DimensionMismatchError extends Error {
-  constructor(readonly indexDimensions: number, readonly configuredDimensions: number) {
-    super(
-      `The Neo4j vector index '${VECTOR_INDEX}' holds ${indexDimensions}-dimensional embeddings but ${configuredDimensions} are configured. ` +
-        `Run \`workspace-rag clear --all\` to drop the index and re-index, or set AZURE_OPENAI_EMBEDDING_DIMENSIONS=${indexDimensions}.`,
+export class DimensionMismatchError extends EngineError<'dimensions', { indexDimensions: number; configuredDimensions: number }> {
+  /** Host-neutral: the CLI and the extension each add how to clear everything or change the setting. */
+  static of(indexDimensions: number, configuredDimensions: number): DimensionMismatchError {
+    return new DimensionMismatchError(
+      'dimensions',
+      `The Neo4j vector index '${VECTOR_INDEX}' holds ${indexDimensions}-dimensional embeddings but ${configuredDimensions} are configured.`,
+      { indexDimensions, configuredDimensions },
     );
-    this.name = 'DimensionMismatchError';
   }
 }
 
@@ -31,7 +33,7 @@ export class DimensionMismatchError extends Error {
 export async function ensureSchema(ctx: StoreContext, dimensions: number | null): Promise<void> {
   const existing = await lookUpVectorDimensions(ctx);
   if (dimensions !== null && existing !== null && existing !== dimensions) {
-    throw new DimensionMismatchError(existing, dimensions);
+    throw DimensionMismatchError.of(existing, dimensions);
   }
   const statements = [
     'CREATE CONSTRAINT workspace_id IF NOT EXISTS FOR (w:Workspace) REQUIRE w.id IS UNIQUE',
@@ -45,18 +47,34 @@ export async function ensureSchema(ctx: StoreContext, dimensions: number | null)
     `CREATE FULLTEXT INDEX ${FULLTEXT_INDEX} IF NOT EXISTS FOR (c:Chunk) ON EACH [c.text, c.symbol, c.headingPath, c.path, c.wsToken]
      OPTIONS {indexConfig: {\`fulltext.analyzer\`: 'standard-no-stop-words'}}`,
   ];
-  if (dimensions !== null) {
-    if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > 4096) throw new Error(`Invalid embedding dimensions ${dimensions}: expected an integer from 1 to 4096`);
-    statements.push(
-      `CREATE VECTOR INDEX ${VECTOR_INDEX} IF NOT EXISTS FOR (c:Chunk) ON (c.embedding)
-       OPTIONS {indexConfig: {\`vector.dimensions\`: ${dimensions}, \`vector.similarity_function\`: 'cosine',
-                              \`vector.hnsw.ef_construction\`: ${HNSW_EF_CONSTRUCTION}}}`,
-    );
-  }
+  if (dimensions !== null) statements.push(vectorIndexStatement(dimensions));
   await ctx.withSession(async (session) => {
     // Schema commands must run in their own auto-commit transactions; IF NOT EXISTS makes them idempotent.
     for (const statement of statements) await session.run(statement);
     await session.run('CALL db.awaitIndexes($seconds)', { seconds: neo4j.int(INDEX_WAIT_SECONDS) });
+  });
+  ctx.vectorDimensions = undefined;
+}
+
+function vectorIndexStatement(dimensions: number): string {
+  if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > 4096) throw new Error(`Invalid embedding dimensions ${dimensions}: expected an integer from 1 to 4096`);
+  return `CREATE VECTOR INDEX ${VECTOR_INDEX} IF NOT EXISTS FOR (c:Chunk) ON (c.embedding)
+          OPTIONS {indexConfig: {\`vector.dimensions\`: ${dimensions}, \`vector.similarity_function\`: 'cosine',
+                                 \`vector.hnsw.ef_construction\`: ${HNSW_EF_CONSTRUCTION}}}`;
+}
+
+/**
+ * The vector index for vectors of this size, created when the first embeddings are written (not before: a
+ * keyword-only start, or a first run that has not embedded yet, must not pin a size). Another size in the index is a
+ * DimensionMismatchError, which stops a run: it is no one file's fault.
+ */
+export async function ensureVectorIndex(ctx: StoreContext, dimensions: number): Promise<void> {
+  const existing = await lookUpVectorDimensions(ctx);
+  if (existing === dimensions) return;
+  if (existing !== null) throw DimensionMismatchError.of(existing, dimensions);
+  await ctx.withSession(async (session) => {
+    await session.run(vectorIndexStatement(dimensions));
+    await session.run('CALL db.awaitIndex($name, $seconds)', { name: VECTOR_INDEX, seconds: neo4j.int(INDEX_WAIT_SECONDS) });
   });
   ctx.vectorDimensions = undefined;
 }

@@ -32,7 +32,7 @@ export async function vectorSearch(ctx: StoreContext, workspaceId: string, vecto
   if (k <= 0) return [];
   const dims = await lookUpVectorDimensions(ctx);
   if (dims === null) return [];
-  if (vector.length !== dims) throw new DimensionMismatchError(dims, vector.length);
+  if (vector.length !== dims) throw DimensionMismatchError.of(dims, vector.length);
   const query = Array.from(vector);
   const { mine, total } = await chunkCounts(ctx, workspaceId);
   if (mine === 0) return [];

@@ -2,15 +2,15 @@
 // not getting in turned into sentences the user can act on, and the caches the modules share.
 import neo4j, { type Driver, type ManagedTransaction, type Session } from 'neo4j-driver';
 import type { Neo4jConfig } from '../config';
+import { EngineError } from '../errors';
 
 /** Rows per statement for bulk reads and for the batched updates of files. */
 export const READ_BATCH = 1000;
 
 /** Neo4j could not be used at all: unreachable, credentials rejected, or no such database. Never contains the password. */
-export class StoreUnavailableError extends Error {
-  constructor(readonly reason: 'unreachable' | 'auth' | 'database', message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'StoreUnavailableError';
+export class StoreUnavailableError extends EngineError<'unreachable' | 'auth' | 'database'> {
+  constructor(kind: StoreUnavailableError['kind'], message: string, details: { cause?: unknown } = {}) {
+    super(kind, message, details);
   }
 }
 

@@ -5,7 +5,8 @@ import { z } from 'zod';
 import type { FileWrite } from '../ports';
 import { fileKey, SEP, symbolKey } from './keys';
 import { workspaceToken } from './lucene';
-import { errorCode, READ_BATCH, type StoreContext } from './session';
+import { ensureVectorIndex } from './schema';
+import { errorCode, READ_BATCH, StoreUnavailableError, type StoreContext } from './session';
 
 /** Transaction-memory errors are "transient", so the driver would retry the same oversized batch; we split instead. */
 const isMemoryError = (e: unknown): boolean => /MemoryLimit|MemoryPoolOutOfMemory|OutOfMemory/i.test(errorCode(e));
@@ -17,24 +18,50 @@ class BatchTooLarge extends Error {
 }
 
 /**
- * Runs `write` over `items`; when a transaction runs out of memory, writes each half separately (recursively) instead
- * of retrying the same batch. A single item that still does not fit is reported with `describe`.
+ * Failures of the whole service stop a run: Neo4j unreachable or refusing us, or transient errors the driver already
+ * retried. Anything else (a value Neo4j refuses, a constraint violation, a transaction too large) is tied to some item
+ * of the batch and is isolated.
  */
-export async function splitOnMemoryError<T>(items: T[], write: (part: T[]) => Promise<void>, describe: (item: T) => string): Promise<void> {
+const isServiceFailure = (e: unknown): boolean =>
+  e instanceof StoreUnavailableError || e instanceof UnknownWorkspaceError || (errorCode(e).startsWith('Neo.TransientError.') && !isMemoryError(e));
+
+/** The workspace node is gone (cleared while a run was writing): no file of the run can be written. */
+class UnknownWorkspaceError extends Error {}
+
+/** An item that could not be written, with the reason; its previous version stays. */
+export interface WriteFailure<T> {
+  item: T;
+  message: string;
+  cause: unknown;
+}
+
+/**
+ * Runs `write` over `items`, isolating failures: a batch that fails for a reason tied to its contents is halved until
+ * each failing item stands alone, so one bad file costs its own write and never the others (a 50-file batch needs about
+ * a dozen extra transactions to find it). Returns the items that failed alone. Service failures are thrown at once,
+ * and so is a batch of several items that all fail: that is not one file's fault.
+ */
+export async function writeIsolated<T>(items: T[], write: (part: T[]) => Promise<void>, describe: (item: T) => string): Promise<Array<WriteFailure<T>>> {
+  const failures = await isolate(items, write, describe);
+  if (items.length > 1 && failures.length === items.length) throw failures[0].cause;
+  return failures;
+}
+
+async function isolate<T>(items: T[], write: (part: T[]) => Promise<void>, describe: (item: T) => string): Promise<Array<WriteFailure<T>>> {
   try {
     await write(items);
+    return [];
   } catch (e) {
-    if (!(e instanceof BatchTooLarge) && !isMemoryError(e)) throw e;
     const original = e instanceof BatchTooLarge ? e.original : e;
+    if (isServiceFailure(original)) throw original;
     if (items.length <= 1) {
-      throw new Error(
-        `Neo4j ran out of transaction memory writing ${items.map(describe).join(', ')}; raise db.memory.transaction.max or the server heap`,
-        { cause: original },
-      );
+      const message = isMemoryError(original)
+        ? `Neo4j ran out of transaction memory writing ${items.map(describe).join(', ')}; raise db.memory.transaction.max or the server heap`
+        : `Neo4j refused ${items.map(describe).join(', ')}: ${original instanceof Error ? original.message : String(original)}`;
+      return items.map((item) => ({ item, message, cause: original }));
     }
     const half = Math.ceil(items.length / 2);
-    await splitOnMemoryError(items.slice(0, half), write, describe);
-    await splitOnMemoryError(items.slice(half), write, describe);
+    return [...(await isolate(items.slice(0, half), write, describe)), ...(await isolate(items.slice(half), write, describe))];
   }
 }
 
@@ -59,12 +86,17 @@ export async function recordSkipped(ctx: StoreContext, workspaceId: string, skip
 /**
  * Replaces the chunks, symbol links, NEXT chain and file links of each file. Files are grouped into transactions of
  * about `maxChunksPerTransaction` chunks; each file is written whole in one transaction together with its fileHash,
- * so an interrupted run leaves every file either old or new. A batch that exceeds the transaction memory is split.
+ * so an interrupted run leaves every file either old or new. A file Neo4j refuses is isolated and returned with the
+ * reason; the others are written.
  */
-export async function replaceFiles(ctx: StoreContext, workspaceId: string, files: FileWrite[]): Promise<void> {
-  if (files.length === 0) return;
+export async function replaceFiles(ctx: StoreContext, workspaceId: string, files: FileWrite[]): Promise<Array<WriteFailure<FileWrite>>> {
+  if (files.length === 0) return [];
   ctx.counts.clear();
-  for (const batch of batches(files, ctx.maxChunksPerTx)) await writeBatch(ctx, workspaceId, batch);
+  const vector = files.flatMap((f) => f.chunks).find((c) => c.embedding !== null)?.embedding;
+  if (vector) await ensureVectorIndex(ctx, vector.length);
+  const failures: Array<WriteFailure<FileWrite>> = [];
+  for (const batch of batches(files, ctx.maxChunksPerTx)) failures.push(...(await writeBatch(ctx, workspaceId, batch)));
+  return failures;
 }
 
 function* batches(files: FileWrite[], maxChunksPerTx: number): Generator<FileWrite[]> {
@@ -82,8 +114,8 @@ function* batches(files: FileWrite[], maxChunksPerTx: number): Generator<FileWri
   if (batch.length > 0) yield batch;
 }
 
-function writeBatch(ctx: StoreContext, workspaceId: string, batch: FileWrite[]): Promise<void> {
-  return splitOnMemoryError(
+function writeBatch(ctx: StoreContext, workspaceId: string, batch: FileWrite[]): Promise<Array<WriteFailure<FileWrite>>> {
+  return writeIsolated(
     batch,
     (part) =>
       ctx.write(async (tx) => {
@@ -176,7 +208,7 @@ async function replaceInTransaction(tx: ManagedTransaction, workspaceId: string,
     { ws: workspaceId, files },
   );
   // Without its Workspace node nothing above matched: say so instead of losing the batch silently.
-  if (result.records[0]?.get('files') !== batch.length) throw new Error(`Unknown workspace ${workspaceId}: call upsertWorkspace first`);
+  if (result.records[0]?.get('files') !== batch.length) throw new UnknownWorkspaceError(`Unknown workspace ${workspaceId}: it was cleared, or never created (call upsertWorkspace first)`);
   await deleteOrphanSymbols(tx, oldSymbols);
 
   // Links in both directions: from these files to existing ones, and from any file of the workspace that wants one

@@ -137,7 +137,7 @@ describe('extension chat session', () => {
       files: {},
       indexedFiles: 1,
       ask: async () => {
-        throw new ConfigError('workspaceRag.bitnet.endpoint', 'an http(s) URL');
+        throw ConfigError.of('workspaceRag.bitnet.endpoint', 'an http(s) URL');
       },
     });
     await t.send({ type: 'ask', id: 'c1', question: 'q', history: [] });

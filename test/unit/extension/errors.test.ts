@@ -14,18 +14,18 @@ const redact = (t: string) => redactValues(t, [KEY]);
 describe('extension error mapping', () => {
   it('maps each engine failure to a protocol kind and the button that fixes it', () => {
     const cases: Array<[unknown, string, string | undefined]> = [
-      [new ConfigError('workspaceRag.azure.endpoint', 'an http(s) URL'), 'config', 'openSettings'],
+      [ConfigError.of('workspaceRag.azure.endpoint', 'an http(s) URL'), 'config', 'openSettings'],
       [new MissingSecretError('azureApiKey', 'x'), 'missing-key', 'setCredentials'],
       [new StoreUnavailableError('unreachable', 'Neo4j is not reachable'), 'neo4j', 'openSettings'],
       [new StoreUnavailableError('auth', 'Neo4j rejected the credentials'), 'neo4j', 'setCredentials'],
-      [new EmbeddingError('auth', 'rejected the API key (HTTP 401)', 401), 'auth', 'setCredentials'],
-      [new EmbeddingError('throttled', 'HTTP 429', 429, true), 'throttled', undefined],
+      [new EmbeddingError('auth', 'rejected the API key (HTTP 401)', { status: 401 }), 'auth', 'setCredentials'],
+      [new EmbeddingError('throttled', 'HTTP 429', { status: 429, retryable: true }), 'throttled', undefined],
       [new ChatError('auth', 'HTTP 401', { status: 401 }), 'auth', 'setCredentials'],
       [new ChatError('throttled', 'HTTP 429', { status: 429 }), 'throttled', undefined],
       [new ChatError('timeout', 'did not answer'), 'timeout', undefined],
-      [new EmbeddingError('timeout', 'did not answer', undefined, true), 'timeout', undefined],
+      [new EmbeddingError('timeout', 'did not answer', { retryable: true }), 'timeout', undefined],
       [new ChatError('http', 'HTTP 404', { status: 404 }), 'config', 'openSettings'],
-      [new DimensionMismatchError(256, 1536), 'config', 'openSettings'],
+      [DimensionMismatchError.of(256, 1536), 'config', 'openSettings'],
       [new Error('boom'), 'other', undefined],
     ];
     for (const [error, kind, command] of cases) {
@@ -36,10 +36,10 @@ describe('extension error mapping', () => {
   });
 
   it('names the setting for Open Settings and speaks of settings, not environment variables', () => {
-    const d = describeError(new DimensionMismatchError(256, 1536), redact);
+    const d = describeError(DimensionMismatchError.of(256, 1536), redact);
     assert.equal(d.setting, 'workspaceRag.azure.dimensions');
     assert.doesNotMatch(d.message, /AZURE_OPENAI/);
-    assert.equal(describeError(new ConfigError('workspaceRag.neo4j.uri', 'a neo4j:// or bolt:// URI'), redact).setting, 'workspaceRag.neo4j.uri');
+    assert.equal(describeError(ConfigError.of('workspaceRag.neo4j.uri', 'a neo4j:// or bolt:// URI'), redact).setting, 'workspaceRag.neo4j.uri');
   });
 
   it('scrubs known keys (also URL-encoded) and caps the length', () => {

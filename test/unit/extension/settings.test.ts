@@ -51,19 +51,19 @@ describe('extension settings → EngineConfig', () => {
   });
 
   it('names the setting at fault', () => {
-    assert.equal(configError(() => readEngineConfig(reader({ 'neo4j.uri': 'http://db', 'neo4j.username': 'n' }), keys)).setting, 'workspaceRag.neo4j.uri');
+    assert.equal(configError(() => readEngineConfig(reader({ 'neo4j.uri': 'http://db', 'neo4j.username': 'n' }), keys)).details.setting, 'workspaceRag.neo4j.uri');
     const endpoint = configError(() => readEngineConfig(reader({ 'neo4j.uri': 'neo4j://db', 'neo4j.username': 'n', 'azure.endpoint': 'not a url', 'azure.deployment': 'd' }), keys));
-    assert.equal(endpoint.setting, 'workspaceRag.azure.endpoint');
-    assert.match(endpoint.expected, /http\(s\) URL/);
+    assert.equal(endpoint.details.setting, 'workspaceRag.azure.endpoint');
+    assert.match(endpoint.details.expected, /http\(s\) URL/);
     const dims = configError(() =>
       readEngineConfig(reader({ 'neo4j.uri': 'neo4j://db', 'neo4j.username': 'n', 'azure.endpoint': 'https://x', 'azure.deployment': 'd', 'azure.dimensions': 'big' }), keys),
     );
-    assert.equal(dims.setting, 'workspaceRag.azure.dimensions');
-    assert.match(dims.expected, /"big"/);
+    assert.equal(dims.details.setting, 'workspaceRag.azure.dimensions');
+    assert.match(dims.details.expected, /"big"/);
     const style = configError(() => readEngineConfig(reader({ 'neo4j.uri': 'neo4j://db', 'neo4j.username': 'n', 'bitnet.endpoint': 'http://b', 'bitnet.authStyle': 'basic' }), keys));
-    assert.equal(style.setting, 'workspaceRag.bitnet.authStyle');
+    assert.equal(style.details.setting, 'workspaceRag.bitnet.authStyle');
     const size = configError(() => readEngineConfig(reader({ 'neo4j.uri': 'neo4j://db', 'neo4j.username': 'n', 'indexing.maxFileBytes': 0 }), keys));
-    assert.equal(size.setting, 'workspaceRag.indexing.maxFileBytes');
+    assert.equal(size.details.setting, 'workspaceRag.indexing.maxFileBytes');
   });
 
   it('asks for the Neo4j password, and for the Azure key only when Azure is configured; BitNet may run without one', () => {

@@ -6,22 +6,6 @@ import { Language, Parser } from '@vscode/tree-sitter-wasm';
 /** Resolved from node_modules only when no directory was given (the CLI and tests); bundles pass their own copy. */
 const GRAMMAR_PACKAGE: string = '@vscode/tree-sitter-wasm';
 
-let fallbackDirectory: string | undefined;
-
-/**
- * @deprecated Pass the directory instead: `ChunkOptions.grammarDir`, `new WorkerChunker({ grammarDir })`,
- * `new InThreadChunker({ grammarDir })`. Until every host does, this sets the directory used when none is passed;
- * `undefined` restores the default (the installed package).
- */
-export function setGrammarDirectory(dir: string | undefined): void {
-  fallbackDirectory = dir;
-}
-
-/** The directory used when none is passed: the one set with setGrammarDirectory, if any (handed on to the worker). */
-export function defaultGrammarDirectory(): string | undefined {
-  return fallbackDirectory;
-}
-
 // The runtime initialises once per process, from the directory of the first parse; the wasm of each grammar loads on
 // first use and is cached.
 let runtime: Promise<void> | undefined;
@@ -40,7 +24,7 @@ function initRuntime(dir: string): Promise<void> {
  * the installed package). Throws when the grammar cannot be loaded.
  */
 export async function parserFor(stem: string, grammarDir?: string): Promise<Parser> {
-  const dir = grammarDir ?? fallbackDirectory ?? path.dirname(require.resolve(GRAMMAR_PACKAGE));
+  const dir = grammarDir ?? path.dirname(require.resolve(GRAMMAR_PACKAGE));
   await initRuntime(dir);
   const file = path.join(dir, `tree-sitter-${stem}.wasm`);
   let loading = languages.get(file);
