@@ -163,5 +163,12 @@ function remedyOf(error: unknown): string {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => process.exit(code));
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    // main() reports every failure itself; this is a bug in that reporting, and must still not exit 0.
+    (error: unknown) => {
+      process.stderr.write(`workspace-rag: ${terminalLine(errorMessage(error))}\n`);
+      process.exit(EXIT.failed);
+    },
+  );
 }

@@ -37,7 +37,7 @@ const DEFAULT_CONTEXT = { contextTokens: 4096, maxAnswerTokens: 512 };
 
 export const RETRIEVAL_ONLY_NOTE = 'Retrieval-only mode: no BitNet endpoint is configured, so these are the most relevant sources rather than a generated answer.';
 export const KEYWORD_ONLY_NOTE = 'Keyword-only mode: no embeddings endpoint is configured, so sources were found by full-text and graph search only.';
-export const NO_SOURCES_TEXT = 'I found nothing in the indexed files that answers this. Try other words, or index the workspace if it has changed.';
+const NO_SOURCES_TEXT = 'I found nothing in the indexed files that answers this. Try other words, or index the workspace if it has changed.';
 
 export class Asker {
   constructor(

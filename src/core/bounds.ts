@@ -10,12 +10,12 @@ export const MAX_SYMBOL_NAME = 256;
 /** A heading path is shown above a source and searched as words; a page of it helps neither. */
 export const MAX_HEADING_PATH = 512;
 /** A chunk's header (a signature shown above a part of a split symbol) is prompt text: a few lines at most. */
-export const MAX_HEADER = 1024;
+const MAX_HEADER = 1024;
 /**
  * Link and import targets are workspace paths. The store joins them to file keys inside Cypher, so a target must stay
  * below the size at which keyPart hashes (512 characters are at most 2048 UTF-8 bytes).
  */
-export const MAX_LINK_TARGET = 512;
+const MAX_LINK_TARGET = 512;
 /** Keys made of a workspace id and a path or a name stay well under the range index's ~8 KB key limit (UTF-8 bytes). */
 const MAX_KEY_PART_BYTES = 2048;
 

@@ -13,7 +13,7 @@ import { countTokens, truncateToTokens } from './tokens';
 /** Azure's per-input limit for text-embedding models. */
 export const MAX_INPUT_TOKENS = 8191;
 /** Azure's per-request input count limit. */
-export const MAX_BATCH_INPUTS = 2048;
+const MAX_BATCH_INPUTS = 2048;
 /** A longer retry-after than this fails the call instead of blocking the indexer (Azure quotas reset every minute). */
 const DEFAULT_MAX_RETRY_WAIT_MS = 120_000;
 

@@ -51,7 +51,7 @@ export function plan(
  * Stored files that leave the index: no longer discovered, or now skipped. A file that could not be read this time
  * (itself, or a folder above it, reported with a trailing '/') keeps its old version: that is better than none.
  */
-export function removedPaths(stored: string[], discovered: ReadonlySet<string>, skipped: SkippedFile[]): string[] {
+function removedPaths(stored: string[], discovered: ReadonlySet<string>, skipped: SkippedFile[]): string[] {
   const skippedPaths = new Set(skipped.map((s) => s.path));
   const transient = skipped.filter((s) => KEEP_OLD_VERSION.has(s.reason)).map((s) => s.path);
   const isTransient = (path: string) => transient.some((t) => t === path || t === './' || (t.endsWith('/') && path.startsWith(t)));

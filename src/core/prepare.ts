@@ -64,7 +64,7 @@ export async function prepareFile(ctx: PrepareContext, f: DiscoveredFile, stored
 }
 
 /** Deterministic, so a retried write is idempotent; a path too long for an index key is hashed. */
-export const chunkId = (workspaceId: string, path: string, ordinal: number): string => `${workspaceId}:${keyPart(path)}#${ordinal}`;
+const chunkId = (workspaceId: string, path: string, ordinal: number): string => `${workspaceId}:${keyPart(path)}#${ordinal}`;
 
 /** A question names `evictIfNeeded` more often than `PebbleStore.evictIfNeeded`: a qualified name also defines its last part. */
 function withShortNames(names: string[]): string[] {

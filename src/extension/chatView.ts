@@ -252,7 +252,7 @@ export function chatHtml(webview: Pick<vscode.Webview, 'cspSource' | 'asWebviewU
 </html>`;
 }
 
-export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
+function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
   return { enableScripts: true, enableCommandUris: false, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'media')] };
 }
 

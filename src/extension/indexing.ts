@@ -14,7 +14,7 @@ import type { IndexStatusBar } from './statusBar';
 import { plural } from './statusBar';
 
 /** Long enough to fold a save-all or a checkout into one run, short enough to feel live. */
-export const UPDATE_DELAY_MS = 1500;
+const UPDATE_DELAY_MS = 1500;
 
 interface RunRequest {
   force: boolean;
@@ -241,7 +241,7 @@ export function percentOf(p: IndexProgress): number {
   return p.filesTotal === 0 ? 100 : Math.min(100, Math.floor((p.filesDone / p.filesTotal) * 100));
 }
 
-export function estimatedCost(tokens: number, config: Pick<EngineConfig, 'embedding'>): number {
+function estimatedCost(tokens: number, config: Pick<EngineConfig, 'embedding'>): number {
   return config.embedding ? (tokens / 1_000_000) * config.embedding.pricePerMillionTokens : 0;
 }
 
@@ -258,7 +258,7 @@ export function progressMessage(p: IndexProgress, config: Pick<EngineConfig, 'em
   }
 }
 
-export function reportSummary(r: IndexReport, config: Pick<EngineConfig, 'embedding'>): string {
+function reportSummary(r: IndexReport, config: Pick<EngineConfig, 'embedding'>): string {
   const parts = [
     `${plural(r.files.changed, 'file')} updated, ${r.files.unchanged} unchanged, ${r.files.deleted} removed, ${r.files.skipped} skipped`,
     `${plural(r.chunks.written, 'chunk')} written`,

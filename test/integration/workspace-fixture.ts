@@ -6,11 +6,11 @@ import * as path from 'node:path';
 import { nodeFileSystem } from '../../src/core/node-fs';
 import type { FileSystem } from '../../src/core/types';
 
-export const SAMPLE = path.resolve(__dirname, '../../samples/demo-workspace');
+const SAMPLE = path.resolve(__dirname, '../../samples/demo-workspace');
 /** A fake key that must never reach Neo4j, logs or output. */
 export const LEAK_CANARY = 'sk-fake-LEAK-CANARY-4f1d2c3b5a697887';
 
-export async function tempDir(label: string): Promise<string> {
+async function tempDir(label: string): Promise<string> {
   return fs.mkdtemp(path.join(os.tmpdir(), `wrag-${label}-`));
 }
 
