@@ -10,6 +10,7 @@ import { InThreadChunker, WorkerChunker } from './chunk/chunker';
 import { Retriever, type Retrieval } from './retrieve';
 import { Asker, type Answer, type AskOptions } from './answer';
 import { discover } from './discover';
+import { Leases } from './leases';
 import { plan } from './plan';
 import type { Store, WorkspaceStatus } from './ports';
 import type { WorkspaceSpec } from './workspace';
@@ -55,6 +56,7 @@ export async function openEngine(config: EngineConfig, fs: FileSystem, options: 
   const chunker = new WorkerChunker({ grammarDir });
   const indexer = new Indexer(store, embedder, fs, config.indexing, { bulk: chunker, inThread: new InThreadChunker({ grammarDir }) });
   const asker = new Asker(retriever, chat, config.chat);
+  const leases = new Leases(store);
   // A vector index of another size stops what needs vectors, with the remedy; status and clear keep working, so the
   // remedy (clear everything) can be carried out under the new configuration.
   const configured = config.embedding?.dimensions;
@@ -64,7 +66,10 @@ export async function openEngine(config: EngineConfig, fs: FileSystem, options: 
   };
   return {
     capabilities: { embeddings: Boolean(embedder), generation: Boolean(chat) },
-    index: async (ws, o) => (await checkDimensions(), indexer.run(ws, o)),
+    index: async (ws, o = {}) => {
+      await checkDimensions();
+      return leases.hold(ws.id, o.signal, (signal) => indexer.run(ws, { ...o, signal }));
+    },
     ask: async (ws, question, o) => (await checkDimensions(), asker.ask(ws.id, question, o)),
     search: async (ws, query, o = {}) => (await checkDimensions(), retriever.retrieve(ws.id, query, o.budgetTokens ?? asker.sourceBudget(query), o.signal)),
     status: (ws) => store.status(ws.id),
@@ -73,7 +78,16 @@ export async function openEngine(config: EngineConfig, fs: FileSystem, options: 
       const decided = plan(discovered, stored, indexer.chunkerKey, false);
       return decided.read.length + decided.remove.length;
     },
-    clear: (scope) => (scope === 'everything' ? store.clearAll() : store.clearWorkspace(scope.workspace.id)),
+    // A clear stops a run of the same workspace first (in any process) and holds the lease while it deletes.
+    async clear(scope) {
+      if (scope === 'everything') {
+        await leases.stopAndWait(null);
+        return store.clearAll();
+      }
+      const { id } = scope.workspace;
+      await store.requestStop(id);
+      return leases.hold(id, undefined, () => store.clearWorkspace(id));
+    },
     async close() {
       await chunker.close();
       await store.close();

@@ -9,7 +9,7 @@ import { CHUNKER_VERSION, embeddingInput } from './chunk';
 import { inThreadChunker, type Chunker } from './chunk/chunker';
 import { mapInOrder } from './concurrency';
 import type { Embedder } from './embed';
-import { errorMessage } from './errors';
+import { EngineError, errorMessage } from './errors';
 import type { FileWrite, IndexWriter } from './ports';
 import { keepsOldVersion, plan } from './plan';
 import { prepareFile, type PrepareContext } from './prepare';
@@ -200,7 +200,10 @@ export class Indexer {
     } catch (error) {
       await writing.catch(() => undefined);
       report.cancelled = signal?.aborted ?? false;
-      report.error = { message: report.cancelled ? 'Indexing was cancelled.' : errorMessage(error), cause: error };
+      // A stop asked for by another process (a clear) says so; the user's own cancel is just that.
+      const reason: unknown = signal?.reason;
+      const why = reason instanceof EngineError ? reason.message : 'Indexing was cancelled.';
+      report.error = { message: report.cancelled ? why : errorMessage(error), cause: report.cancelled && reason instanceof EngineError ? reason : error };
       for (const c of candidates) {
         if (settled.has(c.file.path)) continue;
         if (stored.has(c.file.path)) report.files.notUpdated++;

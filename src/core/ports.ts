@@ -51,6 +51,13 @@ export interface IndexAdmin {
   clearWorkspace(workspaceId: string): Promise<void>;
   /** Every workspace, and the vector index, so the next schema may use another embedding size. */
   clearAll(): Promise<void>;
+  // Leases (see leases.ts): one holder per workspace at a time, across processes; a lease not renewed expires.
+  tryAcquireLease(workspaceId: string, owner: string): Promise<boolean>;
+  renewLease(workspaceId: string, owner: string): Promise<'held' | 'stop' | 'lost'>;
+  releaseLease(workspaceId: string, owner: string): Promise<void>;
+  /** Asks the holder of one workspace's lease, or of every lease (null), to stop at its next renewal. */
+  requestStop(workspaceId: string | null): Promise<void>;
+  activeLeases(workspaceId: string | null): Promise<number>;
 }
 
 /** What the engine needs of a store. */

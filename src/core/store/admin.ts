@@ -40,6 +40,9 @@ export async function listWorkspaces(ctx: StoreContext): Promise<WorkspaceSummar
 export async function clearWorkspace(ctx: StoreContext, workspaceId: string): Promise<void> {
   ctx.counts.clear();
   await ctx.withSession(async (session) => {
+    // The Workspace node goes first: a run still writing then fails at once ("unknown workspace") instead of adding
+    // files after their chunks were deleted.
+    await session.run('MATCH (w:Workspace {id: $ws}) DETACH DELETE w', { ws: workspaceId });
     for (const label of ['Chunk', 'File', 'Symbol']) {
       await session.run(
         `MATCH (n:${label} {workspace: $ws})
@@ -47,7 +50,6 @@ export async function clearWorkspace(ctx: StoreContext, workspaceId: string): Pr
         { ws: workspaceId, batch: neo4j.int(DELETE_BATCH) },
       );
     }
-    await session.run('MATCH (w:Workspace {id: $ws}) DETACH DELETE w', { ws: workspaceId });
   });
 }
 
@@ -55,7 +57,7 @@ export async function clearWorkspace(ctx: StoreContext, workspaceId: string): Pr
 export async function clearAll(ctx: StoreContext): Promise<void> {
   ctx.counts.clear();
   await ctx.withSession(async (session) => {
-    for (const label of ['Chunk', 'File', 'Symbol', 'Workspace']) {
+    for (const label of ['Workspace', 'Chunk', 'File', 'Symbol', 'Lease']) {
       await session.run(
         `MATCH (n:${label})
          CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF $batch ROWS`,

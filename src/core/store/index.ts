@@ -11,6 +11,7 @@ import type { Neo4jConfig } from '../config';
 import type { FileWrite, Store } from '../ports';
 import type { FileState, Hit, WorkspaceStatus, WorkspaceSummary } from '../types';
 import * as admin from './admin';
+import * as lease from './lease';
 import * as schema from './schema';
 import * as search from './search';
 import { StoreContext } from './session';
@@ -104,5 +105,22 @@ export class Neo4jStore implements Store {
   }
   clearAll(): Promise<void> {
     return admin.clearAll(this.ctx);
+  }
+
+  // lease.ts
+  tryAcquireLease(workspaceId: string, owner: string): Promise<boolean> {
+    return lease.tryAcquireLease(this.ctx, workspaceId, owner);
+  }
+  renewLease(workspaceId: string, owner: string): Promise<'held' | 'stop' | 'lost'> {
+    return lease.renewLease(this.ctx, workspaceId, owner);
+  }
+  releaseLease(workspaceId: string, owner: string): Promise<void> {
+    return lease.releaseLease(this.ctx, workspaceId, owner);
+  }
+  requestStop(workspaceId: string | null): Promise<void> {
+    return lease.requestStop(this.ctx, workspaceId);
+  }
+  activeLeases(workspaceId: string | null): Promise<number> {
+    return lease.activeLeases(this.ctx, workspaceId);
   }
 }

@@ -40,6 +40,7 @@ export async function ensureSchema(ctx: StoreContext, dimensions: number | null)
     'CREATE CONSTRAINT file_key IF NOT EXISTS FOR (f:File) REQUIRE f.key IS UNIQUE',
     'CREATE CONSTRAINT chunk_id IF NOT EXISTS FOR (c:Chunk) REQUIRE c.id IS UNIQUE',
     'CREATE CONSTRAINT symbol_key IF NOT EXISTS FOR (s:Symbol) REQUIRE s.key IS UNIQUE',
+    'CREATE CONSTRAINT lease_workspace IF NOT EXISTS FOR (l:Lease) REQUIRE l.workspace IS UNIQUE',
     'CREATE INDEX file_workspace IF NOT EXISTS FOR (f:File) ON (f.workspace)',
     'CREATE INDEX chunk_workspace IF NOT EXISTS FOR (c:Chunk) ON (c.workspace)',
     'CREATE INDEX chunk_embed_key IF NOT EXISTS FOR (c:Chunk) ON (c.embedKey)',
