@@ -12,10 +12,10 @@ const RENEW_EVERY_MS = 2_000;
 const MAX_WAIT_MS = 45_000;
 const POLL_MS = 250;
 
-export class WorkspaceBusyError extends EngineError<'busy', { workspaceId: string }> {}
+class WorkspaceBusyError extends EngineError<'busy', { workspaceId: string }> {}
 
 /** Why a held work was stopped: another process asked for the workspace (to clear it), or the lease was lost. */
-export class LeaseStop extends EngineError<'stop-requested' | 'lease-lost', { workspaceId: string }> {}
+class LeaseStop extends EngineError<'stop-requested' | 'lease-lost', { workspaceId: string }> {}
 
 type LeaseStore = Pick<IndexAdmin, 'tryAcquireLease' | 'renewLease' | 'releaseLease' | 'requestStop' | 'activeLeases'>;
 

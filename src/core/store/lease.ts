@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { StoreContext } from './session';
 
 /** Long enough to survive a slow write transaction between renewals, short enough that a crash blocks only briefly. */
-export const LEASE_TTL_MS = 30_000;
+const LEASE_TTL_MS = 30_000;
 
 /** Takes the workspace's lease for `owner` if it is free, expired or already `owner`'s; returns whether it did. */
 export async function tryAcquireLease(ctx: StoreContext, workspaceId: string, owner: string): Promise<boolean> {
