@@ -27,6 +27,8 @@ echo "==> unit tests"
 npm run --silent test:unit
 echo "==> integration tests (Neo4j at $NEO4J_URI)"
 npm run --silent test:integration
+echo "==> real-world suite: pinned npm packages indexed whole (Neo4j at $NEO4J_URI)"
+npm run --silent test:realworld
 echo "==> extension-host tests in code-server (VS Code 1.100, Neo4j at $NEO4J_URI)"
 bash scripts/code-server.sh install
 npm run --silent build

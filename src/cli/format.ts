@@ -40,14 +40,25 @@ export function formatSources(a: Answer): string {
 
 export function formatReport(r: IndexReport): string {
   const skipped = Object.entries(r.skippedByReason).map(([k, v]) => `${k} ${v}`).join(', ');
+  const seconds = `${(r.durationMs / 1000).toFixed(1)} s`;
+  const counts = `${r.files.changed} updated, ${r.files.unchanged} unchanged, ${r.files.deleted} removed`;
+  // A run that stopped says so first; "Indexed 300 files" would claim work that was not done.
+  const headline = r.error
+    ? `Stopped after ${seconds} (${r.mode}), ${r.files.discovered} files found: ${counts}.`
+    : `Indexed ${r.files.discovered} files in ${seconds} (${r.mode}): ${counts}.`;
   const lines = [
-    `Indexed ${r.files.discovered} files in ${(r.durationMs / 1000).toFixed(1)} s (${r.mode}): ${r.files.changed} changed, ${r.files.unchanged} unchanged, ${r.files.deleted} removed.`,
+    headline,
     `Chunks: ${r.chunks.written} written, ${r.chunks.embedded} embedded, ${r.chunks.reused} reused from cache.`,
     `Tokens: ${r.tokens.toLocaleString('en-US')} (estimated cost $${r.estimatedCost.toFixed(4)}).`,
     `Skipped: ${r.files.skipped}${skipped ? ` (${skipped})` : ''}.`,
   ];
   for (const f of r.failures) lines.push(`Failed: ${terminalLine(f.path)}: ${terminalLine(f.message)}`);
-  if (r.error) lines.push(`Stopped early: ${terminalLine(r.error.message)}`, `${r.files.notUpdated} file(s) keep their previous version; run index again to finish.`);
+  if (r.error) {
+    lines.push(`Stopped early: ${terminalLine(r.error.message)}`);
+    if (r.files.notUpdated) lines.push(`${r.files.notUpdated} changed file(s) keep their previous version.`);
+    if (r.files.notIndexed) lines.push(`${r.files.notIndexed} new file(s) are not indexed yet.`);
+    lines.push('Run index again to finish.');
+  }
   return lines.join('\n') + '\n';
 }
 
@@ -63,7 +74,22 @@ export function formatStatus(ws: WorkspaceSpec, s: WorkspaceStatus, capabilities
     ...Object.entries(s.skippedByReason).map(([reason, n]) => [`skipped: ${reason}`, String(n)]),
     ['mode', `${capabilities.embeddings ? 'hybrid (vector + full-text + graph)' : 'keyword-only'}, ${capabilities.generation ? 'BitNet answers' : 'retrieval-only answers'}`],
   ];
-  return rows.map(([k, v]) => `${k.padEnd(22)} ${v}`).join('\n') + '\n';
+  return rows.map(([k, v]) => `${k.padEnd(22)} ${v}`).join('\n') + '\n' + formatSkipped(s);
+}
+
+/** Per reason, the first paths the last run skipped (all of them with --json). */
+const LISTED_PER_REASON = 10;
+
+function formatSkipped(s: WorkspaceStatus): string {
+  if (s.skipped.length === 0) return '';
+  const lines = ['', 'Skipped files:'];
+  for (const [reason, total] of Object.entries(s.skippedByReason)) {
+    const files = s.skipped.filter((f) => f.reason === reason);
+    lines.push(`  ${reason} (${total}):`);
+    for (const f of files.slice(0, LISTED_PER_REASON)) lines.push(`    ${terminalLine(f.path)}${f.detail ? ` — ${terminalLine(f.detail)}` : ''}`);
+    if (total > LISTED_PER_REASON) lines.push(`    … and ${total - Math.min(files.length, LISTED_PER_REASON)} more (--json lists them)`);
+  }
+  return lines.join('\n') + '\n';
 }
 
 /** A one-line bar on a TTY; plain periodic lines otherwise, so CI logs stay readable. */

@@ -13,7 +13,7 @@ import { discover } from './discover';
 import { Leases } from './leases';
 import { plan } from './plan';
 import type { Store, WorkspaceStatus } from './ports';
-import type { WorkspaceSpec } from './workspace';
+import { checkRoots, type WorkspaceSpec } from './workspace';
 
 /** What `clear` removes: one workspace, or every workspace and the vector index (to change the embedding size). */
 export type ClearScope = { workspace: WorkspaceSpec } | 'everything';
@@ -74,6 +74,7 @@ export async function openEngine(config: EngineConfig, fs: FileSystem, options: 
     search: async (ws, query, o = {}) => (await checkDimensions(), retriever.retrieve(ws.id, query, o.budgetTokens ?? asker.sourceBudget(query), o.signal)),
     status: (ws) => store.status(ws.id),
     async pendingChanges(ws) {
+      await checkRoots(ws.roots, fs); // a folder that is gone has no "changes": it is unavailable
       const [discovered, stored] = await Promise.all([discover(ws.roots, config.indexing, fs), store.fileStates(ws.id)]);
       const decided = plan(discovered, stored, indexer.chunkerKey, false);
       return decided.read.length + decided.remove.length;

@@ -40,6 +40,8 @@ export interface IndexReport {
    */
   files: { discovered: number; changed: number; unchanged: number; deleted: number; skipped: number; notUpdated: number; notIndexed: number };
   skippedByReason: Partial<Record<SkipReason, number>>;
+  /** Every file this run skipped, with its reason. */
+  skipped: SkippedFile[];
   /** embedded: distinct inputs sent to the embeddings endpoint; reused: chunks whose embedding came from the cache. */
   chunks: { written: number; embedded: number; reused: number };
   tokens: number;
@@ -104,6 +106,7 @@ export class Indexer {
       mode: this.embedder ? 'embeddings' : 'keyword-only',
       files: { discovered: 0, changed: 0, unchanged: 0, deleted: 0, skipped: 0, notUpdated: 0, notIndexed: 0 },
       skippedByReason: {},
+      skipped: [],
       chunks: { written: 0, embedded: 0, reused: 0 },
       tokens: 0,
       estimatedCost: 0,
@@ -214,7 +217,8 @@ export class Indexer {
     const allSkipped = [...skipped, ...lateSkips];
     report.files.skipped = allSkipped.length;
     report.skippedByReason = summarizeSkipped(allSkipped);
-    if (!report.error) await this.store.recordSkipped(ws.id, report.skippedByReason);
+    report.skipped = allSkipped;
+    if (!report.error) await this.store.recordSkipped(ws.id, { byReason: report.skippedByReason, files: allSkipped });
     report.failures.push(...lateSkips.filter((s) => keepsOldVersion(s.reason)).map((s) => ({ path: s.path, message: s.detail ?? s.reason })));
     report.estimatedCost = this.embedder?.estimateCost(report.tokens) ?? 0;
     report.durationMs = Math.round(performance.now() - started);

@@ -1,7 +1,7 @@
 // The interfaces under the engine. The indexer writes through IndexWriter, the retriever reads through SearchIndex,
 // and the engine's administration (status, clear) goes through IndexAdmin. Neo4jStore implements all three; retrieval
 // rules are unit-tested against an in-memory fake of SearchIndex, and a second store can be added behind them later.
-import type { FileRecord, FileState, Hit, StoredChunk, WorkspaceStatus, WorkspaceSummary } from './types';
+import type { FileRecord, FileState, Hit, SkippedFile, StoredChunk, WorkspaceStatus, WorkspaceSummary } from './types';
 
 export type { FileState, WorkspaceStatus, WorkspaceSummary };
 
@@ -26,7 +26,8 @@ export interface IndexWriter {
   /** Records the new size and mtime of files whose content did not change. */
   touchFiles(workspaceId: string, files: Array<{ path: string; size: number; mtimeMs: number }>): Promise<void>;
   deleteFiles(workspaceId: string, paths: string[]): Promise<void>;
-  recordSkipped(workspaceId: string, skippedByReason: Record<string, number>): Promise<void>;
+  /** What the run skipped, by reason and by path, for `status`. */
+  recordSkipped(workspaceId: string, skipped: { byReason: Record<string, number>; files: SkippedFile[] }): Promise<void>;
 }
 
 /** The legs the retriever fuses. Every method is confined to one workspace. */

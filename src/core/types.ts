@@ -24,28 +24,27 @@ export interface DiscoveredFile {
   mtimeMs: number;
 }
 
-export type SkipReason =
-  | 'gitignored'
-  | 'default-excluded'
-  | 'excluded-by-glob'
-  | 'not-included'
-  | 'secret'
-  | 'too-large'
-  | 'binary'
-  | 'minified'
-  | 'invalid-utf8'
-  | 'symlink-outside-root'
-  | 'symlink-loop'
-  | 'unreadable'
-  | 'vanished'
+export const SKIP_REASONS = [
+  'gitignored',
+  'default-excluded',
+  'excluded-by-glob',
+  'not-included',
+  'secret',
+  'too-large',
+  'binary',
+  'minified',
+  'invalid-utf8',
+  'symlink-outside-root',
+  'symlink-loop',
+  'unreadable',
+  'vanished',
   /** Read, but chunking or writing it failed (a chunker crash, a value Neo4j refused); its previous version stays. */
-  | 'index-failed';
+  'index-failed',
+] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];
 
-export interface SkippedFile {
-  path: string;
-  reason: SkipReason;
-  detail?: string;
-}
+export const skippedFileSchema = z.object({ path: z.string(), reason: z.enum(SKIP_REASONS), detail: z.string().optional() });
+export type SkippedFile = z.infer<typeof skippedFileSchema>;
 
 /** One retrievable piece of a file. Lines are 1-based and inclusive; `text` is exactly those lines. */
 export interface Chunk {
@@ -137,6 +136,8 @@ export const workspaceStatusSchema = z.object({
   lastIndexedAt: optionalString,
   /** The last run's skipped files by reason. */
   skippedByReason: z.record(z.string(), z.number()),
+  /** The last run's skipped files with their reasons (the first MAX_LISTED_SKIPS; the counts cover all). */
+  skipped: z.array(skippedFileSchema),
 });
 export type WorkspaceStatus = z.infer<typeof workspaceStatusSchema>;
 

@@ -4,6 +4,8 @@ import * as vscode from 'vscode';
 import type { UserError, WebviewCommand } from './errors';
 import type { Log } from './log';
 
+const RETRY = 'Retry';
+
 export class Actions {
   constructor(
     private readonly commands: { setCredentials: string; indexWorkspace: string; showIndexStatus: string },
@@ -23,11 +25,15 @@ export class Actions {
     void Promise.resolve(run()).catch((e: unknown) => this.log.error(`Command ${command} failed`, e));
   };
 
-  /** An error notification with the button that fixes it, and Show Log. */
-  readonly showError = async (error: UserError, prefix: string): Promise<void> => {
-    const buttons = [error.action?.label, 'Show Log'].filter((b): b is string => Boolean(b));
-    const picked = await vscode.window.showErrorMessage(`Workspace RAG: ${prefix}. ${error.message}`, ...buttons);
+  /**
+   * An error notification with the button that fixes it and Show Log. Without such a button (Neo4j down, a network
+   * failure), `retry` adds Retry: trying again is the fix.
+   */
+  readonly showError = async (error: UserError, prefix: string, retry?: () => void): Promise<void> => {
+    const fix = error.action?.label ?? (retry ? RETRY : undefined);
+    const picked = await vscode.window.showErrorMessage(`Workspace RAG: ${prefix}. ${error.message}`, ...(fix ? [fix] : []), 'Show Log');
     if (picked === 'Show Log') this.log.show();
+    else if (picked === RETRY && !error.action) retry?.();
     else if (picked && error.action) this.run(error.action.command, error.setting);
   };
 }

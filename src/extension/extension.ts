@@ -11,7 +11,8 @@ import { EngineHost } from './engineHost';
 import { workspaceOf, type Folder } from './folders';
 import { IndexingService } from './indexing';
 import { Log } from './log';
-import { pickClearScope, selectionQuestion, showStatus } from './prompts';
+import { pickClearScope, selectionQuestion } from './prompts';
+import { StatusView } from './statusView';
 import { clearCredentials, Secrets, setCredentials } from './secrets';
 import { Settings } from './settings';
 import { SourceFiles } from './sources';
@@ -72,7 +73,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
     statusBar,
     workspace,
     autoUpdate: () => settings.autoUpdate,
-    showError: (error, prefix) => void showError(error, prefix),
+    showError: (error, prefix, retry) => void showError(error, prefix, retry),
   });
 
   const sources = new SourceFiles(folders, log);
@@ -87,6 +88,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
     redact: secrets.redact,
   };
   const chat = new ChatViewProvider(context.extensionUri, chatDeps);
+  const statusView = new StatusView();
 
   context.subscriptions.push(
     settings,
@@ -94,6 +96,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
     statusBar,
     indexing,
     chat,
+    statusView,
     ...indexing.watch(),
     vscode.window.registerWebviewViewProvider(CHAT_VIEW_ID, chat),
     vscode.window.registerWebviewPanelSerializer(CHAT_PANEL_TYPE, chat),
@@ -105,7 +108,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
     }),
     vscode.commands.registerCommand(COMMANDS.showIndexStatus, async () => {
       const status = await indexing.status();
-      if ('files' in status) void showStatus(status, runCommand, log);
+      if ('files' in status) void statusView.show(status);
       else void showError(status, 'Index status unavailable');
       return status;
     }),
@@ -132,13 +135,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
   );
 
   // The status bar needs Neo4j; activation must not wait for it. It follows setting and key changes too.
-  context.subscriptions.push(
-    host.onDidChange(async () => {
-      const status = await indexing.status();
-      // A value just typed into the settings is checked now, naming the setting, rather than at the next question.
-      if (!('files' in status) && status.kind === 'config') void showError(status, 'Invalid setting');
-    }),
-  );
+  context.subscriptions.push(host.onDidChange(() => void indexing.settingsChanged()));
   void indexing.status();
   log.info(`Activated in ${Math.round(performance.now() - started)} ms (VS Code ${vscode.version}, ${plural(folders().length, 'folder')}).`);
 

@@ -5,12 +5,13 @@ import * as vscode from 'vscode';
 import type { EngineConfig } from '../core/config';
 import type { ClearScope as EngineClearScope, Engine } from '../core/engine';
 import type { IndexProgress, IndexReport } from '../core/indexer';
+import type { WorkspaceStatus } from '../core/types';
 import type { WorkspaceSpec } from '../core/workspace';
 import type { EngineHost } from './engineHost';
 import { describeError, isCancellation, type UserError } from './errors';
 import type { Log, Redact } from './log';
 import { Debouncer, RunQueue } from './schedule';
-import type { IndexStatusBar } from './statusBar';
+import type { IndexState, IndexStatusBar } from './statusBar';
 import { plural } from './statusBar';
 
 /** Long enough to fold a save-all or a checkout into one run, short enough to feel live. */
@@ -31,8 +32,8 @@ export interface IndexingDeps {
   statusBar: IndexStatusBar;
   workspace: () => WorkspaceSpec | undefined;
   autoUpdate: () => boolean;
-  /** Shows an error with its fixing button (Open Settings, Set Credentials). */
-  showError: (error: UserError, prefix: string) => void;
+  /** Shows an error with its fixing button (Open Settings, Set Credentials), or Retry when the fix is to try again. */
+  showError: (error: UserError, prefix: string, retry?: () => void) => void;
 }
 
 export class IndexingService implements vscode.Disposable {
@@ -43,6 +44,12 @@ export class IndexingService implements vscode.Disposable {
   private readonly update = new Debouncer(UPDATE_DELAY_MS, () => this.onFilesChanged());
   private abort: AbortController | undefined;
   private lastReport: IndexReport | undefined;
+  private lastRunAt: Date | undefined;
+  /**
+   * Set when a run failed: automatic updates wait for a command (Index Workspace, Retry) or a change of settings
+   * instead of failing again at every save, each time paying for the work before the failure.
+   */
+  private failed: { notice: string } | undefined;
 
   constructor(private readonly deps: IndexingDeps) {}
 
@@ -72,33 +79,36 @@ export class IndexingService implements vscode.Disposable {
       this.deps.statusBar.set({ kind: 'not-indexed' });
       return true;
     } catch (error) {
-      this.report(error, 'Clearing the index failed', true);
+      this.fail(error, 'Clearing the index failed', true);
       return false;
     }
   }
 
-  /** Files, chunks and modes of the index, or the reason there is none. */
+  /** Files, chunks, skipped files and modes of the index, or the reason there is none. */
   async status(): Promise<IndexSummary | UserError> {
     const ws = this.deps.workspace();
     if (!ws) return { kind: 'not-indexed', message: 'Open a folder to index it.' };
     try {
-      const { capabilities, stored, changed } = await this.deps.host.use(async ({ engine }) => {
+      const summary = await this.deps.host.use(async ({ engine, config }): Promise<IndexSummary> => {
         const stored = await engine.status(ws);
-        const changed = stored.files === 0 ? 0 : await engine.pendingChanges(ws);
-        return { capabilities: engine.capabilities, stored, changed };
+        const changedFiles = stored.files === 0 ? 0 : await engine.pendingChanges(ws);
+        return {
+          workspace: describeWorkspace(ws),
+          ...stored,
+          changedFiles,
+          failedFiles: stored.skipped.filter((f) => f.reason === 'index-failed' || f.reason === 'unreadable').map((f) => f.path),
+          keywordOnly: !engine.capabilities.embeddings,
+          retrievalOnly: !engine.capabilities.generation,
+          endpoints: {
+            neo4j: `${config.neo4j.uri} (database ${config.neo4j.database})`,
+            embeddings: config.embedding ? `${config.embedding.endpoint} (deployment ${config.embedding.deployment}, ${config.embedding.dimensions} dimensions)` : undefined,
+            chat: config.chat?.endpoint,
+          },
+          lastRun: this.lastReport && { at: this.lastRunAt, durationMs: this.lastReport.durationMs, summary: reportSummary(this.lastReport, config), error: this.lastReport.error?.message },
+        };
       });
-      if (!this.queue.busy) this.deps.statusBar.set(stored.files === 0 ? { kind: 'not-indexed' } : changed ? { kind: 'changed', files: changed } : { kind: 'up-to-date', files: stored.files });
-      return {
-        workspace: describeWorkspace(ws),
-        files: stored.files,
-        chunks: stored.chunks,
-        embedded: stored.embedded,
-        lastIndexedAt: stored.lastIndexedAt,
-        changedFiles: changed,
-        skippedByReason: stored.skippedByReason,
-        keywordOnly: !capabilities.embeddings,
-        retrievalOnly: !capabilities.generation,
-      };
+      if (!this.queue.busy) this.deps.statusBar.set(stateOf(summary));
+      return summary;
     } catch (error) {
       const described = describeError(error, this.deps.redact);
       this.deps.statusBar.set({ kind: 'unavailable', message: described.message });
@@ -123,8 +133,18 @@ export class IndexingService implements vscode.Disposable {
   }
 
   private onFilesChanged(): void {
-    if (this.deps.autoUpdate()) void this.queue.request({ force: false, interactive: false });
-    else if (!this.queue.busy) void this.status();
+    if (this.deps.autoUpdate() && !this.failed) void this.queue.request({ force: false, interactive: false });
+    else if (!this.queue.busy && !this.failed) void this.status();
+  }
+
+  /**
+   * After a change of settings or keys: the next file change may try again, and a value just typed into the settings
+   * is checked now, naming the setting, rather than at the next question.
+   */
+  async settingsChanged(): Promise<void> {
+    this.failed = undefined;
+    const status = await this.status();
+    if (!('files' in status) && status.kind === 'config') this.deps.showError(status, 'Invalid setting');
   }
 
   private async run(request: RunRequest): Promise<void> {
@@ -136,13 +156,14 @@ export class IndexingService implements vscode.Disposable {
     const abort = new AbortController();
     this.abort = abort;
     this.lastReport = undefined;
+    if (request.interactive) this.failed = undefined;
     const { statusBar } = this.deps;
     statusBar.set({ kind: 'indexing', percent: 0 });
     try {
       await this.deps.host.use(({ engine, config }) => this.execute(engine, config, ws, request, abort));
     } catch (error) {
       if (isCancellation(error)) statusBar.set({ kind: 'unknown' });
-      else this.report(error, 'Indexing failed', request.interactive);
+      else this.fail(error, 'Indexing failed', request.interactive);
     } finally {
       if (this.abort === abort) this.abort = undefined;
     }
@@ -168,35 +189,43 @@ export class IndexingService implements vscode.Disposable {
         )
       : await run((p) => statusBar.set({ kind: 'indexing', percent: percentOf(p) }));
     this.lastReport = report;
+    this.lastRunAt = new Date();
     this.finish(ws, report, request.interactive, config);
   }
 
   private finish(ws: WorkspaceSpec, report: IndexReport, interactive: boolean, config: EngineConfig): void {
-    const { log, statusBar, redact } = this.deps;
+    const { log, statusBar } = this.deps;
     const summary = reportSummary(report, config);
-    const left = report.files.notUpdated + report.failures.length;
-    statusBar.set(left ? { kind: 'changed', files: left } : { kind: 'up-to-date', files: report.files.discovered - report.files.skipped });
     for (const f of report.failures) log.warn(`Not indexed: ${f.path}: ${f.message}`);
     if (report.cancelled) {
-      log.info(`Indexing cancelled after ${summary}.`);
-      if (interactive) void vscode.window.showInformationMessage(`Workspace RAG: indexing cancelled; ${plural(report.files.notUpdated, 'file')} kept the previous version.`);
+      log.info(`Indexing stopped after ${summary}: ${report.error?.message ?? 'cancelled'}`);
+      const left = report.files.notUpdated + report.files.notIndexed;
+      statusBar.set(left ? { kind: 'changed', files: left } : { kind: 'unknown' });
+      if (interactive) void vscode.window.showInformationMessage(`Workspace RAG: ${report.error?.message ?? 'indexing cancelled.'} ${leftBehind(report)}`.trim());
     } else if (report.error) {
       log.error(`Indexing stopped after ${summary}`, report.error.cause);
       // The error itself, not its text: a refused key or a wrong setting keeps its Set Credentials / Open Settings.
-      const described = describeError(report.error.cause, redact);
-      if (interactive) {
-        if (described.action) this.deps.showError(described, 'Indexing stopped');
-        else void this.offer(vscode.window.showErrorMessage(`Workspace RAG: indexing stopped: ${described.message}`, 'Retry', 'Show Log'));
+      this.fail(report.error.cause, 'Indexing stopped', interactive);
+    } else if (report.failures.length) {
+      log.info(`Indexed ${describeWorkspace(ws)}: ${summary}.`);
+      const paths = report.failures.map((f) => f.path);
+      statusBar.set({ kind: 'failed', files: paths });
+      // Automatic runs say it once per set of failing files, not at every save.
+      const notice = paths.join('\n');
+      if (interactive || this.failedFilesNotice !== notice) {
+        this.failedFilesNotice = notice;
+        const named = paths.slice(0, 3).join(', ') + (paths.length > 3 ? ` and ${paths.length - 3} more` : '');
+        void this.offer(vscode.window.showWarningMessage(`Workspace RAG: ${summary}. Could not index ${named}; they keep their previous version.`, 'Show Log'));
       }
     } else {
+      this.failedFilesNotice = undefined;
       log.info(`Indexed ${describeWorkspace(ws)}: ${summary}.`);
-      if (interactive) {
-        const message = `Workspace RAG: ${summary}.`;
-        if (report.failures.length) void this.offer(vscode.window.showWarningMessage(`${message} ${plural(report.failures.length, 'file')} could not be read.`, 'Show Log'));
-        else void vscode.window.showInformationMessage(message);
-      }
+      statusBar.set({ kind: 'up-to-date', files: report.files.discovered - report.files.skipped });
+      if (interactive) void vscode.window.showInformationMessage(`Workspace RAG: ${summary}.`);
     }
   }
+
+  private failedFilesNotice: string | undefined;
 
   private async offer(choice: Thenable<string | undefined>): Promise<void> {
     const picked = await choice;
@@ -204,11 +233,18 @@ export class IndexingService implements vscode.Disposable {
     else if (picked === 'Show Log') this.deps.log.show();
   }
 
-  private report(error: unknown, prefix: string, interactive: boolean): void {
+  /**
+   * A run that failed as a whole (Neo4j unreachable, a key refused, a root folder gone): the status bar says why,
+   * automatic updates pause until a command or a settings change, and the user hears of it once, with the button that
+   * fixes it or Retry and Show Log.
+   */
+  private fail(error: unknown, prefix: string, interactive: boolean): void {
     const described = describeError(error, this.deps.redact);
     this.deps.log.error(prefix, error);
     this.deps.statusBar.set({ kind: 'unavailable', message: described.message });
-    if (interactive) this.deps.showError(described, prefix);
+    const repeated = this.failed?.notice === described.message;
+    this.failed = { notice: described.message };
+    if (interactive || !repeated) this.deps.showError(described, prefix, () => void this.index(false));
   }
 
   dispose(): void {
@@ -218,16 +254,22 @@ export class IndexingService implements vscode.Disposable {
   }
 }
 
-export interface IndexSummary {
+/** What Show Index Status shows: the stored index, what changed since, the modes and endpoints, and this session's last run. */
+export interface IndexSummary extends WorkspaceStatus {
   workspace: string;
-  files: number;
-  chunks: number;
-  embedded: number;
-  lastIndexedAt?: string;
   changedFiles: number;
-  skippedByReason: Record<string, number>;
+  /** Files the last run could not index (they keep their previous version). */
+  failedFiles: string[];
   keywordOnly: boolean;
   retrievalOnly: boolean;
+  endpoints: { neo4j: string; embeddings?: string; chat?: string };
+  lastRun?: { at?: Date; durationMs: number; summary: string; error?: string };
+}
+
+function stateOf(s: IndexSummary): IndexState {
+  if (s.files === 0) return { kind: 'not-indexed' };
+  if (s.failedFiles.length) return { kind: 'failed', files: s.failedFiles };
+  return s.changedFiles ? { kind: 'changed', files: s.changedFiles } : { kind: 'up-to-date', files: s.files };
 }
 
 /** Changes inside version-control and dependency folders never reach the index; a git command would trigger runs. */
@@ -265,6 +307,15 @@ function reportSummary(r: IndexReport, config: Pick<EngineConfig, 'embedding'>):
     r.mode === 'embeddings' ? `${r.tokens} tokens embedded (~${money(estimatedCost(r.tokens, config))})` : 'keyword-only (no embeddings endpoint)',
   ];
   return parts.join(', ');
+}
+
+/** What a stopped run left for the next one, said only of files it concerns. */
+function leftBehind(r: IndexReport): string {
+  const parts = [
+    r.files.notUpdated ? `${plural(r.files.notUpdated, 'changed file')} kept the previous version` : '',
+    r.files.notIndexed ? `${plural(r.files.notIndexed, 'new file')} not indexed yet` : '',
+  ].filter(Boolean);
+  return parts.length ? `${parts.join('; ')}.` : '';
 }
 
 function describeWorkspace(ws: Pick<WorkspaceSpec, 'roots'>): string {

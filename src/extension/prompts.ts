@@ -1,12 +1,9 @@
-// The dialogs of the index commands: what Clear Index should delete, and the index status with its next step.
+// The dialogs of the commands: what Clear Index should delete, and the question Ask About Selection puts in the chat.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { truncateToTokens } from '../core/tokens';
-import type { WebviewCommand } from './errors';
 import type { Folder } from './folders';
-import type { ClearScope, IndexSummary } from './indexing';
-import type { Log } from './log';
-import { plural } from './statusBar';
+import type { ClearScope } from './indexing';
 
 /** A selection sent to BitNet must leave most of its 4096 tokens to the sources. */
 const MAX_SELECTION_TOKENS = 600;
@@ -26,22 +23,6 @@ export async function pickClearScope(): Promise<ClearScope | undefined> {
     'Delete Everything',
   );
   return confirm ? 'everything' : undefined;
-}
-
-export async function showStatus(s: IndexSummary, runCommand: (c: WebviewCommand) => void, log: Log): Promise<void> {
-  const skipped = Object.values(s.skippedByReason).reduce((a, b) => a + b, 0);
-  const state = s.files === 0 ? 'not indexed' : s.changedFiles ? `${plural(s.changedFiles, 'file')} changed since indexing` : 'up to date';
-  const modes = [s.keywordOnly ? 'keyword-only retrieval (no Azure endpoint)' : 'hybrid retrieval', s.retrievalOnly ? 'retrieval-only answers (no BitNet endpoint)' : 'BitNet answers'];
-  const detail = [
-    `${plural(s.files, 'file')}, ${plural(s.chunks, 'chunk')} (${s.embedded} with embeddings), ${skipped} skipped.`,
-    `Last indexed: ${s.lastIndexedAt ?? 'never'}.`,
-    `Mode: ${modes.join(', ')}.`,
-  ].join(' ');
-  log.info(`Status of ${s.workspace}: ${state}. ${detail}`);
-  const action = s.files === 0 || s.changedFiles ? 'Index Now' : undefined;
-  const picked = await vscode.window.showInformationMessage(`Workspace RAG: ${state}. ${detail}`, ...(action ? [action] : []), 'Show Log');
-  if (picked === 'Index Now') runCommand('indexWorkspace');
-  else if (picked === 'Show Log') runCommand('showLog');
 }
 
 /** "Explain …" with the selected lines and where they are, trimmed so the question leaves room for sources. */

@@ -9,6 +9,8 @@ export type IndexState =
   | { kind: 'indexing'; percent: number }
   | { kind: 'up-to-date'; files: number }
   | { kind: 'changed'; files: number }
+  /** The last run indexed the rest but could not index these files (each keeps its previous version). */
+  | { kind: 'failed'; files: string[] }
   | { kind: 'unavailable'; message: string };
 
 export function presentState(state: IndexState): { text: string; tooltip: string } {
@@ -28,10 +30,21 @@ export function presentState(state: IndexState): { text: string; tooltip: string
         text: `$(diff) RAG: ${plural(state.files, 'file')} changed`,
         tooltip: `Workspace RAG: ${plural(state.files, 'file')} changed since indexing. Run "Workspace RAG: Index Workspace" to update.`,
       };
+    case 'failed': {
+      const named = state.files.slice(0, FAILED_NAMED).join(', ');
+      const more = state.files.length > FAILED_NAMED ? ` and ${state.files.length - FAILED_NAMED} more` : '';
+      return {
+        text: `$(warning) RAG: ${plural(state.files.length, 'file')} not indexed`,
+        tooltip: `Workspace RAG: could not index ${named}${more}. Click for the reasons.`,
+      };
+    }
     case 'unavailable':
       return { text: '$(warning) RAG: unavailable', tooltip: `Workspace RAG: ${state.message}` };
   }
 }
+
+/** Files named in the tooltip; the status view lists them all. */
+const FAILED_NAMED = 5;
 
 export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -55,7 +68,7 @@ export class IndexStatusBar implements vscode.Disposable {
     const { text, tooltip } = presentState(state);
     this.item.text = text;
     this.item.tooltip = tooltip;
-    this.item.backgroundColor = state.kind === 'unavailable' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    this.item.backgroundColor = state.kind === 'unavailable' || state.kind === 'failed' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
   }
 
   dispose(): void {

@@ -294,11 +294,11 @@ describe('Neo4jStore (real Neo4j)', function () {
 
     it('reports status and lists workspaces', async () => {
       const s = await store.status(ws);
-      assert.deepEqual({ ...s, lastIndexedAt: undefined }, { files: 3, chunks: 8, embedded: 0, symbols: 1, links: 2, lastIndexedAt: undefined, skippedByReason: {} });
+      assert.deepEqual({ ...s, lastIndexedAt: undefined }, { files: 3, chunks: 8, embedded: 0, symbols: 1, links: 2, lastIndexedAt: undefined, skippedByReason: {}, skipped: [] });
       assert.ok(s.lastIndexedAt && !Number.isNaN(Date.parse(s.lastIndexedAt)));
       const listed = (await store.listWorkspaces()).find((w) => w.id === ws);
       assert.deepEqual(listed, { id: ws, name: 'graph', roots: ['/tmp/graph'], files: 3, chunks: 8 });
-      assert.deepEqual(await store.status(uniqueWorkspaceId('none')), { files: 0, chunks: 0, embedded: 0, symbols: 0, links: 0, lastIndexedAt: undefined, skippedByReason: {} });
+      assert.deepEqual(await store.status(uniqueWorkspaceId('none')), { files: 0, chunks: 0, embedded: 0, symbols: 0, links: 0, lastIndexedAt: undefined, skippedByReason: {}, skipped: [] });
     });
 
     it('clears one workspace completely', async () => {

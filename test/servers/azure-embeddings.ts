@@ -13,6 +13,8 @@ export type EmbeddingFault = { times?: number } & (
   | { kind: 'wrong-dimensions'; dimensions: number }
   | { kind: 'invalid-json' }
   | { kind: 'reset' }
+  /** An all-zero vector (norm 0, so no cosine) for the input at `index` of each request (0 by default). */
+  | { kind: 'zero-vector'; index?: number }
 );
 
 export interface EmbeddingServerOptions {
@@ -122,7 +124,8 @@ export async function startEmbeddingServer(opts: EmbeddingServerOptions = {}): P
           error: { message: `This model's maximum context length is ${MAX_INPUT_TOKENS + 1} tokens, however you requested ${n} tokens (input ${i}). Please reduce your prompt.`, type: 'invalid_request_error', param: null, code: null },
         });
       tokens += n;
-      const vector = embed(text, fault?.kind === 'wrong-dimensions' ? fault.dimensions : dimensions);
+      let vector = embed(text, fault?.kind === 'wrong-dimensions' ? fault.dimensions : dimensions);
+      if (fault?.kind === 'zero-vector' && i === (fault.index ?? 0)) vector = new Float32Array(vector.length);
       const embedding = parsed.encoding === 'base64' ? Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).toString('base64') : Array.from(vector);
       data.push({ object: 'embedding', index: i, embedding });
     }

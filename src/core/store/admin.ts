@@ -17,7 +17,7 @@ export async function status(ctx: StoreContext, workspaceId: string): Promise<Wo
               COUNT { (c:Chunk {workspace: $ws}) WHERE c.embedding IS NOT NULL } AS embedded,
               COUNT { (:Symbol {workspace: $ws}) } AS symbols,
               COUNT { (:File {workspace: $ws})-[:LINKS_TO]->() } AS links,
-              toString(w.lastIndexedAt) AS lastIndexedAt, w.skippedByReason AS skippedByReason`,
+              toString(w.lastIndexedAt) AS lastIndexedAt, w.skippedByReason AS skippedByReason, w.skipped AS skipped`,
       { ws: workspaceId },
     ),
   );

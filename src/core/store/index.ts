@@ -9,7 +9,7 @@
 //                                           (linkTargets/linkKinds) so a target written later is linked then.
 import type { Neo4jConfig } from '../config';
 import type { FileWrite, Store } from '../ports';
-import type { FileState, Hit, WorkspaceStatus, WorkspaceSummary } from '../types';
+import type { FileState, Hit, SkippedFile, WorkspaceStatus, WorkspaceSummary } from '../types';
 import * as admin from './admin';
 import * as lease from './lease';
 import * as schema from './schema';
@@ -55,8 +55,8 @@ export class Neo4jStore implements Store {
   upsertWorkspace(ws: { id: string; name: string; roots: string[] }): Promise<void> {
     return writes.upsertWorkspace(this.ctx, ws);
   }
-  recordSkipped(workspaceId: string, skippedByReason: Record<string, number>): Promise<void> {
-    return writes.recordSkipped(this.ctx, workspaceId, skippedByReason);
+  recordSkipped(workspaceId: string, skipped: { byReason: Record<string, number>; files: SkippedFile[] }): Promise<void> {
+    return writes.recordSkipped(this.ctx, workspaceId, skipped);
   }
   replaceFiles(workspaceId: string, files: FileWrite[]): Promise<Array<WriteFailure<FileWrite>>> {
     return writes.replaceFiles(this.ctx, workspaceId, files);

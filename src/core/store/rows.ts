@@ -14,4 +14,8 @@ export const statusRow = workspaceStatusSchema.extend({
     .string()
     .nullish()
     .transform((v) => (v ? workspaceStatusSchema.shape.skippedByReason.parse(JSON.parse(v)) : {})),
+  skipped: z
+    .string()
+    .nullish()
+    .transform((v) => (v ? workspaceStatusSchema.shape.skipped.parse(JSON.parse(v)) : [])),
 });

@@ -3,6 +3,7 @@
 import neo4j, { type ManagedTransaction } from 'neo4j-driver';
 import { z } from 'zod';
 import type { FileWrite } from '../ports';
+import type { SkippedFile } from '../types';
 import { fileKey, SEP, symbolKey } from './keys';
 import { workspaceToken } from './lucene';
 import { ensureVectorIndex } from './schema';
@@ -76,10 +77,21 @@ export async function upsertWorkspace(ctx: StoreContext, ws: { id: string; name:
   );
 }
 
-/** Records what the last run skipped, by reason, for `status`. */
-export async function recordSkipped(ctx: StoreContext, workspaceId: string, skippedByReason: Record<string, number>): Promise<void> {
+/** A workspace's list of skipped files is for people to read; past this many, the counts by reason tell the rest. */
+const MAX_LISTED_SKIPS = 2000;
+
+/** Records what the last run skipped, by reason and (the first MAX_LISTED_SKIPS) by path, for `status`. */
+export async function recordSkipped(
+  ctx: StoreContext,
+  workspaceId: string,
+  skipped: { byReason: Record<string, number>; files: SkippedFile[] },
+): Promise<void> {
   await ctx.write((tx) =>
-    tx.run('MATCH (w:Workspace {id: $ws}) SET w.skippedByReason = $json', { ws: workspaceId, json: JSON.stringify(skippedByReason) }),
+    tx.run('MATCH (w:Workspace {id: $ws}) SET w.skippedByReason = $byReason, w.skipped = $files', {
+      ws: workspaceId,
+      byReason: JSON.stringify(skipped.byReason),
+      files: JSON.stringify(skipped.files.slice(0, MAX_LISTED_SKIPS)),
+    }),
   );
 }
 
