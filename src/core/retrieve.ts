@@ -3,6 +3,7 @@
 import type { Hit } from './types';
 import type { RetrievalConfig } from './config';
 import type { Embedder } from './embed';
+import { EngineError } from './errors';
 import type { SearchIndex } from './ports';
 import { sourceTokens, type PromptSource } from './generate';
 import { countTokens } from './tokens';
@@ -16,6 +17,8 @@ export interface Source extends PromptSource {
   score: number;
   /** Which legs found it, for diagnostics: vector, fulltext, neighbour, symbol, link. */
   via: string[];
+  /** For a part of a line longer than the chunk budget: where in its line `text` starts (Hit.column). */
+  column?: number;
 }
 
 export interface Retrieval {
@@ -37,6 +40,20 @@ const LINK_WEIGHT = 0.35;
 /** A definition named in the question is what the user asked about: its leg counts double in the fusion. */
 const SYMBOL_WEIGHT = 2;
 
+/**
+ * A question the engine cannot take: empty (nothing to search for), or too long for the model's context to also
+ * hold sources and the answer. Hosts phrase the remedy (the CLI exits 2, as for any usage error).
+ */
+export class QuestionError extends EngineError<'empty' | 'too-long', { questionTokens?: number; maxQuestionTokens?: number }> {}
+
+/** Whitespace of every kind, and the zero-width characters that look like nothing. */
+const BLANK = /^[\s\u200b-\u200d\u2060\ufeff]*$/u;
+
+/** Throws QuestionError('empty') for an empty or whitespace-only question, before any service is asked. */
+export function checkQuestion(question: string): void {
+  if (BLANK.test(question)) throw new QuestionError('empty', 'The question is empty: ask something about the indexed files.', {});
+}
+
 interface Candidate {
   hit: Hit;
   score: number;
@@ -55,7 +72,9 @@ export class Retriever {
     return this.embedder ? 'hybrid' : 'keyword-only';
   }
 
+  /** Throws QuestionError for an empty question without asking the embedder or the store. */
   async retrieve(workspaceId: string, question: string, budgetTokens: number, signal?: AbortSignal): Promise<Retrieval> {
+    checkQuestion(question);
     const k = this.config.candidateK;
     const started = performance.now();
     const vector = this.embedder ? (await this.embedder.embed([question], { signal })).vectors[0] : undefined;
@@ -149,8 +168,12 @@ export function identifiersIn(question: string): string[] {
 /** Candidates of one file whose line ranges overlap or touch become one source, so no line is sent twice. */
 export function mergeRanges(candidates: Candidate[]): Source[] {
   const byPath = new Map<string, Candidate[]>();
-  for (const c of candidates) byPath.set(c.hit.path, [...(byPath.get(c.hit.path) ?? []), c]);
-  const out: Source[] = [];
+  const parts: Candidate[] = [];
+  for (const c of candidates) {
+    if (c.hit.column !== undefined) parts.push(c);
+    else byPath.set(c.hit.path, [...(byPath.get(c.hit.path) ?? []), c]);
+  }
+  const out: Source[] = mergeParts(parts);
   for (const group of byPath.values()) {
     group.sort((a, b) => a.hit.startLine - b.hit.startLine);
     let run: Candidate[] = [];
@@ -166,6 +189,31 @@ export function mergeRanges(candidates: Candidate[]): Source[] {
     flush();
   }
   return out.sort(byScore);
+}
+
+/**
+ * Parts of one long line (Hit.column) merge only with the parts right before or after them in that line, so a source
+ * is always an exact slice of the file: its text starts at `column` of its line.
+ */
+function mergeParts(parts: Candidate[]): Source[] {
+  const out: Source[] = [];
+  const sorted = [...parts].sort((a, b) => a.hit.path.localeCompare(b.hit.path) || a.hit.startLine - b.hit.startLine || a.hit.column! - b.hit.column!);
+  let run: Candidate[] = [];
+  const flush = () => {
+    if (!run.length) return;
+    out.push({ ...joinRun(run), text: run.map((c) => c.hit.text).join(''), column: run[0].hit.column });
+  };
+  for (const c of sorted) {
+    const last = run[run.length - 1]?.hit;
+    const contiguous = last && last.path === c.hit.path && last.startLine === c.hit.startLine && last.column! + last.text.length === c.hit.column;
+    if (contiguous) run.push(c);
+    else {
+      flush();
+      run = [c];
+    }
+  }
+  flush();
+  return out;
 }
 
 function joinRun(run: Candidate[]): Source {

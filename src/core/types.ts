@@ -58,6 +58,11 @@ export interface Chunk {
   startLine: number;
   endLine: number;
   text: string;
+  /**
+   * Set on the parts of one line longer than the token budget: the 0-based offset (UTF-16 units) in that line where
+   * `text` starts. Absent for the usual chunk of whole lines.
+   */
+  column?: number;
   /** Short context prepended when embedding and prompting a part of a split symbol (for example the class signature). */
   header?: string;
   /** sha256 (hex) of `text`. */
@@ -121,6 +126,12 @@ export const hitSchema = z.object({
   startLine: z.number(),
   endLine: z.number(),
   text: z.string(),
+  /** The offset in the line where `text` starts, for a part of a line longer than the budget (Chunk.column). */
+  column: z
+    .number()
+    .nullish()
+    .transform((v) => v ?? undefined)
+    .optional(),
   ordinal: z.number(),
   score: z.number(),
 });

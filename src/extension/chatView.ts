@@ -214,10 +214,12 @@ function stateOf(capabilities: { embeddings: boolean; generation: boolean }, ind
 }
 
 /** Whether the lines a source cites differ now from the indexed text (CRLF-neutral); a vanished file has changed. */
-export function linesChanged(current: string | undefined, source: { startLine: number; endLine: number; text: string }): boolean {
+export function linesChanged(current: string | undefined, source: { startLine: number; endLine: number; text: string; column?: number }): boolean {
   if (current === undefined) return true;
   const lines = current.split(/\r?\n/);
   if (source.endLine > lines.length) return true;
+  // A part of a long line: the same text at the same place in that line.
+  if (source.column !== undefined) return lines[source.startLine - 1].slice(source.column, source.column + source.text.length) !== source.text;
   const now = lines.slice(source.startLine - 1, source.endLine);
   const then = source.text.replace(/\r?\n$/, '').split(/\r?\n/);
   return now.length !== then.length || now.some((line, i) => line !== then[i]);

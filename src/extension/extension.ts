@@ -16,7 +16,7 @@ import { StatusView } from './statusView';
 import { clearCredentials, Secrets, setCredentials } from './secrets';
 import { Settings } from './settings';
 import { SourceFiles } from './sources';
-import { IndexStatusBar, plural } from './statusBar';
+import { IndexStatusBar, plural, type IndexState } from './statusBar';
 import { WorkspaceFileSystem } from './workspaceFs';
 
 export const COMMANDS = {
@@ -40,6 +40,8 @@ const sourceLocation = z
 /** Returned by activate() in test mode only: what the extension-host suite needs to look inside. */
 export interface TestApi {
   logUri: vscode.Uri;
+  /** What the status bar item shows now. */
+  statusBar(): IndexState;
   /** Feeds messages to a chat session as a webview would and returns everything the host posted back. */
   chat(messages: unknown[]): Promise<ToWebview[]>;
 }
@@ -142,6 +144,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
   if (context.extensionMode !== vscode.ExtensionMode.Test) return undefined;
   return {
     logUri: context.logUri,
+    statusBar: () => statusBar.state,
     async chat(messages) {
       const posted: ToWebview[] = [];
       const received = new vscode.EventEmitter<unknown>();

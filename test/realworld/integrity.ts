@@ -111,11 +111,12 @@ export class GraphReader {
 
   /**
    * Each chunk's text is exactly its file's lines startLine..endLine as an editor shows them (UTF-8, the BOM dropped,
-   * a lone CR counted as a line break), with 1 <= startLine <= endLine <= the file's line count.
+   * a lone CR counted as a line break), with 1 <= startLine <= endLine <= the file's line count. A part of a line
+   * longer than the chunk budget (`column` set) is exactly that line's text from `column`.
    */
   async chunkTexts(ws: string, root: string): Promise<{ problems: string[]; chunks: number }> {
-    const rows = await this.rows<{ path: string; ordinal: number; s: number; e: number; text: string }>(
-      'MATCH (c:Chunk {workspace: $ws}) RETURN c.path AS path, c.ordinal AS ordinal, c.startLine AS s, c.endLine AS e, c.text AS text',
+    const rows = await this.rows<{ path: string; ordinal: number; s: number; e: number; text: string; column: number | null }>(
+      'MATCH (c:Chunk {workspace: $ws}) RETURN c.path AS path, c.ordinal AS ordinal, c.startLine AS s, c.endLine AS e, c.text AS text, c.column AS column',
       { ws },
     );
     const problems: string[] = [];
@@ -128,7 +129,8 @@ export class GraphReader {
       else if (!(Number.isInteger(c.s) && Number.isInteger(c.e) && c.s >= 1 && c.s <= c.e && c.e <= lines.length))
         problems.push(`${where}: invalid range for a file of ${lines.length} lines`);
       else {
-        const expected = lines.slice(c.s - 1, c.e).join('\n');
+        const whole = lines.slice(c.s - 1, c.e).join('\n');
+        const expected = c.column === null ? whole : c.s === c.e ? whole.slice(c.column, c.column + (c.text ?? '').length) : `(a part of one line, not of lines ${c.s}-${c.e})`;
         if (c.text !== expected) problems.push(`${where}: text differs from the file's lines: ${firstDifference(c.text ?? '', expected)}`);
       }
     }

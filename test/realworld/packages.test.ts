@@ -20,6 +20,10 @@ import { cli, parseJson, type CliResult } from './cli';
 import { fetchPackage, filesOnDisk, unpack } from './fetch';
 import { GraphReader, linesOf } from './integrity';
 import { PACKAGES, specOf, type RealPackage } from './packages';
+import { indexingSchema } from '../../src/core/config';
+
+/** The chunk budget the CLI runs with (no RAG_CHUNK_TOKENS in the suite's environment). */
+const CHUNK_TOKENS = indexingSchema.parse({}).chunkTokens;
 
 const EMBEDDING_KEY = 'fake-azure-key-for-the-realworld-suite';
 
@@ -247,6 +251,15 @@ describe('real-world npm packages, indexed whole (real CLI, hybrid, real Neo4j)'
         const { problems, chunks } = await graph.chunkTexts(ws, dir);
         assert.deepEqual(problems, []);
         assert.ok(chunks > 0, 'no chunk at all');
+      });
+
+      it('keeps every chunk within the token budget, a line longer than it included', async () => {
+        assert.ok(ws);
+        const over = await graph.rows<{ p: string; s: number; t: number }>(
+          'MATCH (c:Chunk {workspace: $ws}) WHERE c.tokens > $max RETURN c.path AS p, c.startLine AS s, c.tokens AS t LIMIT 10',
+          { ws, max: neo4j.int(CHUNK_TOKENS) },
+        );
+        assert.deepEqual(over.map((r) => `${r.p}:${r.s} has ${r.t} tokens`), []);
       });
 
       it('indexes the unchanged folder again without changing or embedding anything', async () => {

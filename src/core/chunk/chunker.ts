@@ -66,6 +66,7 @@ const chunkSchema = z.object({
   startLine: z.number(),
   endLine: z.number(),
   text: z.string(),
+  column: z.number().optional(),
   header: z.string().optional(),
   contentHash: z.string(),
   tokens: z.number(),

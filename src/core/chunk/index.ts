@@ -2,16 +2,16 @@
 //
 // Every chunk is a whole range of lines: `text` is exactly lines startLine..endLine (1-based, inclusive) joined by '\n',
 // with any '\r' of a CRLF file kept, so a citation shows the file as it is. `tokens` counts `embeddingInput(chunk)`
-// (header + text) and stays within `maxTokens`, with one documented exception: a single line longer than the budget
-// (minified code, a data URI, a huge table row) becomes a chunk of its own that is over budget, because cutting inside a
-// line would break exact citations. Such chunks are rare (discovery skips minified files); the embedder must truncate
-// its input to the model's limit (`truncateToTokens`) and the prompt packer must check `tokens`.
+// (header + text) and stays within `maxTokens`. A single line longer than the budget (a paragraph without line breaks, a
+// data URI, a huge table row) becomes several chunks of that line, each with the `column` where its text starts
+// (longLines.ts): still an exact slice of the file, and cited as that line.
 import type { Chunk } from '../types';
 import { chunkCode, parserFor } from './code';
 import { Doc, type Piece } from './doc';
 import { languageOf, syntaxOf } from './languages';
 import type { RawLink } from './links';
 import { markdownLinks, markdownPieces } from './markdown';
+import { splitLongLines } from './longLines';
 import { windowPieces } from './windows';
 
 export { embeddingInput } from './doc';
@@ -19,7 +19,7 @@ export { languageOf } from './languages';
 export { resolveLinks, type RawLink } from './links';
 
 /** Bump whenever chunk boundaries, metadata or links could change for the same input (part of FileRecord.chunkerKey). */
-export const CHUNKER_VERSION = '3';
+export const CHUNKER_VERSION = '4';
 
 /** A file's chunks in order, and its relative links and imports (unresolved). */
 export interface ChunkedFile {
@@ -71,5 +71,5 @@ export async function chunkFile(path: string, text: string, opts: ChunkOptions):
     }
   }
   pieces ??= windowPieces(doc, opts.overlapLines);
-  return { chunks: pieces.map((p) => doc.toChunk(p)), links };
+  return { chunks: splitLongLines(pieces.map((p) => doc.toChunk(p)), opts.maxTokens), links };
 }

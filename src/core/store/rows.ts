@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { fileStateSchema, workspaceStatusSchema } from '../types';
 
 /** The Cypher map projection that `hitSchema` parses; `score` is added by each query. */
-export const HIT_FIELDS = 'id: c.id, path: c.path, language: c.language, kind: c.kind, symbol: c.symbol, headingPath: c.headingPath, header: c.header, startLine: c.startLine, endLine: c.endLine, text: c.text, ordinal: c.ordinal';
+export const HIT_FIELDS = 'id: c.id, path: c.path, language: c.language, kind: c.kind, symbol: c.symbol, headingPath: c.headingPath, header: c.header, startLine: c.startLine, endLine: c.endLine, text: c.text, column: c.column, ordinal: c.ordinal';
 
 export const fileStateRow = fileStateSchema.extend({ path: z.string() });
 

@@ -276,6 +276,62 @@ describe('Workspace RAG extension', function () {
     });
   });
 
+  describe('outages and vanished folders', () => {
+    const nodes = async () => {
+      const driver = neo4j.driver(neo4jConfig.uri, neo4j.auth.basic(neo4jConfig.username, neo4jConfig.password));
+      try {
+        const r = await driver.executeQuery('MATCH (f:File) WHERE f.path STARTS WITH "docs/" RETURN count(f) AS n', {}, { database: neo4jConfig.database });
+        return Number(r.records[0].get('n'));
+      } finally {
+        await driver.close();
+      }
+    };
+
+    it('shows a Neo4j outage in the status bar instead of "up to date", and recovers', async () => {
+      await setting('neo4j.uri', 'neo4j://127.0.0.1:1');
+      try {
+        const down = await eventually(async () => {
+          const s = await status();
+          return 'files' in s ? undefined : s;
+        }, 'the status to fail');
+        assert.equal(down.kind, 'neo4j');
+        assert.match(down.message, /not reachable/);
+        assert.equal(api.statusBar().kind, 'unavailable');
+        assert.equal(await command<IndexReport | undefined>('indexWorkspace'), undefined, 'a run cannot start');
+        assert.equal(api.statusBar().kind, 'unavailable');
+      } finally {
+        await setting('neo4j.uri', neo4jConfig.uri);
+      }
+      await eventually(async () => {
+        const s = await status();
+        return 'files' in s ? s : undefined;
+      }, 'the status to come back');
+      assert.ok(['up-to-date', 'changed'].includes(api.statusBar().kind), api.statusBar().kind);
+    });
+
+    it('deletes nothing when a workspace folder disappears (an unmounted drive), and says why', async () => {
+      const before = await nodes();
+      assert.ok(before > 0);
+      const away = `${root}-unmounted`;
+      fs.renameSync(root, away);
+      try {
+        const report = await command<IndexReport | undefined>('indexWorkspace');
+        assert.equal(report, undefined, 'no run happens');
+        const state = api.statusBar();
+        assert.equal(state.kind, 'unavailable');
+        assert.match(state.kind === 'unavailable' ? state.message : '', /does not exist; its index was left as it is/);
+        const s = await status();
+        assert.ok(!('files' in s), 'status does not claim "up to date" for a folder that is gone');
+        assert.equal(await nodes(), before, 'nothing was deleted');
+      } finally {
+        fs.renameSync(away, root);
+      }
+      const back = await command<IndexReport | undefined>('indexWorkspace');
+      assert.ok(back && back.error === undefined);
+      assert.equal(back.files.deleted, 0);
+    });
+  });
+
   describe('automatic updates', () => {
     it('indexes a burst of new files incrementally once updates are on', async () => {
       await setting('indexing.autoUpdate', true);
