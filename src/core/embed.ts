@@ -27,6 +27,8 @@ export class EmbeddingError extends EngineError<
     retryable?: boolean;
     /** The wait the server asked for (429). */
     retryAfterMs?: number;
+    /** The input (its position in the call's `inputs`) whose answer was refused (bad-response). */
+    inputIndex?: number;
   }
 > {
   constructor(kind: EmbeddingErrorKind, message: string, details: EmbeddingError['details'] & { cause?: unknown } = {}) {
@@ -41,9 +43,17 @@ export interface EmbedProgress {
   tokens: number;
 }
 
+/** Why the embedder is waiting instead of sending: the endpoint throttles (HTTP 429 with a retry-after). */
+export type EmbedWaitReason = 'throttled';
+
 export interface EmbedOptions {
   signal?: AbortSignal;
   onProgress?: (p: EmbedProgress) => void;
+  /**
+   * Called when this call starts waiting out a throttle (ms > 0: its own 429's retry-after, or the pause another
+   * request was given), when that wait grows by a second or more, and with ms = 0 once none of its requests waits.
+   */
+  onWait?: (ms: number, reason: EmbedWaitReason) => void;
   /** cl100k token counts of `inputs`, when the caller has them (chunks carry theirs): counting again is costly. */
   tokens?: readonly number[];
 }
@@ -123,6 +133,8 @@ export class Embedder {
     // Identical inputs are sent once.
     const uniqueIndex = new Map<string, number>();
     const slotOf: number[] = [];
+    /** The first position in `inputs` of each unique text, to name it in errors. */
+    const firstInput: number[] = [];
     const texts: string[] = [];
     const tokensOf: number[] = [];
     const multiplicity: number[] = [];
@@ -132,6 +144,7 @@ export class Embedder {
       if (u === undefined) {
         u = texts.length;
         uniqueIndex.set(input, u);
+        firstInput.push(index);
         let text = input === '' ? ' ' : input; // the API rejects empty strings; a blank embeds the same "nothing"
         let tokens = opts.tokens?.[index] ?? countTokens(text);
         if (tokens > MAX_INPUT_TOKENS) {
@@ -154,13 +167,15 @@ export class Embedder {
     let done = 0;
     const failed = new AbortController(); // one failure stops the other batches
     const linked = AbortSignal.any([signal, failed.signal]);
+    const waits = new WaitReporter(opts.onWait);
     try {
       await mapLimit(
         batches,
         this.cfg.concurrency,
         async (batch) => {
           try {
-            const result = await this.embedBatch(batch.items.map((i) => texts[i]), batch.tokens, linked, signal);
+            const sent = { texts: batch.items.map((i) => texts[i]), positions: batch.items.map((i) => firstInput[i]), tokens: batch.tokens };
+            const result = await this.embedBatch(sent, { signal: linked, userSignal: signal, waits });
             batch.items.forEach((u, k) => {
               vectors[u] = result.vectors[k];
               done += multiplicity[u];
@@ -199,12 +214,14 @@ export class Embedder {
     return batches;
   }
 
-  private async embedBatch(texts: string[], localTokens: number, signal: AbortSignal, userSignal: AbortSignal) {
+  private async embedBatch(batch: SentBatch, run: BatchRun) {
+    const { signal, userSignal, waits } = run;
     const maxWait = this.hooks.maxRetryWaitMs ?? DEFAULT_MAX_RETRY_WAIT_MS;
     for (let attempt = 0; ; attempt++) {
-      await this.sleep(this.pausedUntil - Date.now(), signal, userSignal);
+      // Another request's 429 paused every worker: that is a throttle wait of this call too.
+      await waits.during(this.pausedUntil - Date.now(), () => this.sleep(this.pausedUntil - Date.now(), signal, userSignal));
       try {
-        return await this.request(texts, localTokens, signal, userSignal);
+        return await this.request(batch, signal, userSignal);
       } catch (e) {
         const error = e as EmbeddingError;
         if (!error.details.retryable || attempt >= this.cfg.maxRetries) throw error;
@@ -222,14 +239,17 @@ export class Embedder {
           retryAfterMs !== undefined
             ? retryAfterMs * (1 + Math.random() * 0.1)
             : Math.min(500 * 2 ** attempt, 30_000) * (0.75 + Math.random() * 0.25);
-        if (error.kind === 'throttled') this.pausedUntil = Math.max(this.pausedUntil, Date.now() + wait);
         this.hooks.onRetry?.({ attempt: attempt + 1, delayMs: Math.round(wait), error });
-        await this.sleep(wait, signal, userSignal);
+        if (error.kind !== 'throttled') await this.sleep(wait, signal, userSignal);
+        else {
+          this.pausedUntil = Math.max(this.pausedUntil, Date.now() + wait);
+          await waits.during(wait, () => this.sleep(wait, signal, userSignal));
+        }
       }
     }
   }
 
-  private async request(texts: string[], localTokens: number, signal: AbortSignal, userSignal: AbortSignal) {
+  private async request({ texts, positions, tokens }: SentBatch, signal: AbortSignal, userSignal: AbortSignal) {
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), this.cfg.timeoutMs);
     try {
@@ -242,7 +262,7 @@ export class Embedder {
         },
         { signal: AbortSignal.any([signal, timeout.signal]) },
       );
-      return this.check(response, texts.length, localTokens);
+      return this.check(response, positions, tokens);
     } catch (e) {
       if (e instanceof EmbeddingError) throw e;
       if (signal.aborted) throw cancelled(userSignal.aborted ? undefined : 'another batch failed');
@@ -252,8 +272,12 @@ export class Embedder {
     }
   }
 
-  /** The answer as the index needs it: one finite vector of the configured size per input, in input order. */
-  private check(response: unknown, count: number, localTokens: number): { vectors: Float32Array[]; tokens: number } {
+  /**
+   * The answer as the index needs it: one finite vector of the configured size and a non-zero length per input, in
+   * input order. `positions` are the inputs' places in the caller's call, to name the one at fault.
+   */
+  private check(response: unknown, positions: readonly number[], localTokens: number): { vectors: Float32Array[]; tokens: number } {
+    const count = positions.length;
     const where = `Azure OpenAI deployment '${this.cfg.deployment}'`;
     const parsed = responseSchema.safeParse(response);
     if (!parsed.success) {
@@ -274,10 +298,21 @@ export class Embedder {
             `check the dimensions setting against the deployment's model.`,
         );
       const vector = new Float32Array(this.cfg.dimensions);
+      const inputIndex = positions[item.index];
+      let squares = 0;
       for (let i = 0; i < vector.length; i++) {
         vector[i] = bytes.readFloatLE(i * 4);
-        if (!Number.isFinite(vector[i])) throw new EmbeddingError('bad-response', `${where} returned a vector with a non-finite value.`);
+        if (!Number.isFinite(vector[i]))
+          throw new EmbeddingError('bad-response', `${where} returned an embedding with a non-finite value for input ${inputIndex}.`, { inputIndex });
+        squares += vector[i] * vector[i];
       }
+      // Cosine similarity divides by the length: Neo4j refuses such a vector, and no ranking could use it.
+      if (squares === 0)
+        throw new EmbeddingError(
+          'bad-response',
+          `${where} returned an all-zero embedding for input ${inputIndex}: it has no direction, so it can be neither indexed nor searched by cosine similarity.`,
+          { inputIndex },
+        );
       vectors[item.index] = vector;
     }
     return { vectors, tokens: usage?.prompt_tokens ?? localTokens };
@@ -315,6 +350,47 @@ export class Embedder {
       await delay(ms, undefined, { signal });
     } catch {
       throw cancelled(userSignal.aborted ? undefined : 'another batch failed');
+    }
+  }
+}
+
+/** The texts of one request, their places in the caller's inputs, and their local token count. */
+interface SentBatch {
+  texts: string[];
+  positions: number[];
+  tokens: number;
+}
+
+interface BatchRun {
+  /** Aborts on the caller's cancel or another batch's failure. */
+  signal: AbortSignal;
+  /** The caller's own signal, to tell a cancel from a sibling's failure. */
+  userSignal: AbortSignal;
+  waits: WaitReporter;
+}
+
+/** Tells one embed() call's onWait when its throttle waits begin, grow and end (its workers wait in parallel). */
+class WaitReporter {
+  private waiting = 0;
+  private until = 0;
+
+  constructor(private readonly onWait: EmbedOptions['onWait']) {}
+
+  async during(ms: number, sleep: () => Promise<void>): Promise<void> {
+    if (ms <= 0 || !this.onWait) return sleep();
+    const until = Date.now() + ms;
+    this.waiting++;
+    if (this.waiting === 1 || until >= this.until + 1000) {
+      this.until = Math.max(this.until, until);
+      this.onWait(Math.round(this.until - Date.now()), 'throttled');
+    }
+    try {
+      await sleep();
+    } finally {
+      if (--this.waiting === 0) {
+        this.until = 0;
+        this.onWait(0, 'throttled');
+      }
     }
   }
 }

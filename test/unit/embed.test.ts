@@ -131,6 +131,37 @@ describe('Embedder (Azure OpenAI embeddings)', function () {
     assert.ok(gap >= 290, `the retry came after the requested wait (${gap} ms)`);
   });
 
+  it('says while it waits out a 429, for how long, and when the wait is over', async () => {
+    await start({ dimensions: 8, fault: { kind: 'throttle', retryAfterMs: 1500, times: 1 } });
+    const waits: Array<{ ms: number; reason: string; at: number }> = [];
+    const started = Date.now();
+    await new Embedder(config({ dimensions: 8 })).embed(['a b c'], { onWait: (ms, reason) => waits.push({ ms, reason, at: Date.now() - started }) });
+    assert.equal(waits.length, 2, JSON.stringify(waits));
+    const [begin, end] = waits;
+    assert.equal(begin.reason, 'throttled');
+    assert.ok(begin.ms >= 1500 && begin.ms <= 1650, `the wait the server asked for, with its jitter: ${begin.ms}`);
+    assert.equal(end.ms, 0);
+    assert.ok(end.at - begin.at >= 1450, `the end is told when the wait is over (${end.at - begin.at} ms later)`);
+    assert.equal(server.requests.length, 2);
+  });
+
+  it('tells one wait for concurrent requests paused by the same 429, not one per request', async () => {
+    await start({ dimensions: 8, latencyMs: 20, fault: { kind: 'throttle', retryAfterMs: 400, times: 1 } });
+    const waits: number[] = [];
+    const inputs = Array.from({ length: 12 }, (_, i) => `input ${i}`);
+    await new Embedder(config({ dimensions: 8, maxBatchInputs: 2, concurrency: 3 })).embed(inputs, { onWait: (ms) => waits.push(ms) });
+    assert.ok(waits.length >= 2, JSON.stringify(waits));
+    assert.equal(waits.filter((ms) => ms > 0).length, 1, `one begin: ${JSON.stringify(waits)}`);
+    assert.equal(waits.at(-1), 0);
+  });
+
+  it('tells no wait when nothing throttles, and none for backoff after a server error', async () => {
+    await start({ dimensions: 8, fault: { kind: 'server-error', status: 503, times: 1 } });
+    const waits: number[] = [];
+    await new Embedder(config({ dimensions: 8 })).embed(['x'], { onWait: (ms) => waits.push(ms) });
+    assert.deepEqual(waits, []);
+  });
+
   it('honours retry-after in seconds', async () => {
     await start({ dimensions: 8, fault: { kind: 'throttle', retryAfterSeconds: 0.2, times: 1 } });
     const delays: number[] = [];
@@ -174,6 +205,25 @@ describe('Embedder (Azure OpenAI embeddings)', function () {
     assert.match(e.message, /1536-dimensional/);
     assert.match(e.message, /256 dimensions are configured/);
     assert.equal(server.requests.length, 1, 'a wrong answer is not retried');
+  });
+
+  it('rejects an all-zero vector as a bad response naming the input, without retrying', async () => {
+    await start({ dimensions: 8, fault: { kind: 'zero-vector', index: 1 } });
+    // Inputs 0-2 are one text, sent once: the request's second input is the call's input 3.
+    const e = await rejection(new Embedder(config({ dimensions: 8 })).embed(['same', 'same', 'same', 'other']));
+    assert.equal(e.kind, 'bad-response');
+    assert.match(e.message, /text-embedding-3-small/);
+    assert.match(e.message, /all-zero embedding for input 3\b/);
+    assert.equal(e.details.inputIndex, 3);
+    assert.equal(e.details.retryable, undefined);
+    assert.equal(server.requests.length, 1);
+  });
+
+  it('rejects an all-zero vector at question time too (one input)', async () => {
+    await start({ dimensions: 8, fault: { kind: 'zero-vector' } });
+    const e = await rejection(new Embedder(config({ dimensions: 8 })).embed(['How often are snapshots written?']));
+    assert.equal(e.kind, 'bad-response');
+    assert.match(e.message, /all-zero embedding for input 0: it has no direction/);
   });
 
   it('reports a truncated JSON body as a bad response', async () => {
