@@ -1,7 +1,7 @@
 // What the CLI prints: the text forms of reports, answers and status for people (every piece of file text, file name
 // and model output neutralised for the terminal), the JSON forms for machines (exact), and the progress line.
 import type { Answer } from '../core/answer';
-import type { IndexProgress, IndexReport } from '../core/indexer';
+import { throttleNote, type IndexProgress, type IndexReport } from '../core/indexer';
 import type { WorkspaceStatus } from '../core/ports';
 import type { WorkspaceSpec } from '../core/workspace';
 import { terminalLine } from '../core/controlChars';
@@ -102,12 +102,13 @@ export class ProgressBar {
     const fraction = p.filesTotal ? p.filesDone / p.filesTotal : 0;
     const elapsed = (Date.now() - this.started) / 1000;
     const eta = fraction > 0.02 && fraction < 1 ? ` ETA ${Math.ceil((elapsed / fraction) * (1 - fraction))}s` : '';
-    const text = `${p.phase} files ${p.filesDone}/${p.filesTotal} chunks ${p.chunksDone} tokens ${p.tokens}${eta}`;
+    const throttled = throttleNote(p);
+    const text = `${p.phase} files ${p.filesDone}/${p.filesTotal} chunks ${p.chunksDone} tokens ${p.tokens}${throttled ? ` — ${throttled}` : eta}`;
     if (this.out.isTTY) {
       const width = 24;
       const filled = Math.round(fraction * width);
       this.out.write(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${Math.round(fraction * 100)}% ${text}\x1b[K`);
-    } else if (Date.now() - this.lastPlain > 2000 || p.phase === 'done') {
+    } else if (Date.now() - this.lastPlain > 2000 || p.phase === 'done' || throttled) {
       this.lastPlain = Date.now();
       this.out.write(`${text}\n`);
     }

@@ -8,7 +8,7 @@ import { discover, summarizeSkipped } from './discover';
 import { CHUNKER_VERSION, embeddingInput } from './chunk';
 import { inThreadChunker, type Chunker } from './chunk/chunker';
 import { mapInOrder } from './concurrency';
-import type { Embedder } from './embed';
+import type { EmbedOptions, Embedder } from './embed';
 import { EngineError, errorMessage } from './errors';
 import type { FileWrite, IndexWriter } from './ports';
 import { keepsOldVersion, plan } from './plan';
@@ -24,6 +24,13 @@ export interface IndexProgress {
   filesDone: number;
   chunksDone: number;
   tokens: number;
+  /** Set while the embeddings endpoint throttles (429): the wait it asked for, in ms from this event. */
+  throttledMs?: number;
+}
+
+/** The progress hosts show while a 429 is waited out, e.g. "throttled by Azure OpenAI: waiting 12 s". */
+export function throttleNote(p: IndexProgress): string | undefined {
+  return p.throttledMs ? `throttled by Azure OpenAI: waiting ${Math.ceil(p.throttledMs / 1000)} s` : undefined;
 }
 
 export interface IndexFailure {
@@ -153,7 +160,10 @@ export class Indexer {
       pending = [];
       pendingChunks = 0;
       if (batch.length === 0) return;
-      await this.embedMissing(batch, report, signal);
+      await this.embedMissing(batch, report, signal, (ms) => {
+        progress.throttledMs = ms || undefined;
+        emit('indexing');
+      });
       await writing;
       writing = this.store.replaceFiles(ws.id, batch).then((refused) => {
         const failed = new Set(refused.map((r) => r.item.file.path));
@@ -231,7 +241,7 @@ export class Indexer {
    * Fills in embeddings: from vectors this process paid for but did not write yet, then from the store's content cache,
    * then one embedding call for what is really new.
    */
-  private async embedMissing(batch: FileWrite[], report: IndexReport, signal?: AbortSignal): Promise<void> {
+  private async embedMissing(batch: FileWrite[], report: IndexReport, signal?: AbortSignal, onWait?: EmbedOptions['onWait']): Promise<void> {
     if (!this.embedder) return;
     const chunks = batch.flatMap((f) => f.chunks);
     const cached = new Map<string, Float32Array>();
@@ -247,7 +257,7 @@ export class Indexer {
     if (missing.size) {
       const keys = [...missing.keys()];
       const inputs = [...missing.values()];
-      const { vectors, tokens } = await this.embedder.embed(inputs.map(embeddingInput), { signal, tokens: inputs.map((c) => c.tokens) });
+      const { vectors, tokens } = await this.embedder.embed(inputs.map(embeddingInput), { signal, onWait, tokens: inputs.map((c) => c.tokens) });
       report.tokens += tokens;
       report.chunks.embedded += keys.length;
       keys.forEach((k, i) => {

@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import type { EngineConfig } from '../core/config';
 import type { ClearScope as EngineClearScope, Engine } from '../core/engine';
-import type { IndexProgress, IndexReport } from '../core/indexer';
+import { throttleNote, type IndexProgress, type IndexReport } from '../core/indexer';
 import type { WorkspaceStatus } from '../core/types';
 import type { WorkspaceSpec } from '../core/workspace';
 import type { EngineHost } from './engineHost';
@@ -295,8 +295,12 @@ export function progressMessage(p: IndexProgress, config: Pick<EngineConfig, 'em
       return 'finding files…';
     case 'comparing':
       return 'comparing with the index…';
-    default:
-      return `${p.filesDone}/${p.filesTotal} files · ${plural(p.chunksDone, 'chunk')} · ${p.tokens} tokens · ~${money(estimatedCost(p.tokens, config))}`;
+    default: {
+      const counts = `${p.filesDone}/${p.filesTotal} files · ${plural(p.chunksDone, 'chunk')} · ${p.tokens} tokens · ~${money(estimatedCost(p.tokens, config))}`;
+      // First, where a narrow notification still shows it.
+      const throttled = throttleNote(p);
+      return throttled ? `${throttled} · ${counts}` : counts;
+    }
   }
 }
 
