@@ -74,7 +74,10 @@ async function chunkCounts(ctx: StoreContext, workspaceId: string): Promise<{ mi
   return fresh;
 }
 
-/** Keyword search over text, symbol, heading path and path; the workspace filter is a required Lucene term, so it is exact. */
+/**
+ * Keyword search over text, symbol, heading path and path; the workspace filter is a required Lucene term, so it is
+ * exact. Text of any length works: escapeLucene keeps the query within Lucene's clause limit.
+ */
 export async function fulltextSearch(ctx: StoreContext, workspaceId: string, userText: string, k: number): Promise<Hit[]> {
   const terms = escapeLucene(userText);
   if (terms === '' || k <= 0) return [];
