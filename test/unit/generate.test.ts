@@ -155,10 +155,14 @@ describe('ChatClient', function () {
     assert.equal(req.headers['api-key'], undefined);
   });
 
-  it('stops at max_tokens and still ends cleanly', async () => {
+  it('asks for the answer reserve as max_tokens, and takes an answer the server ended at that limit as finished', async () => {
     await start();
-    const { text } = await collect(client({ endpoint: server.llamaEndpoint }).stream(messages(), { maxTokens: 4 }));
-    assert.ok(countTokens(text) <= 4 && text.length > 0, text);
+    const { text, usage } = await collect(client({ endpoint: server.llamaEndpoint }).stream(messages(), { maxTokens: 4 }));
+    const sent = server.requests.at(-1)?.body as { max_tokens?: unknown } | undefined;
+    assert.equal(sent?.max_tokens, 4, 'the client sent the reserve');
+    // The stream ended with finish_reason "length": the client ends without a cut-off error and keeps what came.
+    assert.ok(text.length > 0);
+    assert.equal(usage.at(-1)?.completionTokens, countTokens(text));
   });
 
   it('reports a rejected key as auth without revealing it', async () => {
