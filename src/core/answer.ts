@@ -2,7 +2,7 @@
 // Without a chat endpoint it answers retrieval-only; without embeddings retrieval runs keyword-only. Both are labelled.
 import type { ChatConfig } from './config';
 import { buildMessages, CitationParser, promptOverheadTokens, type ChatClient, type ChatMessage } from './generate';
-import { keywordsOf, type Retriever, type Retrieval, type RetrievalMode, type Source } from './retrieve';
+import { checkQuestion, keywordsOf, QuestionError, type Retriever, type Retrieval, type RetrievalMode, type Source } from './retrieve';
 import { countTokens } from './tokens';
 import { terminalLine } from './controlChars';
 
@@ -34,6 +34,8 @@ const HISTORY_SHARE = 0.2;
 const TOKENIZER_MARGIN = 0.05;
 /** Without a chat endpoint the budget is what a BitNet prompt would have had, so both modes show the same sources. */
 const DEFAULT_CONTEXT = { contextTokens: 4096, maxAnswerTokens: 512 };
+/** The least room for sources that still makes an answer: a source's label and fence and a few lines. */
+const MIN_SOURCE_TOKENS = 128;
 
 export const RETRIEVAL_ONLY_NOTE = 'Retrieval-only mode: no BitNet endpoint is configured, so these are the most relevant sources rather than a generated answer.';
 export const KEYWORD_ONLY_NOTE = 'Keyword-only mode: no embeddings endpoint is configured, so sources were found by full-text and graph search only.';
@@ -52,11 +54,16 @@ export class Asker {
     return Math.max(0, Math.floor(contextTokens * (1 - TOKENIZER_MARGIN)) - maxAnswerTokens - promptOverheadTokens(question, history));
   }
 
+  /**
+   * Throws QuestionError for an empty question, and, with a chat endpoint, for a question that leaves the model's
+   * context no room for sources (rather than answer "found nothing"); neither asks any service.
+   */
   async ask(workspaceId: string, question: string, options: AskOptions = {}): Promise<Answer> {
     const started = performance.now();
+    checkQuestion(question);
     const { contextTokens, maxAnswerTokens } = this.chatConfig;
-    const history = fitHistory(options.history ?? [], Math.floor(contextTokens * HISTORY_SHARE));
-    const retrieval = await this.retriever.retrieve(workspaceId, question, this.sourceBudget(question, history), options.signal);
+    const history = fitHistory(options.history ?? [], Math.min(Math.floor(contextTokens * HISTORY_SHARE), this.roomForHistory(question)));
+    const retrieval = await this.retriever.retrieve(workspaceId, question, this.budgetFor(question, history), options.signal);
     const retrievalMs = performance.now() - started;
     options.onSources?.(retrieval);
     const base = { retrievalMode: retrieval.mode, sources: retrieval.sources, droppedCitations: 0 };
@@ -97,6 +104,29 @@ export class Asker {
       usage,
       timings: { retrievalMs, firstTokenMs, totalMs: performance.now() - started },
     };
+  }
+
+  /** What a long question leaves for earlier turns once the sources have their least: a long question drops history first. */
+  private roomForHistory(question: string): number {
+    return Math.max(0, this.sourceBudget(question) - MIN_SOURCE_TOKENS);
+  }
+
+  private budgetFor(question: string, history: ChatMessage[]): number {
+    const budget = this.sourceBudget(question, history);
+    if (budget >= MIN_SOURCE_TOKENS) return budget;
+    // Retrieval-only sends no prompt, so a question too long for one still gets the sources a short one would.
+    if (!this.chat) return this.sourceBudget('', history);
+    // Settings that leave no room even for a short question are not the question's fault: answer as before.
+    const maxQuestionTokens = this.sourceBudget('') - MIN_SOURCE_TOKENS;
+    if (maxQuestionTokens <= 0) return budget;
+    const { contextTokens, maxAnswerTokens } = this.chatConfig;
+    const questionTokens = countTokens(question);
+    throw new QuestionError(
+      'too-long',
+      `The question is ${questionTokens} tokens, too long for the model's ${contextTokens}-token context, which must also hold ` +
+        `the sources and the ${maxAnswerTokens}-token answer: shorten it to at most about ${maxQuestionTokens} tokens, or ask about one part at a time.`,
+      { questionTokens, maxQuestionTokens },
+    );
   }
 }
 

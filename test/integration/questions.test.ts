@@ -22,16 +22,26 @@ import { copySample } from './workspace-fixture';
 const EMBEDDING_KEY = 'fake-azure-key-for-question-tests';
 const CHAT_KEY = 'fake-bitnet-key-for-question-tests';
 
-/** `count` distinct ordinary words (letters only: no digit, case or punctuation makes them look like code). */
-function fillerWords(count: number): string[] {
+/** `count` distinct made-up words of letters only (no digit, case or punctuation makes them look like code). */
+function madeUpWords(count: number): string[] {
   const syllables = ['ba', 'ce', 'di', 'fo', 'gu', 'ha', 'je', 'ki', 'lo', 'mu', 'na', 'pe', 'ri', 'so', 'tu', 'va', 'we', 'xi', 'yo', 'zu'];
-  return Array.from({ length: count }, (_, i) => {
-    const a = syllables[i % 20];
-    const b = syllables[Math.floor(i / 20) % 20];
-    const c = syllables[Math.floor(i / 400) % 20];
-    return `${a}${b}${c}`;
-  });
+  return Array.from({ length: count }, (_, i) => syllables[i % 20] + syllables[Math.floor(i / 20) % 20] + syllables[Math.floor(i / 400) % 20]);
 }
+
+/** 189 distinct everyday words, one cl100k token each with their space: prose that costs about a token a word. */
+const VOCABULARY = `garden river mountain window letter market winter summer morning evening kitchen village forest island bridge
+  castle harbor meadow candle pencil blanket basket ladder mirror button pocket jacket carpet curtain hammer needle feather
+  orange banana cherry lemon pepper butter cheese bread cookie coffee honey sugar salad tomato potato onion carrot engine
+  rocket planet comet galaxy ocean desert valley canyon glacier volcano thunder rainbow shadow silver golden purple yellow
+  violet crimson bright gentle quiet rapid hollow narrow steady humble clever brave proud calm fierce travel wander gather
+  listen borrow follow answer wonder imagine whisper explore collect measure promise remember doctor farmer sailor painter
+  singer dancer teacher pilot driver baker tailor hunter artist author banker lawyer animal rabbit turtle dragon falcon
+  eagle tiger monkey donkey parrot salmon spider beetle insect kitten puppy horse circle square triangle corner middle
+  border surface pattern picture portrait statue temple palace tower cottage ticket journey voyage season holiday festival
+  concert theater museum library gallery stadium airport station problem question reason method result number figure
+  detail moment minute second hour decade century history friend family mother father sister brother cousin neighbor
+  stranger guest member leader captain partner rival`.split(/\s+/);
+const proseWords = (count: number) => Array.from({ length: count }, (_, i) => VOCABULARY[i % VOCABULARY.length]);
 
 describe('questions and vectors the engine refuses or survives (real Neo4j)', function () {
   this.timeout(120_000);
@@ -105,8 +115,9 @@ describe('questions and vectors the engine refuses or survives (real Neo4j)', fu
     });
 
     it('answers a 2,000-word question (more than Lucene allows as clauses) from the right file', async () => {
-      // A pasted wall of notes with the real question inside: 2,000 searchable words, 205 of them were already too many.
-      const words = fillerWords(1990);
+      // A pasted wall of notes with the real question inside: 2,000 words (about 2,000 tokens, so BitNet's 4096-token
+      // context still has room for sources) of 190 distinct searchable ones; 205 searchable words were already too many.
+      const words = proseWords(1990);
       words.splice(1000, 0, 'How', 'often', 'is', 'PEBBLE_SNAPSHOT_INTERVAL_SECONDS', 'applied', 'when', 'writing', 'snapshots', 'to', 'disk?');
       const question = words.join(' ');
       assert.equal(question.split(' ').length, 2000);
@@ -120,13 +131,13 @@ describe('questions and vectors the engine refuses or survives (real Neo4j)', fu
 
     it('finds the same file by keywords alone when every word is long and code-like', async () => {
       // 600 distinct snake_case words, each analysed into one token; the one that matters comes last.
-      const question = [...fillerWords(600).map((w) => `${w}_${w}`), 'PEBBLE_SNAPSHOT_INTERVAL_SECONDS'].join(' ');
+      const question = [...madeUpWords(600).map((w) => `${w}_${w}`), 'PEBBLE_SNAPSHOT_INTERVAL_SECONDS'].join(' ');
       const retrieval = await e.search(ws, question, { budgetTokens: 3000 });
       assert.ok(retrieval.sources.some((s) => s.path === 'docs/configuration.md'), JSON.stringify(retrieval.sources.map((s) => s.path)));
     });
 
     it('a question too long for the model says so instead of "found nothing"', async () => {
-      const question = fillerWords(4000).join(' ');
+      const question = proseWords(4000).join(' ');
       await assert.rejects(e.ask(ws, question), (err: unknown) => {
         assert.ok(err instanceof QuestionError, String(err));
         assert.equal(err.kind, 'too-long');

@@ -1,8 +1,11 @@
 import { strict as assert } from 'node:assert';
-import { fuse, identifiersIn, keywordsOf, mergeRanges, pack, type Source } from '../../src/core/retrieve';
-import { sourceTokens } from '../../src/core/generate';
-import { fitHistory } from '../../src/core/answer';
+import { retrievalSchema } from '../../src/core/config';
+import type { Embedder } from '../../src/core/embed';
+import { fuse, identifiersIn, keywordsOf, mergeRanges, pack, QuestionError, Retriever, type Source } from '../../src/core/retrieve';
+import { sourceTokens, type ChatClient } from '../../src/core/generate';
+import { Asker, fitHistory } from '../../src/core/answer';
 import type { Hit } from '../../src/core/types';
+import { MemorySearchIndex } from '../fakes/memorySearchIndex';
 
 function hit(id: string, path: string, startLine: number, lines: string[], extra: Partial<Hit> = {}): Hit {
   return { id, path, language: 'typescript', kind: 'function', startLine, endLine: startLine + lines.length - 1, text: lines.join('\n'), ordinal: 0, score: 0, ...extra };
@@ -77,5 +80,75 @@ describe('keywordsOf', () => {
     assert.equal(keywordsOf('How often does Pebble write snapshots to disk?'), 'often Pebble write snapshots disk?');
     assert.equal(keywordsOf('What is `max_memory` in src/store.ts (line 3)?'), '`max_memory` src/store.ts (line 3)?');
     assert.equal(keywordsOf('what is it?'), 'what is it?');
+  });
+});
+
+describe('questions the engine refuses', () => {
+  const WS = 'ws-q';
+  const config = retrievalSchema.parse({});
+  /** Every leg and the embedder count their calls; an empty question must reach neither. */
+  const setUp = () => {
+    const index = new MemorySearchIndex();
+    index.addFile(WS, [{ path: 'docs/snapshots.md', startLine: 1, text: 'Snapshots are written to disk every minute.' }]);
+    const embedded: string[][] = [];
+    const embedder: Pick<Embedder, 'embed'> = {
+      embed: async (inputs) => (embedded.push(inputs), { vectors: inputs.map(() => Float32Array.from([1, 0, 0])), tokens: 1, truncated: 0 }),
+    };
+    return { index, embedded, retriever: new Retriever(index, embedder, config) };
+  };
+  const chat = { stream: async function* () {} } as unknown as ChatClient;
+  const refusal = (kind: QuestionError['kind']) => (err: unknown) => {
+    assert.ok(err instanceof QuestionError, String(err));
+    assert.equal(err.kind, kind);
+    return true;
+  };
+
+  for (const question of ['', '   ', '\n\t\u00a0', '\u200b\u2060']) {
+    it(`an empty question (${JSON.stringify(question)}) is refused before the embedder or any search leg is asked`, async () => {
+      const { index, embedded, retriever } = setUp();
+      await assert.rejects(retriever.retrieve(WS, question, 3000), refusal('empty'));
+      await assert.rejects(new Asker(retriever, chat).ask(WS, question), refusal('empty'));
+      await assert.rejects(new Asker(retriever, undefined).ask(WS, question), refusal('empty'));
+      assert.deepEqual(index.calls, []);
+      assert.deepEqual(embedded, []);
+    });
+  }
+
+  it('says the question is empty in so many words', async () => {
+    await assert.rejects(setUp().retriever.retrieve(WS, ' ', 3000), /The question is empty/);
+  });
+
+  it('a question too long for the model context is refused with the numbers, not answered "found nothing"', async () => {
+    const { index, embedded, retriever } = setUp();
+    const question = 'snapshots '.repeat(4000);
+    await assert.rejects(new Asker(retriever, chat, { contextTokens: 4096, maxAnswerTokens: 512 }).ask(WS, question), (err: unknown) => {
+      refusal('too-long')(err);
+      const e = err as QuestionError;
+      assert.match(e.message, /^The question is \d+ tokens, too long for the model's 4096-token context/);
+      assert.ok(e.details.questionTokens! >= 4000 && e.details.maxQuestionTokens! > 2000 && e.details.maxQuestionTokens! < 3400, JSON.stringify(e.details));
+      return true;
+    });
+    assert.deepEqual(index.calls, []);
+    assert.deepEqual(embedded, []);
+  });
+
+  it('retrieval-only still answers a question too long for a prompt, with the sources a short one gets', async () => {
+    const { retriever } = setUp();
+    const answer = await new Asker(retriever, undefined).ask(WS, `${'snapshots '.repeat(4000)}written disk`);
+    assert.equal(answer.mode, 'retrieval-only');
+    assert.deepEqual(answer.sources.map((s) => s.path), ['docs/snapshots.md']);
+  });
+
+  it('a long question drops the history before it leaves no room for sources', async () => {
+    const { retriever } = setUp();
+    const asker = new Asker(retriever, chat, { contextTokens: 4096, maxAnswerTokens: 512 });
+    // 800 tokens of history fit the history's share of the context, but not beside this question and any source.
+    const history = Array.from({ length: 8 }, (_, i) => ({ role: i % 2 ? ('assistant' as const) : ('user' as const), content: 'earlier turn '.repeat(48) }));
+    const question = `${'snapshots '.repeat(3000)}written`;
+    let budget = -1;
+    const answer = await asker.ask(WS, question, { history, onSources: (r) => (budget = r.budgetTokens) });
+    assert.equal(answer.mode, 'generated');
+    assert.ok(budget >= 128, `room left for sources: ${budget}`);
+    assert.ok(budget > asker.sourceBudget(question, history), 'not all of the history was kept');
   });
 });
