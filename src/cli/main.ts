@@ -14,6 +14,7 @@ import type { IndexProgress, IndexReport } from '../core/indexer';
 import { workspaceFor, WorkspaceRootError, type WorkspaceSpec } from '../core/workspace';
 import { nodeFileSystem } from '../core/node-fs';
 import { KEYWORD_ONLY_NOTE } from '../core/answer';
+import { QuestionError } from '../core/retrieve';
 import { DimensionMismatchError, StoreUnavailableError } from '../core/store';
 import { answerJson, formatReport, formatSources, formatStatus, printJson as print, ProgressBar, reportJson } from './format';
 import { terminalLine, terminalText } from '../core/controlChars';
@@ -147,7 +148,9 @@ function fail(error: unknown, json: boolean, interrupted = false): number {
 }
 
 function exitCodeOf(error: unknown): number {
-  if (error instanceof UsageError || error instanceof ConfigError || error instanceof WorkspaceRootError || error instanceof DimensionMismatchError) return EXIT.usage;
+  if (error instanceof UsageError || error instanceof ConfigError || error instanceof QuestionError || error instanceof WorkspaceRootError || error instanceof DimensionMismatchError) {
+    return EXIT.usage;
+  }
   if (error instanceof StoreUnavailableError) return error.kind === 'database' ? EXIT.usage : EXIT.neo4j;
   return EXIT.failed;
 }

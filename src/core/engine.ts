@@ -7,7 +7,7 @@ import { Embedder } from './embed';
 import { ChatClient } from './generate';
 import { Indexer, type IndexOptions, type IndexReport } from './indexer';
 import { InThreadChunker, WorkerChunker } from './chunk/chunker';
-import { Retriever, type Retrieval } from './retrieve';
+import { checkQuestion, Retriever, type Retrieval } from './retrieve';
 import { Asker, type Answer, type AskOptions } from './answer';
 import { discover } from './discover';
 import { Leases } from './leases';
@@ -70,8 +70,17 @@ export async function openEngine(config: EngineConfig, fs: FileSystem, options: 
       await checkDimensions();
       return leases.hold(ws.id, o.signal, (signal) => indexer.run(ws, { ...o, signal }));
     },
-    ask: async (ws, question, o) => (await checkDimensions(), asker.ask(ws.id, question, o)),
-    search: async (ws, query, o = {}) => (await checkDimensions(), retriever.retrieve(ws.id, query, o.budgetTokens ?? asker.sourceBudget(query), o.signal)),
+    ask: async (ws, question, o) => {
+      checkQuestion(question); // before anything asks Neo4j
+      await checkDimensions();
+      return asker.ask(ws.id, question, o);
+    },
+    // No prompt is sent, so the query's own length takes nothing from the sources: they get what a short question would.
+    search: async (ws, query, o = {}) => {
+      checkQuestion(query);
+      await checkDimensions();
+      return retriever.retrieve(ws.id, query, o.budgetTokens ?? asker.sourceBudget(''), o.signal);
+    },
     status: (ws) => store.status(ws.id),
     async pendingChanges(ws) {
       await checkRoots(ws.roots, fs); // a folder that is gone has no "changes": it is unavailable

@@ -1,6 +1,7 @@
 // The schema: constraints, the full-text index and the cosine vector index, and the vector index's dimensions.
 import neo4j from 'neo4j-driver';
 import { EngineError } from '../errors';
+import { FULLTEXT_FIELDS } from './lucene';
 import type { StoreContext } from './session';
 
 export const VECTOR_INDEX = 'chunk_embedding';
@@ -45,7 +46,7 @@ export async function ensureSchema(ctx: StoreContext, dimensions: number | null)
     'CREATE INDEX chunk_workspace IF NOT EXISTS FOR (c:Chunk) ON (c.workspace)',
     'CREATE INDEX chunk_embed_key IF NOT EXISTS FOR (c:Chunk) ON (c.embedKey)',
     'CREATE INDEX symbol_workspace IF NOT EXISTS FOR (s:Symbol) ON (s.workspace)',
-    `CREATE FULLTEXT INDEX ${FULLTEXT_INDEX} IF NOT EXISTS FOR (c:Chunk) ON EACH [c.text, c.symbol, c.headingPath, c.path, c.wsToken]
+    `CREATE FULLTEXT INDEX ${FULLTEXT_INDEX} IF NOT EXISTS FOR (c:Chunk) ON EACH [${FULLTEXT_FIELDS.map((f) => `c.${f}`).join(', ')}]
      OPTIONS {indexConfig: {\`fulltext.analyzer\`: 'standard-no-stop-words'}}`,
   ];
   if (dimensions !== null) statements.push(vectorIndexStatement(dimensions));
