@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -382,9 +383,48 @@ describe('classifyContent', () => {
     assert.equal(classifyContent('tiny.json', bytes('{"a":1,"b":[1,2,3]}')).ok, true);
   });
 
-  it('rejects text holding a private key, whatever the file name', () => {
-    assert.equal(verdict(classifyContent('deploy/notes.txt', bytes(`key:\n${PRIVATE_KEY_BLOCK}\nMIIB...\n`))), 'secret');
-    assert.equal(verdict(classifyContent('docs/tls.md', bytes('Keys start with a BEGIN line naming PRIVATE KEY.\n'))), 'ok');
+  it('rejects text holding a private key, whatever the file name and however it is quoted', () => {
+    const pem = (type: 'pkcs8' | 'pkcs1' | 'sec1', key: crypto.KeyObject, cipher?: string) =>
+      key.export({ type, format: 'pem', ...(cipher ? { cipher, passphrase: 'p' } : {}) }) as string;
+    const rsa = crypto.generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey;
+    const keys = {
+      // The shortest body there is: 64 base64 characters.
+      ed25519: pem('pkcs8', crypto.generateKeyPairSync('ed25519').privateKey),
+      ec: pem('sec1', crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey),
+      // Proc-Type and DEK-Info headers before the body.
+      encrypted: pem('pkcs1', rsa, 'aes-128-cbc'),
+      rsa: pem('pkcs1', rsa),
+    };
+    const secret = (name: string, text: string) => assert.deepEqual(classifyContent(name, bytes(text)), { ok: false, reason: 'secret', detail: 'contains a private key' }, name);
+    for (const [kind, key] of Object.entries(keys)) {
+      secret(`${kind}.txt`, `notes\n${key}more notes\n`);
+      // A Google service-account key: one JSON string with \n escapes.
+      secret(`${kind}.json`, JSON.stringify({ type: 'service_account', private_key: key }, null, 2));
+      // In an .env value on one line, and in code, indented, as concatenated strings.
+      if (kind !== 'encrypted') secret(`${kind}.env`, `KEY="${key.trim().split('\n').join(' ')}"\n`);
+      secret(`${kind}.ts`, `const key =\n${key.trim().split('\n').map((l) => `  '${l}\\n' +`).join('\n')}\n  '';\n`);
+    }
+    // An OpenPGP secret key: armor headers, a blank line, the body, the CRC-24 line.
+    const body = crypto.randomBytes(300).toString('base64').match(/.{1,64}/g)!.join('\n');
+    const pgp = ['-----BEGIN PGP', 'PRIVATE KEY BLOCK-----'].join(' ');
+    secret('key.asc', `${pgp}\nVersion: GnuPG v2\nComment: test\n\n${body}\n=AbC1\n-----END PGP PRIVATE KEY BLOCK-----\n`);
+  });
+
+  it('accepts documentation that shows the shape of a private key without one', () => {
+    const end = PRIVATE_KEY_BLOCK.replace('BEGIN', 'END');
+    const docs = [
+      // dotenv's README, both ways.
+      `PRIVATE_KEY="${PRIVATE_KEY_BLOCK}\n...\nKh9NV...\n...\n${end}"\n`,
+      `PRIVATE_KEY="${PRIVATE_KEY_BLOCK}\\nKh9NV...\\n${end}\\n"\n`,
+      `${PRIVATE_KEY_BLOCK}\nMIIEpAIBAAKCAQEA...\n${end}\n`,
+      `${PRIVATE_KEY_BLOCK}\n<your key here>\n${end}\n`,
+      `${PRIVATE_KEY_BLOCK}\npaste the contents of your private key file here and then save this file again\n${end}\n`,
+      // A real-looking body without its END line is not a block.
+      `${PRIVATE_KEY_BLOCK}\n${crypto.randomBytes(120).toString('base64')}\n`,
+      'Keys start with a BEGIN line naming PRIVATE KEY.\n',
+      ['-----BEGIN', 'PUBLIC KEY-----\n'].join(' ') + crypto.randomBytes(120).toString('base64') + '\n-----END PUBLIC KEY-----\n',
+    ];
+    for (const doc of docs) assert.equal(verdict(classifyContent('README.md', bytes(doc))), 'ok', doc);
   });
 });
 

@@ -3,6 +3,7 @@
 import { indexingSchema } from '../config';
 import type { DiscoveredFile, FileSystem, SkipReason } from '../types';
 import { failureOf } from './fs-errors';
+import { containsPrivateKey } from './private-key';
 
 export type ContentCheck = { ok: true; text: string } | { ok: false; reason: SkipReason; detail?: string };
 
@@ -16,7 +17,6 @@ const MINIFIABLE = /\.(?:[cm]?js|jsx|tsx?|css|scss|sass|less|json|jsonc|html?|xm
 const MINIFIED_MIN_CHARS = 1024;
 /** Hand-written code averages well under 100 characters a line, blank lines included. */
 const MINIFIED_AVG_LINE = 200;
-const PRIVATE_KEY = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/;
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
@@ -42,7 +42,7 @@ export function classifyContent(filePath: string, bytes: Uint8Array): ContentChe
     }
   }
   text = text.replace(/\r(?!\n)/g, '\n');
-  if (PRIVATE_KEY.test(text)) return { ok: false, reason: 'secret', detail: 'contains a private key' };
+  if (containsPrivateKey(text)) return { ok: false, reason: 'secret', detail: 'contains a private key' };
   const minified = minifiedEvidence(filePath, text);
   if (minified) return { ok: false, reason: 'minified', detail: minified };
   return { ok: true, text };
