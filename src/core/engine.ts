@@ -10,8 +10,8 @@ import { InThreadChunker, WorkerChunker } from './chunk/chunker';
 import { checkQuestion, Retriever, type Retrieval } from './retrieve';
 import { Asker, type Answer, type AskOptions } from './answer';
 import { discover } from './discover';
-import { Leases } from './leases';
-import { plan } from './plan';
+import { Leases } from './indexer/leases';
+import { plan } from './indexer/plan';
 import type { Store, WorkspaceStatus } from './ports';
 import { checkRoots, type WorkspaceSpec } from './workspace';
 

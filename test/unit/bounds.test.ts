@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { boundChunk, boundLinks, clip, keyPart, MAX_HEADING_PATH, MAX_SYMBOL_NAME } from '../../src/core/bounds';
+import { boundChunk, boundLinks, clip, keyPart, MAX_HEADING_PATH, MAX_SYMBOL_NAME } from '../../src/core/indexer/bounds';
 import type { Chunk } from '../../src/core/types';
 
 const chunk = (over: Partial<Chunk>): Chunk => ({

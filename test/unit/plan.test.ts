@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { plan } from '../../src/core/plan';
+import { plan } from '../../src/core/indexer/plan';
 import type { FileState } from '../../src/core/ports';
 import type { DiscoveredFile, SkippedFile } from '../../src/core/types';
 

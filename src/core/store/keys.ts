@@ -1,5 +1,5 @@
 // Composite keys of File and Symbol nodes: the workspace id and a path or a name, unique together.
-import { keyPart } from '../bounds';
+import { keyPart } from '../indexer/bounds';
 
 /** Separates the workspace id from a path or a name in composite keys; cannot occur in either. */
 export const SEP = '\u0000';

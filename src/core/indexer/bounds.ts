@@ -3,7 +3,7 @@
 // computed method name tens of KB long, and a minified bundle can hold a "heading" or a link of any length. Keys are
 // derived from bounded values (hashed when too long); names and paths that are only shown are clipped.
 import { createHash } from 'node:crypto';
-import type { Chunk, FileLink } from './types';
+import type { Chunk, FileLink } from '../types';
 
 /** Longer than any identifier a question would name (the longest in TypeScript's own sources is under 100). */
 export const MAX_SYMBOL_NAME = 256;

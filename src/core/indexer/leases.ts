@@ -3,8 +3,8 @@
 // asks it to stop (a clear), the work's signal aborts and the work ends as a cancelled run would.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { EngineError } from './errors';
-import type { IndexAdmin } from './ports';
+import { EngineError } from '../errors';
+import type { IndexAdmin } from '../ports';
 
 /** Renewals come often within the 30 s lease (store/lease.ts): a clear waits for the holder to notice at most this long. */
 const RENEW_EVERY_MS = 2_000;

@@ -2,18 +2,18 @@
 // Files are written in batches, each file atomically, so a run stopped at any point leaves every file at its old or
 // its new version and the next run picks up the rest. A failure tied to one file skips that file with its reason;
 // only a failure of a whole service (Neo4j, the embeddings endpoint) stops the run.
-import type { IndexingConfig } from './config';
-import { checkRoots, type WorkspaceSpec } from './workspace';
-import { discover, summarizeSkipped } from './discover';
-import { CHUNKER_VERSION, embeddingInput } from './chunk';
-import { inThreadChunker, type Chunker } from './chunk/chunker';
-import { mapInOrder } from './concurrency';
-import type { EmbedOptions, Embedder } from './embed';
-import { EngineError, errorMessage } from './errors';
-import type { FileWrite, IndexWriter } from './ports';
+import type { IndexingConfig } from '../config';
+import { checkRoots, type WorkspaceSpec } from '../workspace';
+import { discover, summarizeSkipped } from '../discover';
+import { CHUNKER_VERSION, embeddingInput } from '../chunk';
+import { inThreadChunker, type Chunker } from '../chunk/chunker';
+import { mapInOrder } from '../concurrency';
+import type { EmbedOptions, Embedder } from '../embed';
+import { EngineError, errorMessage } from '../errors';
+import type { FileWrite, IndexWriter } from '../ports';
 import { keepsOldVersion, plan } from './plan';
 import { prepareFile, type PrepareContext } from './prepare';
-import type { FileSystem, SkippedFile, SkipReason, StoredChunk } from './types';
+import type { FileSystem, SkippedFile, SkipReason, StoredChunk } from '../types';
 import { VectorCache } from './vectorCache';
 
 export type IndexPhase = 'discovering' | 'comparing' | 'indexing' | 'removing' | 'done';

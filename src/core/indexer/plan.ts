@@ -1,7 +1,7 @@
 // The "what changed" decision of an indexing run, as one pure function: the indexer follows it, and the hosts count
 // pending changes with it, so the status bar can never disagree with what the next run will do.
-import type { DiscoveredFile, SkippedFile, SkipReason } from './types';
-import type { FileState } from './ports';
+import type { DiscoveredFile, SkippedFile, SkipReason } from '../types';
+import type { FileState } from '../ports';
 
 export interface PlannedRead {
   file: DiscoveredFile;

@@ -3,13 +3,13 @@
 // naming it; only a cancellation goes up, so one file never stops a run.
 import { createHash } from 'node:crypto';
 import { boundChunk, boundLinks, keyPart } from './bounds';
-import { embeddingInput, languageOf, resolveLinks, type ChunkSettings } from './chunk';
-import { ChunkingFailed, type Chunker } from './chunk/chunker';
-import { readAndClassify } from './discover';
-import type { Embedder } from './embed';
-import { errorMessage } from './errors';
-import type { FileWrite } from './ports';
-import type { DiscoveredFile, FileRecord, FileSystem, SkippedFile, StoredChunk } from './types';
+import { embeddingInput, languageOf, resolveLinks, type ChunkSettings } from '../chunk';
+import { ChunkingFailed, type Chunker } from '../chunk/chunker';
+import { readAndClassify } from '../discover';
+import type { Embedder } from '../embed';
+import { errorMessage } from '../errors';
+import type { FileWrite } from '../ports';
+import type { DiscoveredFile, FileRecord, FileSystem, SkippedFile, StoredChunk } from '../types';
 
 export type Prepared = FileWrite | { skip: SkippedFile } | { touch: { path: string; size: number; mtimeMs: number } };
 
