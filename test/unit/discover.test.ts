@@ -186,12 +186,14 @@ describe('discover', () => {
     assert.deepEqual(paths(await run(root, { include: ['**/*.go'] })), ['main.go']);
   });
 
-  it('never lists secrets, even when an include glob names them', async () => {
+  it('never lists files whose names mean keys or credentials, unless a path names them literally', async () => {
     const secrets = [
-      '.env', '.env.local', '.env.example', 'production.env', '.envrc', 'key.pem', 'server.key', 'cert.p12', 'cert.pfx',
-      'app.keystore', 'app.jks', 'id_rsa', 'id_rsa.pub', 'id_dsa', 'id_ecdsa', 'id_ed25519', '.npmrc', '.pypirc',
-      '.netrc', 'credentials.json', 'vault.kdbx', '.htpasswd', 'secrets.yaml', 'api.secret', '.git-credentials',
-      'terraform.tfstate', 'config/ID_RSA',
+      '.env', '.env.local', '.env.production', 'production.env', '.envrc', 'key.pem', 'server.key', 'cert.p12',
+      'cert.pfx', 'app.keystore', 'app.jks', 'AuthKey_AB12.p8', 'id_rsa', 'id_dsa', 'id_ecdsa', 'id_ed25519',
+      'id_ed25519_sk', 'id_rsa_github', '.npmrc', '.pypirc', '.netrc', 'credentials', 'credentials.json',
+      'aws-credentials.csv', 'config/credentials.yml.enc', 'vault.kdbx', '.htpasswd', 'secrets.yaml', 'k8s/secret.yml',
+      'api.secret', '.git-credentials', 'terraform.tfstate', 'prod.tfvars', 'config/ID_RSA',
+      'client_secret_123-abc.apps.googleusercontent.com.json', 'service-account-key.json',
     ];
     const root = tree({
       ...Object.fromEntries(secrets.map((s) => [s, `TOKEN=${FAKE_KEY}\n`])),
@@ -199,12 +201,25 @@ describe('discover', () => {
       'notes.md': 'notes',
     });
     fs.symlinkSync('.env', path.join(root, 'innocent.txt'));
-    for (const include of [[], ['**'], ['.env', '**/*.pem', '.ssh/**']]) {
+    // Globs with wildcards name no file: `**` and `**/*.pem` take in everything else, not these.
+    for (const include of [[], ['**'], ['**', '**/*.pem', '**/.env*', 'config/*']]) {
       const r = await run(root, { include });
-      assert.deepEqual(paths(r), include.length === 3 ? [] : ['notes.md']);
+      assert.deepEqual(paths(r), ['notes.md']);
       for (const s of [...secrets, '.ssh/', 'innocent.txt']) assert.equal(skip(r, s)?.reason, 'secret', s);
       assert.ok(!JSON.stringify(r).includes(FAKE_KEY));
     }
+  });
+
+  it('indexes code and templates whose names only mention credentials or keys', async () => {
+    const code = [
+      'src/auth/credentials.ts', 'lib/secrets.js', 'src/secret.py', 'test/credentials.test.ts', 'app/Secrets.java',
+      'src/client_secret.go', 'config/secrets.example.yaml', '.env.example', '.env.sample', 'config/.env.template',
+      '.env.dist', 'id_rsa.pub', 'id_ed25519.pub', 'docs/keys.md', 'src/keys.ts', 'src/env.ts', 'src/credentials/store.ts',
+    ];
+    const root = tree(Object.fromEntries(code.map((c) => [c, 'export {};\n'])));
+    const r = await run(root);
+    assert.deepEqual(paths(r), [...code].sort());
+    assert.deepEqual(r.skipped, []);
   });
 
   it('skips files above the size limit from stat, without reading them', async () => {

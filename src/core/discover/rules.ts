@@ -1,17 +1,30 @@
-// Name rules (compared lower-cased): what is never indexed because it may hold secrets, and what is left out by default
-// (dependency and build folders, lock files, binary formats), each with its category.
+// Name rules (compared lower-cased): what is not indexed because its name means key material or credentials, and what
+// is left out by default (dependency and build folders, lock files, binary formats), each with its category. A path
+// that an include glob or a .ragignore negation names literally overrides both (walk.ts); the content checks
+// (content.ts: a private key, binary, minified) apply whatever the name.
 
-/** Never indexed, whatever the globs say. Also applied to a link's target, so `notes.txt -> .env` stays out. */
+/** Folders of keys and cloud credentials. */
 const SECRET_DIRS = new Set(['.ssh', '.gnupg', '.aws']);
+/** Files that hold tokens or passwords by their conventional names. */
 const SECRET_NAMES = new Set([
-  '.env', '.envrc', '.npmrc', '.yarnrc.yml', '.pypirc', '.netrc', '_netrc', '.git-credentials', '.pgpass', '.my.cnf',
-  '.htpasswd', '.dockercfg', '.boto', '.s3cfg', '.vault-token', 'credentials',
+  '.envrc', '.npmrc', '.yarnrc.yml', '.pypirc', '.netrc', '_netrc', '.git-credentials', '.pgpass', '.my.cnf',
+  '.htpasswd', '.dockercfg', '.boto', '.s3cfg', '.vault-token',
 ]);
-const SECRET_PREFIXES = ['.env.', 'id_rsa', 'id_dsa', 'id_ecdsa', 'id_ed25519', 'secrets.', 'credentials.', 'client_secret'];
+/** Keys, key stores, password databases, VPN profiles and Terraform state or variables, by extension. */
 const SECRET_SUFFIXES = [
-  '.env', '.pem', '.key', '.p8', '.p12', '.pfx', '.ppk', '.keystore', '.jks', '.kdbx', '.secret', '.secrets', '.ovpn',
+  '.pem', '.key', '.p8', '.p12', '.pfx', '.ppk', '.keystore', '.jks', '.kdbx', '.secret', '.secrets', '.ovpn',
   '.tfstate', '.tfstate.backup', '.tfvars',
 ];
+/** dotenv files (`.env`, `.env.local`, `production.env`), unless a part of the name marks a template meant to be shared. */
+const DOTENV = /^\.env(?:\.|$)|\.env$/;
+const TEMPLATE_PARTS = new Set(['example', 'sample', 'template', 'dist']);
+/** SSH private keys and their renamed copies (`id_ed25519_sk`, `id_rsa_github`, `id_rsa.old`); the `.pub` halves are public. */
+const SSH_KEY = /^id_(?:rsa|dsa|ecdsa|ed25519)(?:[-_.]|$)/;
+/** Credentials by name in a data format (`credentials`, `secrets.yaml`, `aws-credentials.json`, `credentials.yml.enc`), not code (`credentials.ts`). */
+const CREDENTIALS_STEM = /(?:^|[-_])(?:credentials|secrets?)$/;
+const DATA_EXTENSIONS = new Set(['json', 'yaml', 'yml', 'toml', 'ini', 'cfg', 'conf', 'xml', 'properties', 'csv', 'txt', 'env', 'enc']);
+/** Google's downloaded OAuth client secrets and service-account keys. */
+const CLOUD_KEY_JSON = /^(?:client_secret|service[-_]account).*\.json$/;
 
 const EXCLUDED_DIRS = categories({
   'version-control folder': ['.git', '.hg', '.svn', '.bzr', '_darcs', 'cvs', '.jj'],
@@ -64,7 +77,16 @@ function categories(table: Record<string, string[]>): Map<string, string> {
 
 export function secretName(lower: string, isDir: boolean): boolean {
   if (isDir) return SECRET_DIRS.has(lower);
-  return SECRET_NAMES.has(lower) || SECRET_PREFIXES.some((p) => lower.startsWith(p)) || SECRET_SUFFIXES.some((s) => lower.endsWith(s));
+  const parts = lower.split('.');
+  const [stem, ...extensions] = parts;
+  return (
+    SECRET_NAMES.has(lower) ||
+    SECRET_SUFFIXES.some((s) => lower.endsWith(s)) ||
+    (DOTENV.test(lower) && !parts.some((part) => TEMPLATE_PARTS.has(part))) ||
+    (SSH_KEY.test(lower) && !lower.endsWith('.pub')) ||
+    (CREDENTIALS_STEM.test(stem) && extensions.every((e) => DATA_EXTENSIONS.has(e))) ||
+    CLOUD_KEY_JSON.test(lower)
+  );
 }
 
 /** The category of a default exclusion, or undefined. */
