@@ -4,6 +4,7 @@
 // implementation of the same contract is covered by test/integration/store.test.ts.
 import type { SearchIndex } from '../../src/core/ports';
 import type { Hit } from '../../src/core/types';
+import { cosine } from '../servers/text';
 
 export interface MemoryChunk {
   path: string;
@@ -123,15 +124,3 @@ function toHit(c: Stored): Hit {
 }
 
 const words = (text: string) => text.toLowerCase().split(/[^\p{L}\p{N}_]+/u).filter(Boolean);
-
-function cosine(a: number[], b: number[]): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return na && nb ? dot / Math.sqrt(na * nb) : 0;
-}
