@@ -222,6 +222,44 @@ describe('discover', () => {
     assert.deepEqual(r.skipped, []);
   });
 
+  it('re-includes a path an include glob or a .ragignore negation names literally, despite its name rule', async () => {
+    const root = tree({
+      '.env': 'A=1',
+      'config/.env.development': 'A=1',
+      'config/.env.production': 'A=1',
+      'config/.ragignore': '!.env.staging\n',
+      'config/.env.staging': 'A=1',
+      '.env.staging': 'A=1',
+      'certs/dev.pem': 'cert',
+      'certs/prod.pem': 'cert',
+      'dist/app.js': 'a',
+      'dist/app.js.map': '{}',
+      'yarn.lock': '#',
+      '.ssh/config': 'Host x',
+      '.ssh/id_rsa': 'k',
+      '.aws/config': '[default]',
+      '.aws/credentials': '[default]',
+      'vendor/lib/x.go': 'package lib',
+      'vendor/other/y.go': 'package other',
+      'a.md': 'a',
+    });
+    const kept = ['.aws/config', '.ssh/config', 'a.md', 'certs/dev.pem', 'config/.env.development', 'config/.env.staging', 'dist/app.js', 'vendor/lib/x.go', 'yarn.lock'];
+    const stillSkipped = [
+      // config/.ragignore names .env.staging in config/ only.
+      ['.aws/credentials', 'secret'], ['.env', 'secret'], ['.env.staging', 'secret'], ['.ssh/id_rsa', 'secret'], ['certs/prod.pem', 'secret'],
+      ['config/.env.production', 'secret'], ['dist/app.js.map', 'default-excluded'], ['vendor/other/', 'default-excluded'],
+    ];
+    const check = (r: DiscoverResult) => {
+      assert.deepEqual(paths(r).filter((p) => !p.endsWith('.ragignore')), kept);
+      assert.deepEqual(r.skipped.map((s) => [s.path, s.reason]), stillSkipped);
+    };
+    // In the settings: literal paths and names; a wildcard glob names the folder it starts from (`dist/**`, `.ssh/*`).
+    check(await run(root, { include: ['**', 'config/.env.development', 'certs/dev.pem', 'yarn.lock', 'dist/**', '.ssh/*', '.aws/config', 'vendor/lib/**', '!.env'] }));
+    // In .ragignore: literal negations, anchored as git anchors them; a wildcard negation names nothing.
+    fs.writeFileSync(path.join(root, '.ragignore'), '!config/.env.development\n!/certs/dev.pem\n!yarn.lock\n!dist/\n!.ssh/\n!.aws/config\n!vendor/lib/\n!*.map\n!.env*\n');
+    check(await run(root));
+  });
+
   it('skips files above the size limit from stat, without reading them', async () => {
     const root = tree({ 'big.md': 'x'.repeat(1001), 'fits.md': 'x'.repeat(1000) });
     const reads: string[] = [];

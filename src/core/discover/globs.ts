@@ -1,15 +1,14 @@
 // The include and exclude globs of the settings.
 import picomatch from 'picomatch';
+import { type Named, namedByInclude } from './named';
 
 export interface Globs {
   isIncluded(paths: string[]): boolean;
   isExcluded(paths: string[]): string | undefined;
   /** False when no include glob can match anything inside the directory, so it need not be walked. */
   mayContainIncluded(dirPaths: string[]): boolean;
-  /** True when an include glob names a path inside the directory, e.g. `vendor/mylib/**` reopens `vendor`. */
-  namesInside(dirPaths: string[]): boolean;
-  /** True when the path leads to, or lies under, a path an include glob names. */
-  nearNamed(paths: string[]): boolean;
+  /** What the include globs name literally: `vendor/mylib/**` names `vendor/mylib`, `.env` every `.env`. */
+  named: Named;
 }
 
 export function compileGlobs(include: readonly string[], exclude: readonly string[]): Globs {
@@ -22,7 +21,6 @@ export function compileGlobs(include: readonly string[], exclude: readonly strin
     const scan = picomatch.scan(g);
     return scan.negated || scan.base === '' ? undefined : scan.base;
   });
-  const explicitBases = bases.filter((b): b is string => b !== undefined);
   const under = (p: string, dir: string) => p === dir || p.startsWith(dir + '/');
   return {
     // As with excludes, a glob naming a folder (`packages/api`, `docs`) takes in everything below it.
@@ -30,8 +28,7 @@ export function compileGlobs(include: readonly string[], exclude: readonly strin
     isExcluded: (paths) => excludeMatchers.find((m) => paths.some((p) => m.match(p)))?.glob,
     mayContainIncluded: (dirs) =>
       !includeMatch || bases.some((b) => b === undefined || dirs.some((d) => under(b, d) || under(d, b))),
-    namesInside: (dirs) => explicitBases.some((b) => dirs.some((d) => under(b, d))),
-    nearNamed: (paths) => explicitBases.some((b) => paths.some((p) => under(b, p) || under(p, b))),
+    named: namedByInclude(include),
   };
 }
 

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import type { FileSystem } from '../types';
 import { readOptional } from './fs-errors';
+import type { Named } from './named';
 
 /** Git's default on the case-insensitive file systems of Windows and macOS. */
 const IGNORE_CASE = process.platform === 'win32' || process.platform === 'darwin';
@@ -15,6 +16,8 @@ export interface IgnoreLayer {
   prefix: string;
   source: string;
   reason: 'gitignored' | 'excluded-by-glob';
+  /** A .ragignore's literal negations: paths it re-includes even when a name rule would skip them. */
+  named?: Named;
 }
 
 /** Deepest layer first, as in git: the last matching rule of the nearest file decides, and a negation re-includes. */

@@ -8,6 +8,7 @@ import type { DiscoveredFile, FileSystem, SkippedFile, SkipReason } from '../typ
 import { failureOf, type Failure, readOptional } from './fs-errors';
 import { compileGlobs, type Globs } from './globs';
 import { enclosingRepositoryLayers, ignoredBy, type IgnoreLayer, layer } from './ignore-files';
+import { namedByRagignore, naming, type Naming } from './named';
 import { defaultExcluded, DOTNET_PROJECT, secretName } from './rules';
 
 export interface WorkspaceRoot {
@@ -39,15 +40,18 @@ interface Dir {
   rel: string;
   /** Ignore rules of the folders above. */
   layers: readonly IgnoreLayer[];
-  /** Set inside a default-excluded folder that an include glob reopened: only the way to the named paths is walked. */
-  reopened?: string;
+  /**
+   * Set inside a folder skipped by its name (secret or default-excluded) that is walked because a path inside it is
+   * named: only the way to the named paths is walked, anything else is refused as the folder would have been.
+   */
+  reopened?: Refusal;
 }
 
 /** What the entries of one folder are judged by. */
 interface Scope {
   layers: readonly IgnoreLayer[];
   inDotnetProject: boolean;
-  reopened?: string;
+  reopened?: Refusal;
 }
 
 interface PendingLink {
@@ -194,25 +198,49 @@ class RootWalk {
     const added: IgnoreLayer[] = [];
     for (const [parts, reason] of sources) {
       const rules = await readOptional(this.fs, path.join(dir.abs, ...parts));
-      if (rules !== undefined) added.push(layer(rules, this.prefix + joinRel(dir.rel, parts.join('/')), strip, '', reason));
+      if (rules === undefined) continue;
+      const parsed = layer(rules, this.prefix + joinRel(dir.rel, parts.join('/')), strip, '', reason);
+      added.push(parts[0] === '.ragignore' ? { ...parsed, named: namedByRagignore(rules, dir.rel) } : parsed);
     }
     return [...dir.layers, ...added];
   }
 
-  /** Rules that need only the path: secrets first (they win over everything), then defaults, ignore files, globs. */
+  /**
+   * Rules that need only the path: the name rules first (secret names, then default exclusions), which a path named
+   * literally in an include glob or a .ragignore negation overrides; then ignore files and globs.
+   */
   private checkPath(rel: string, name: string, isDir: boolean, scope: Scope): Refusal | undefined {
-    const lower = name.toLowerCase();
-    if (secretName(lower, isDir)) return { reason: 'secret', detail: 'may hold credentials' };
-    const paths = this.prefix ? [this.prefix + rel, rel] : [rel];
-    const category = defaultExcluded(lower, isDir, scope.inDotnetProject);
-    if (category && !(isDir && this.globs.namesInside(paths))) return { reason: 'default-excluded', detail: category };
-    if (scope.reopened && !this.globs.nearNamed(paths)) return { reason: 'default-excluded', detail: scope.reopened };
+    const paths = this.pathsOf(rel);
+    const named = this.naming(rel, isDir, scope);
+    const byName = named ? undefined : this.nameRefusal(name, isDir, scope);
+    if (byName) return byName;
+    if (scope.reopened && !named) return scope.reopened;
     const ignoredByLayer = ignoredBy(scope.layers, rel, isDir);
     if (ignoredByLayer) return { reason: ignoredByLayer.reason, detail: `by ${ignoredByLayer.source}` };
     const glob = this.globs.isExcluded(paths);
     if (glob) return { reason: 'excluded-by-glob', detail: `by ${glob}` };
     if (isDir ? !this.globs.mayContainIncluded(paths) : !this.globs.isIncluded(paths)) return { reason: 'not-included' };
     return undefined;
+  }
+
+  /** The refusal of a name rule: a secret name, or a default exclusion. */
+  private nameRefusal(name: string, isDir: boolean, scope: Scope): Refusal | undefined {
+    const lower = name.toLowerCase();
+    if (secretName(lower, isDir)) return { reason: 'secret', detail: 'may hold credentials' };
+    const category = defaultExcluded(lower, isDir, scope.inDotnetProject);
+    return category ? { reason: 'default-excluded', detail: category } : undefined;
+  }
+
+  /** Globs match the prefixed path or the root-relative one. */
+  private pathsOf(rel: string): string[] {
+    return this.prefix ? [this.prefix + rel, rel] : [rel];
+  }
+
+  /** How the include globs and the .ragignore files in scope name the entry. */
+  private naming(rel: string, isDir: boolean, scope: Scope): Naming {
+    let found = naming(this.globs.named, this.pathsOf(rel), isDir);
+    for (const l of scope.layers) if (found !== 'self' && l.named) found = naming(l.named, [rel], isDir) ?? found;
+    return found;
   }
 
   /** A link is followed only inside its root, never onto something the walk refused, and never twice into a folder. */
@@ -259,9 +287,13 @@ class RootWalk {
     }
   }
 
-  /** A folder that passed checkPath; if its name is default-excluded, an include glob reopened it. */
+  /**
+   * A folder that passed checkPath. Named itself, it is walked like any folder; reached because a path inside it is
+   * named, despite its name rule or inside a folder reopened so, only the way to the named paths is walked.
+   */
   private subdir(abs: string, real: string, rel: string, name: string, scope: Scope): Dir {
-    const reopened = scope.reopened ?? defaultExcluded(name.toLowerCase(), true, scope.inDotnetProject);
+    const named = this.naming(rel, true, scope);
+    const reopened = named === 'self' ? undefined : (scope.reopened ?? this.nameRefusal(name, true, scope));
     return { abs, real, rel, layers: scope.layers, ...(reopened ? { reopened } : {}) };
   }
 
