@@ -282,8 +282,7 @@ describe('discover', () => {
     fs.symlinkSync(path.join(outside, 'dir'), path.join(root, 'ext'));
     fs.symlinkSync('node_modules/pkg', path.join(root, 'pkg'));
     const r = await run(root);
-    assert.deepEqual(paths(r), ['docs/a.md', 'link.md']);
-    assert.equal(r.files[1].absPath, path.join(root, 'link.md'));
+    assert.deepEqual(paths(r), ['docs/a.md']);
     assert.deepEqual(
       r.skipped.map((s) => [s.path, s.reason]),
       [
@@ -291,6 +290,7 @@ describe('discover', () => {
         ['dangling.md', 'unreadable'],
         ['docs/back/', 'symlink-loop'],
         ['ext/', 'symlink-outside-root'],
+        ['link.md', 'symlink-loop'],
         ['node_modules/', 'default-excluded'],
         ['pkg/', 'default-excluded'],
         ['plan.md', 'symlink-outside-root'],
@@ -298,6 +298,30 @@ describe('discover', () => {
       ],
     );
     assert.match(skip(r, 'pkg/')?.detail ?? '', /node_modules\//);
+  });
+
+  it('indexes a linked file once, by its real path, however many links or linked folders lead to it', async () => {
+    const root = tree({ 'docs/a.md': 'a', 'shared/y.md': 'y', 'shared/sub/z.md': 'z' });
+    fs.symlinkSync('docs/a.md', path.join(root, 'a-link.md'));
+    fs.symlinkSync('a.md', path.join(root, 'docs', 'same.md'));
+    fs.symlinkSync('a-link.md', path.join(root, 'chain.md'));
+    fs.symlinkSync('shared', path.join(root, 'lib'));
+    fs.symlinkSync('../shared/sub', path.join(root, 'docs', 'sub'));
+    fs.symlinkSync('lib/y.md', path.join(root, 'via-linked-folder.md'));
+    const r = await run(root);
+    assert.deepEqual(paths(r), ['docs/a.md', 'shared/sub/z.md', 'shared/y.md']);
+    assert.deepEqual(r.files.map((f) => f.absPath), ['docs/a.md', 'shared/sub/z.md', 'shared/y.md'].map((p) => path.join(root, p)));
+    assert.deepEqual(r.skipped, [
+      { path: 'a-link.md', reason: 'symlink-loop', detail: 'the same file as docs/a.md, indexed by its real path' },
+      { path: 'chain.md', reason: 'symlink-loop', detail: 'the same file as docs/a.md, indexed by its real path' },
+      { path: 'docs/same.md', reason: 'symlink-loop', detail: 'the same file as docs/a.md, indexed by its real path' },
+      { path: 'docs/sub/', reason: 'symlink-loop', detail: 'leads back to shared/sub, already walked' },
+      { path: 'lib/', reason: 'symlink-loop', detail: 'leads back to shared, already walked' },
+      { path: 'via-linked-folder.md', reason: 'symlink-loop', detail: 'the same file as shared/y.md, indexed by its real path' },
+    ]);
+    // With several roots the path named is the prefixed one.
+    const multi = await discover([{ name: 'w', path: root }, { name: 'other', path: tree({ 'o.md': 'o' }) }], {}, nodeFileSystem);
+    assert.equal(skip(multi, 'w/a-link.md')?.detail, 'the same file as w/docs/a.md, indexed by its real path');
   });
 
   it('prefers real paths over links, and never lets a link reach an ignored folder', async () => {

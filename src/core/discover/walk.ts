@@ -107,6 +107,8 @@ class RootWalk {
   private readonly visited = new Set<string>();
   /** Real paths the walk refused, so a link cannot reach them under another name. */
   private readonly refused = new Map<string, SkippedFile>();
+  /** Real paths of the files listed, with their paths: a link to one of them is the same file under another name. */
+  private readonly listed = new Map<string, string>();
   /** Links wait until the plain tree is walked: real paths win over aliases, and `refused` is complete. */
   private readonly links: PendingLink[] = [];
 
@@ -268,18 +270,23 @@ class RootWalk {
       this.skip(link.rel, false, undefined, { reason: 'unreadable', detail: 'not a regular file or folder' });
       return;
     }
-    const refusal: Refusal | undefined =
-      (secretName(path.basename(real).toLowerCase(), isDir) ? { reason: 'secret', detail: 'its target may hold credentials' } : undefined) ??
-      this.checkPath(link.rel, link.name, isDir, link.scope) ??
-      this.refusedTarget(real);
+    const refusal = this.checkPath(link.rel, link.name, isDir, link.scope) ?? this.refusedTarget(real);
     if (refusal) {
       this.skip(link.rel, isDir, undefined, refusal);
+      return;
+    }
+    // A target inside the root was listed or refused by its real path in the plain walk, which comes first; so a link
+    // to a folder is a loop or a duplicate, and a link to a file is that file again: it is indexed once, by its real path.
+    const seen = isDir
+      ? this.visited.has(real) && (targetRel === '' ? 'the root' : this.prefix + targetRel.split(path.sep).join('/'))
+      : this.listed.get(real);
+    if (seen) {
+      const detail = isDir ? `leads back to ${seen}, already walked` : `the same file as ${seen}, indexed by its real path`;
+      this.skip(link.rel, isDir, undefined, { reason: 'symlink-loop', detail });
+    } else if (secretName(path.basename(real).toLowerCase(), isDir)) {
+      // Only when a file system's real paths differ from the walk's: the target's name still keeps secrets out.
+      this.skip(link.rel, isDir, undefined, { reason: 'secret', detail: 'its target may hold credentials' });
     } else if (isDir) {
-      if (this.visited.has(real)) {
-        const where = targetRel === '' ? 'the root' : this.prefix + targetRel.split(path.sep).join('/');
-        this.skip(link.rel, true, undefined, { reason: 'symlink-loop', detail: `leads back to ${where}, already walked` });
-        return;
-      }
       this.visited.add(real);
       await this.walk(this.subdir(link.abs, real, link.rel, link.name, link.scope));
     } else {
@@ -313,6 +320,7 @@ class RootWalk {
       return;
     }
     this.shared.files.push({ root: this.root.name, absPath: f.abs, path: this.prefix + f.rel, size: stat.size, mtimeMs: stat.mtimeMs });
+    this.listed.set(f.real, this.prefix + f.rel);
   }
 
   private skip(rel: string, isDir: boolean, real: string | undefined, refusal: Refusal): void {
