@@ -5,13 +5,61 @@
 import { z } from 'zod';
 import { EngineError } from './errors';
 
-const url = z.url({ protocol: /^https?$/, error: 'an http(s) URL' }).transform((u) => u.replace(/\/+$/, ''));
+// ---- Credentials inside URLs ----
+// A key or password written into a URL would be printed wherever the URL is (messages, logs, `--json`): such URLs are
+// refused at validation, and redactUrlSecrets scrubs them from text all the same, in case one slips through.
+
+/** Query parameters that carry a key: Azure's `api-key`, Functions' `code`, SAS `sig`, … (compared without case). */
+const SECRET_PARAMETERS = ['api-key', 'api_key', 'apikey', 'key', 'code', 'sig', 'token', 'access_token', 'password', 'secret', 'subscription-key'];
+const NO_CREDENTIALS = 'without a user name, password or key in it (they have settings of their own)';
+
+/**
+ * Whether a URL carries credentials: user info (`scheme://user:pass@host`) or a key-bearing query parameter. Any `@`
+ * counts: none of these URLs has a legitimate one, and a password with a `/` or `?` in it would hide the user info.
+ */
+function carriesCredentials(value: string): boolean {
+  if (value.includes('@')) return true;
+  const query = value.split('#')[0].split('?').slice(1).join('?');
+  return [...new URLSearchParams(query).keys()].some((k) => SECRET_PARAMETERS.includes(k.toLowerCase()));
+}
+
+const USER_INFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*(?::[^\s@]*)?@/gi;
+const SECRET_PARAMETER = new RegExp(`([?&](?:${SECRET_PARAMETERS.join('|')})=)[^&#\\s'"]*`, 'gi');
+
+/** `scheme://user:pass@host` → `scheme://***@host`, and `?api-key=…` (or key, code, sig, …) → `?api-key=***`. */
+export function redactUrlSecrets(text: string, mark = '***'): string {
+  return text.replace(USER_INFO, `$1${mark}@`).replace(SECRET_PARAMETER, `$1${mark}`);
+}
+
+/** What is wrong with a Neo4j URI that the pattern accepts, in the words of an expectation; undefined when nothing is. */
+function neo4jUriProblem(uri: string): string | undefined {
+  if (carriesCredentials(uri)) return `a URI ${NO_CREDENTIALS}`;
+  const authority = /^[^:]+:\/\/([^/?#]*)/.exec(uri)?.[1] ?? '';
+  if (authority.startsWith('[') && !authority.includes(']')) return 'a URI with its IPv6 address in brackets, as in neo4j://[::1]:7687';
+  const port = /^(?:\[[^\]]*\]|[^:]*)(?::(.*))?$/.exec(authority)?.[1];
+  if (port && !(/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) return 'a neo4j:// or bolt:// URI with a port from 1 to 65535';
+  try {
+    if (new URL(uri).hostname) return undefined;
+  } catch {
+    // reported below
+  }
+  return 'a neo4j:// or bolt:// URI with a valid host, as in neo4j://db.example.com:7687';
+}
+
+const url = z
+  .url({ protocol: /^https?$/, error: 'an http(s) URL' })
+  .refine((u) => !carriesCredentials(u), `an http(s) URL ${NO_CREDENTIALS}`)
+  .transform((u) => u.replace(/\/+$/, ''));
 const globList = z.array(z.string().min(1));
 
 export const neo4jSchema = z.object({
   uri: z
     .string()
     .regex(/^(neo4j|bolt)(\+s|\+ssc)?:\/\/.+/, 'a neo4j:// or bolt:// URI')
+    .superRefine((uri, ctx) => {
+      const problem = neo4jUriProblem(uri);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
     .default('neo4j://127.0.0.1:7687'),
   username: z.string().min(1).default('neo4j'),
   password: z.string().min(1, 'a password'),
@@ -50,6 +98,15 @@ export const chatSchema = z.object({
   maxAnswerTokens: z.number().int().min(16).default(512),
   temperature: z.number().min(0).max(2).default(0.2),
   timeoutMs: z.number().int().min(1000).default(120_000),
+}).superRefine((chat, ctx) => {
+  // Sources, the question and the history get what the answer's reserve leaves of the context (answer.ts).
+  if (chat.maxAnswerTokens >= chat.contextTokens) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['contextTokens'],
+      message: `more than {maxAnswerTokens} (${chat.maxAnswerTokens} tokens kept for the answer), to leave room for the sources and the question`,
+    });
+  }
 });
 export type ChatConfig = z.infer<typeof chatSchema>;
 
@@ -161,16 +218,59 @@ function unwrap(t: z.ZodType): z.ZodType {
   return cur;
 }
 
-/** Parses one group, turning the first zod issue into a ConfigError that names the setting. */
+/**
+ * Parses one group, turning the first zod issue into a ConfigError that names the setting. A message may name another
+ * field of the group as `{field}`, which becomes that field's setting.
+ */
 export function parseGroup<S extends z.ZodObject>(schema: S, raw: Record<string, unknown>, settingName: (field: string) => string): z.infer<S> {
-  const result = schema.safeParse(raw);
+  const result = schema.safeParse(raw, { error: (issue) => expectation(schema, issue) });
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  const field = String(issue.path[0] ?? '');
-  const expected =
-    issue.code !== 'invalid_type' ? issue.message : raw[field] === undefined ? 'a value (it is required)' : `a ${issue.expected}, got ${JSON.stringify(raw[field])}`;
-  throw ConfigError.of(settingName(field), expected);
+  const expected = issue.message.replace(/\{(\w+)\}/g, (_, field: string) => settingName(field));
+  throw ConfigError.of(settingName(String(issue.path[0] ?? '')), expected);
 }
+
+/**
+ * What a field expects, in words ("a whole number from 1 to 32"), for the issues whose schema gives no message of its
+ * own; zod's defaults ("Too small: expected number to be >=1") read badly after "expected".
+ */
+function expectation(schema: z.ZodObject, issue: z.core.$ZodRawIssue): string | undefined {
+  const field = issue.path?.[0] === undefined ? undefined : (schema.shape[String(issue.path[0])] as z.ZodType | undefined);
+  const inner = field && unwrap(field);
+  const got = (phrase: string) => `${phrase}, got ${JSON.stringify(issue.input)}`;
+  switch (issue.code) {
+    case 'invalid_type':
+      if (issue.input === undefined) return 'a value (it is required)';
+      if (issue.expected === 'int' && inner instanceof z.ZodNumber) return got(numberRange(inner));
+      return got(TYPE_WORDS[issue.expected] ?? `a ${issue.expected}`);
+    case 'too_small':
+    case 'too_big':
+      if (inner instanceof z.ZodNumber) return numberRange(inner);
+      if (issue.origin === 'string' && issue.code === 'too_small' && Number(issue.minimum) === 1) return 'a value that is not empty';
+      return `${issue.code === 'too_small' ? 'at least' : 'at most'} ${issue.code === 'too_small' ? issue.minimum : issue.maximum} ${issue.origin === 'array' ? 'items' : 'characters'}`;
+    case 'invalid_value':
+      return choices(issue.values.map((v) => JSON.stringify(v)));
+    case 'invalid_format':
+      return issue.format === 'url' ? 'a URL' : 'a value in the expected format';
+    default:
+      return undefined;
+  }
+}
+
+const TYPE_WORDS: Record<string, string> = { number: 'a number', boolean: 'true or false', string: 'text', array: 'a list' };
+
+/** "a whole number from 1 to 32", "a number of at least 0": the bounds zod keeps on the schema (unbounded ones left out). */
+function numberRange(n: z.ZodNumber): string {
+  const bound = (v: number | null) => (v !== null && Number.isFinite(v) && Math.abs(v) < Number.MAX_SAFE_INTEGER ? v : undefined);
+  const [min, max] = [bound(n.minValue), bound(n.maxValue)];
+  const kind = n.isInt ? 'a whole number' : 'a number';
+  if (min !== undefined && max !== undefined) return `${kind} from ${min} to ${max}`;
+  if (min !== undefined) return `${kind} of at least ${min}`;
+  return max !== undefined ? `${kind} of at most ${max}` : kind;
+}
+
+/** `"a" or "b"`, `"a", "b" or "c"`. */
+const choices = (values: string[]): string => (values.length < 2 ? values.join('') : `${values.slice(0, -1).join(', ')} or ${values[values.length - 1]}`);
 
 /** The engine configuration from environment variables. Azure and BitNet are optional groups: present when their endpoint is set. */
 export function configFromEnv(env: Env = process.env): EngineConfig {

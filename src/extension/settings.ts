@@ -47,6 +47,9 @@ export class MissingSecretError extends Error {
   }
 }
 
+/** Engine fields the extension has no setting for (their default holds), as a message names them. */
+const UNSET_FIELDS: Record<string, string> = { maxAnswerTokens: 'the answer reserve' };
+
 export type SettingReader = (key: string) => unknown;
 
 /**
@@ -56,7 +59,7 @@ export type SettingReader = (key: string) => unknown;
  */
 export function readEngineConfig(get: SettingReader, secrets: SecretValues): EngineConfig {
   const group = (fields: Record<string, string>) => readGroup(get, fields);
-  const named = (fields: Record<string, string>) => (field: string) => `${SECTION}.${fields[field] ?? field}`;
+  const named = (fields: Record<string, string>) => (field: string) => (fields[field] ? `${SECTION}.${fields[field]}` : (UNSET_FIELDS[field] ?? `${SECTION}.${field}`));
 
   const neo4jRaw = group(SETTING_OF.neo4j);
   if (!secrets.neo4jPassword) throw new MissingSecretError('neo4jPassword', 'Neo4j needs it to sign in');

@@ -62,3 +62,95 @@ describe('configFromEnv', () => {
     assert.doesNotMatch(error.message, /fake-key/);
   });
 });
+
+describe('configFromEnv: credentials written inside URLs', () => {
+  const SECRET = 'hunter2-FAKE-SECRET-9f8e7d';
+  const cases: Array<[string, Record<string, string>]> = [
+    ['NEO4J_URI', { NEO4J_URI: `neo4j://neo4j:${SECRET}@db.example.com:7687` }],
+    ['NEO4J_URI', { NEO4J_URI: `bolt+s://${SECRET}@db.example.com` }],
+    ['NEO4J_URI', { NEO4J_URI: `neo4j://db.example.com:7687?token=${SECRET}` }],
+    ['AZURE_OPENAI_ENDPOINT', { ...azure, AZURE_OPENAI_ENDPOINT: `https://user:${SECRET}@example.openai.azure.com` }],
+    ['AZURE_OPENAI_ENDPOINT', { ...azure, AZURE_OPENAI_ENDPOINT: `https://example.openai.azure.com/?api-key=${SECRET}` }],
+    ['BITNET_ENDPOINT', { BITNET_ENDPOINT: `https://user:${SECRET}@bitnet.example.com/v1` }],
+    ['BITNET_ENDPOINT', { BITNET_ENDPOINT: `https://bitnet.example.com/v1?key=${SECRET}` }],
+    ['BITNET_ENDPOINT', { BITNET_ENDPOINT: `https://bitnet.example.com/v1?sv=2024&SIG=${SECRET}` }],
+    ['BITNET_ENDPOINT', { BITNET_ENDPOINT: `https://fn.example.net/api/v1?code=${SECRET}` }],
+  ];
+  for (const [variable, env] of cases) {
+    it(`rejects ${Object.values(env).find((v) => v.includes(SECRET))} naming ${variable}, without echoing the secret`, () => {
+      const error = configError({ ...base, ...env });
+      assert.equal(error.details.setting, variable);
+      assert.match(error.details.expected, /without a user name, password or key/);
+      assert.ok(!JSON.stringify({ message: error.message, details: error.details }).includes(SECRET), error.message);
+    });
+  }
+
+  it('accepts URLs whose query carries no key', () => {
+    const config = configFromEnv({ ...base, NEO4J_URI: 'neo4j://db.example.com:7687?policy=eu', BITNET_ENDPOINT: 'https://b.example.com/v1?api-version=2024-05-01' });
+    assert.equal(config.neo4j.uri, 'neo4j://db.example.com:7687?policy=eu');
+    assert.equal(config.chat?.endpoint, 'https://b.example.com/v1?api-version=2024-05-01');
+  });
+});
+
+describe('configFromEnv: malformed Neo4j URIs and budgets', () => {
+  for (const [uri, why] of [
+    ['neo4j://db.example.com:99999', /port from 1 to 65535/],
+    ['neo4j://db.example.com:abc', /port from 1 to 65535/],
+    ['bolt://127.0.0.1:0', /port from 1 to 65535/],
+    ['neo4j://[::1:7687', /IPv6 address in brackets/],
+    ['neo4j://', /URI/],
+  ] as const) {
+    it(`rejects ${uri}`, () => {
+      const error = configError({ ...base, NEO4J_URI: uri });
+      assert.equal(error.details.setting, 'NEO4J_URI');
+      assert.match(error.details.expected, why);
+    });
+  }
+
+  it('accepts IPv6, secure schemes and a missing port', () => {
+    for (const uri of ['neo4j://[::1]:7687', 'bolt+s://db.example.com', 'neo4j+ssc://db.example.com:7687', 'bolt://localhost:7687/'])
+      assert.equal(configFromEnv({ ...base, NEO4J_URI: uri }).neo4j.uri, uri);
+  });
+
+  it('rejects an answer reserve at least as large as the context, naming both', () => {
+    const endpoint = { BITNET_ENDPOINT: 'http://127.0.0.1:8080/v1' };
+    for (const env of [
+      { ...endpoint, BITNET_CONTEXT_TOKENS: '1024', BITNET_MAX_ANSWER_TOKENS: '1024' },
+      { ...endpoint, BITNET_CONTEXT_TOKENS: '512' },
+      { ...endpoint, BITNET_MAX_ANSWER_TOKENS: '8000' },
+    ]) {
+      const error = configError({ ...base, ...env });
+      assert.equal(error.details.setting, 'BITNET_CONTEXT_TOKENS', JSON.stringify(env));
+      assert.match(error.message, /BITNET_MAX_ANSWER_TOKENS/);
+      assert.match(error.message, /BITNET_CONTEXT_TOKENS/);
+    }
+    assert.equal(configFromEnv({ ...base, ...endpoint, BITNET_CONTEXT_TOKENS: '1024', BITNET_MAX_ANSWER_TOKENS: '1023' }).chat?.maxAnswerTokens, 1023);
+  });
+});
+
+describe('configFromEnv: messages read naturally', () => {
+  const expected = (env: Record<string, string>) => configError({ ...base, ...env }).details.expected;
+  it('phrases ranges, whole numbers, choices, URLs and patterns', () => {
+    assert.equal(expected({ RAG_MAX_FILE_BYTES: '0' }), 'a whole number of at least 1');
+    assert.equal(expected({ RAG_TOP_K: '0' }), 'a whole number from 1 to 100');
+    assert.equal(expected({ RAG_TOP_K: '101' }), 'a whole number from 1 to 100');
+    assert.equal(expected({ RAG_TOP_K: '2.5' }), 'a whole number from 1 to 100, got 2.5');
+    assert.equal(expected({ BITNET_ENDPOINT: 'http://b', BITNET_TEMPERATURE: '3' }), 'a number from 0 to 2');
+    assert.equal(expected({ ...azure, EMBED_PRICE_PER_MILLION_TOKENS: '-1' }), 'a number of at least 0');
+    assert.equal(expected({ BITNET_ENDPOINT: 'http://b', BITNET_AUTH_STYLE: 'basic' }), '"bearer" or "api-key"');
+    assert.equal(expected({ BITNET_ENDPOINT: 'ftp://b' }), 'an http(s) URL');
+    assert.equal(expected({ NEO4J_URI: 'http://localhost:7474' }), 'a neo4j:// or bolt:// URI');
+  });
+
+  it('never shows zod’s own wording', () => {
+    const envs: Array<Record<string, string>> = [
+      { RAG_MAX_FILE_BYTES: '0' },
+      { RAG_TOP_K: '2.5' },
+      { RAG_CHUNK_TOKENS: '9000' },
+      { BITNET_ENDPOINT: 'http://b', BITNET_AUTH_STYLE: 'x' },
+      { AZURE_OPENAI_ENDPOINT: 'https://x', AZURE_OPENAI_API_KEY: 'k', AZURE_OPENAI_SEND_DIMENSIONS: 'yes' },
+    ];
+    for (const env of envs)
+      assert.doesNotMatch(configError({ ...base, ...env }).message, /Too small|Too big|Invalid|>=|<=|expected int|expected one of/);
+  });
+});

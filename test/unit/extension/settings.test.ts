@@ -66,6 +66,31 @@ describe('extension settings → EngineConfig', () => {
     assert.equal(size.details.setting, 'workspaceRag.indexing.maxFileBytes');
   });
 
+  it('refuses credentials inside URLs and malformed URIs, naming the setting and never the secret', () => {
+    const secret = 'FAKE-url-secret-31337';
+    const base = { 'neo4j.uri': 'neo4j://db:7687', 'neo4j.username': 'n' };
+    const cases: Array<[Record<string, unknown>, string, RegExp]> = [
+      [{ 'neo4j.uri': `neo4j://neo4j:${secret}@db:7687` }, 'workspaceRag.neo4j.uri', /without a user name, password or key/],
+      [{ 'azure.endpoint': `https://u:${secret}@r.openai.azure.com`, 'azure.deployment': 'd' }, 'workspaceRag.azure.endpoint', /without a user name/],
+      [{ 'azure.endpoint': `https://r.openai.azure.com?api-key=${secret}`, 'azure.deployment': 'd' }, 'workspaceRag.azure.endpoint', /without a user name/],
+      [{ 'bitnet.endpoint': `https://b.example.com/v1?code=${secret}` }, 'workspaceRag.bitnet.endpoint', /without a user name/],
+      [{ 'neo4j.uri': 'neo4j://db:99999' }, 'workspaceRag.neo4j.uri', /port from 1 to 65535/],
+      [{ 'neo4j.uri': 'neo4j://[::1:7687' }, 'workspaceRag.neo4j.uri', /IPv6/],
+    ];
+    for (const [values, setting, expected] of cases) {
+      const error = configError(() => readEngineConfig(reader({ ...base, ...values }), keys));
+      assert.equal(error.details.setting, setting);
+      assert.match(error.details.expected, expected);
+      assert.ok(!error.message.includes(secret));
+    }
+  });
+
+  it('refuses a context no larger than the answer reserve, naming the setting and the reserve in words', () => {
+    const error = configError(() => readEngineConfig(reader({ 'neo4j.uri': 'neo4j://db', 'neo4j.username': 'n', 'bitnet.endpoint': 'http://b/v1', 'bitnet.contextTokens': 512 }), keys));
+    assert.equal(error.details.setting, 'workspaceRag.bitnet.contextTokens');
+    assert.equal(error.details.expected, 'more than the answer reserve (512 tokens kept for the answer), to leave room for the sources and the question');
+  });
+
   it('asks for the Neo4j password, and for the Azure key only when Azure is configured; BitNet may run without one', () => {
     const base = { 'neo4j.uri': 'neo4j://db', 'neo4j.username': 'n' };
     assert.throws(() => readEngineConfig(reader(base), {}), (e: unknown) => e instanceof MissingSecretError && e.secret === 'neo4jPassword');
