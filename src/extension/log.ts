@@ -1,15 +1,22 @@
 // The extension's log: a LogOutputChannel with levels. Every line passes through the redactor first, so a key that
-// reaches an error message (a URL with credentials, an echoed header) never reaches the log file.
+// reaches an error message (a URL with credentials, an echoed header) never reaches the log file. Credentials written
+// inside a URL are scrubbed whatever redactor the log is given.
 import type * as vscode from 'vscode';
+import { redactUrlSecrets } from '../core/config';
 import { errorMessage } from '../core/errors';
+import { REDACTED } from './secrets';
 
 export type Redact = (text: string) => string;
 
 export class Log {
+  private readonly redact: Redact;
+
   constructor(
     private readonly channel: vscode.LogOutputChannel,
-    private readonly redact: Redact,
-  ) {}
+    redact: Redact,
+  ) {
+    this.redact = (text) => redactUrlSecrets(redact(text), REDACTED);
+  }
 
   trace(message: string): void {
     this.channel.trace(this.redact(message));

@@ -1,7 +1,9 @@
 // Keys live only in SecretStorage. They are entered through password input boxes, cached in memory so that every text
-// leaving the extension (log lines, error messages, webview messages) can be scrubbed of them.
+// leaving the extension (log lines, error messages, webview messages) can be scrubbed of them, and of credentials
+// written inside URLs.
 import * as vscode from 'vscode';
 import { z } from 'zod';
+import { redactUrlSecrets } from '../core/config';
 
 export type SecretId = 'neo4jPassword' | 'azureApiKey' | 'bitnetApiKey';
 
@@ -65,8 +67,11 @@ export class Secrets implements vscode.Disposable {
     if (changed) this.changed.fire();
   }
 
-  /** Replaces every known key in `text`, including its URL-encoded form (keys can end up in query strings). */
-  readonly redact = (text: string): string => redactValues(text, [...this.known.values()]);
+  /**
+   * Replaces every known key in `text`, including its URL-encoded form (keys can end up in query strings), and any
+   * password or key written inside a URL (`scheme://user:pass@`, `?api-key=`), known or not.
+   */
+  readonly redact = (text: string): string => redactValues(redactUrlSecrets(text, REDACTED), [...this.known.values()]);
 
   dispose(): void {
     this.subscription.dispose();
