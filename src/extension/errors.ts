@@ -20,10 +20,13 @@ export interface UserError {
   action?: { label: string; command: WebviewCommand };
   /** The setting at fault, for "Open Settings". */
   setting?: string;
+  /** The failure may pass by itself (a server down or busy): a notification offers Retry beside the action. */
+  retry?: boolean;
 }
 
 const SET_CREDENTIALS = { label: 'Set Credentials', command: 'setCredentials' } as const;
 const OPEN_SETTINGS = { label: 'Open Settings', command: 'openSettings' } as const;
+const SHOW_LOG = { label: 'Show Log', command: 'showLog' } as const;
 
 /** Whether the error is the user's own cancel (Stop, a cancelled progress), which is not reported as a failure. */
 export function isCancellation(error: unknown): boolean {
@@ -46,9 +49,22 @@ function describe(error: unknown): UserError {
   }
   if (error instanceof MissingSecretError) return { kind: 'missing-key', message: error.message, action: SET_CREDENTIALS };
   if (error instanceof StoreUnavailableError) {
-    if (error.kind === 'auth') return { kind: 'neo4j', message: error.message, action: SET_CREDENTIALS };
-    if (error.kind === 'database') return { kind: 'config', message: error.message, action: OPEN_SETTINGS, setting: `${SECTION}.neo4j.database` };
-    return { kind: 'neo4j', message: error.message, action: OPEN_SETTINGS, setting: `${SECTION}.neo4j.uri` };
+    switch (error.kind) {
+      case 'auth':
+        return { kind: 'neo4j', message: error.message, action: SET_CREDENTIALS };
+      case 'auth-rate-limit':
+        // The password may be right; new credentials would only count as another failed sign-in.
+        return { kind: 'neo4j', message: error.message, retry: true };
+      case 'database': {
+        const setting = `${SECTION}.neo4j.database`;
+        return { kind: 'config', message: `${error.message} Set ${setting} to an existing database.`, action: OPEN_SETTINGS, setting };
+      }
+      default:
+        // A server that is down comes back by itself; only an address that cannot be right is a setting to fix.
+        return error.details.badAddress
+          ? { kind: 'neo4j', message: error.message, action: OPEN_SETTINGS, setting: `${SECTION}.neo4j.uri`, retry: true }
+          : { kind: 'neo4j', message: error.message, action: SHOW_LOG, retry: true };
+    }
   }
   if (error instanceof DimensionMismatchError) {
     return {

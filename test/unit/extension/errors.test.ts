@@ -16,8 +16,11 @@ describe('extension error mapping', () => {
     const cases: Array<[unknown, string, string | undefined]> = [
       [ConfigError.of('workspaceRag.azure.endpoint', 'an http(s) URL'), 'config', 'openSettings'],
       [new MissingSecretError('azureApiKey', 'x'), 'missing-key', 'setCredentials'],
-      [new StoreUnavailableError('unreachable', 'Neo4j is not reachable'), 'neo4j', 'openSettings'],
+      [new StoreUnavailableError('unreachable', 'Neo4j is not reachable'), 'neo4j', 'showLog'],
+      [new StoreUnavailableError('unreachable', 'Neo4j is not reachable (no such host)', { badAddress: true }), 'neo4j', 'openSettings'],
       [new StoreUnavailableError('auth', 'Neo4j rejected the credentials'), 'neo4j', 'setCredentials'],
+      [new StoreUnavailableError('auth-rate-limit', 'too many failed sign-ins; wait and try again'), 'neo4j', undefined],
+      [new StoreUnavailableError('database', 'Neo4j at neo4j://db has no database named docs.'), 'config', 'openSettings'],
       [new EmbeddingError('auth', 'rejected the API key (HTTP 401)', { status: 401 }), 'auth', 'setCredentials'],
       [new EmbeddingError('throttled', 'HTTP 429', { status: 429, retryable: true }), 'throttled', undefined],
       [new ChatError('auth', 'HTTP 401', { status: 401 }), 'auth', 'setCredentials'],
@@ -33,6 +36,22 @@ describe('extension error mapping', () => {
       assert.equal(described.kind, kind, String(error));
       assert.equal(described.action?.command, command, String(error));
     }
+  });
+
+  it('offers Retry for an outage and a sign-in lock-out, and Open Settings only when a setting is wrong', () => {
+    const down = describeError(new StoreUnavailableError('unreachable', 'Neo4j is not reachable at neo4j://db:7687 (connection refused)'), redact);
+    assert.equal(down.retry, true);
+    assert.equal(down.setting, undefined);
+    assert.deepEqual(down.action, { label: 'Show Log', command: 'showLog' });
+    const locked = describeError(new StoreUnavailableError('auth-rate-limit', 'too many failed sign-ins; wait and try again'), redact);
+    assert.equal(locked.retry, true);
+    assert.notEqual(locked.action?.command, 'setCredentials');
+    const wrongHost = describeError(new StoreUnavailableError('unreachable', 'no such host', { badAddress: true }), redact);
+    assert.equal(wrongHost.setting, 'workspaceRag.neo4j.uri');
+    const db = describeError(new StoreUnavailableError('database', 'Neo4j at neo4j://db has no database named docs.'), redact);
+    assert.equal(db.setting, 'workspaceRag.neo4j.database');
+    assert.match(db.message, /Set workspaceRag\.neo4j\.database to an existing database\./);
+    assert.equal(db.retry, undefined);
   });
 
   it('names the setting for Open Settings and speaks of settings, not environment variables', () => {
