@@ -7,7 +7,7 @@
 import { realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { configFromEnv, ConfigError, type EngineConfig } from '../core/config';
+import { configFromEnv, ConfigError, redactUrlSecrets, type EngineConfig } from '../core/config';
 import { openEngine, type Engine } from '../core/engine';
 import { errorMessage } from '../core/errors';
 import type { IndexProgress, IndexReport } from '../core/indexer';
@@ -141,7 +141,8 @@ async function clear(engine: Engine, ws: WorkspaceSpec, all: boolean, json: bool
 
 function fail(error: unknown, json: boolean, interrupted = false): number {
   const code = interrupted ? EXIT.interrupted : exitCodeOf(error);
-  const message = interrupted ? 'Interrupted.' : `${errorMessage(error)}${remedyOf(error)}`;
+  // Validation refuses URLs that carry credentials; the redaction is the backstop should one slip through.
+  const message = interrupted ? 'Interrupted.' : redactUrlSecrets(`${errorMessage(error)}${remedyOf(error)}`);
   if (json) print({ error: message, exitCode: code });
   else process.stderr.write(`workspace-rag: ${terminalLine(message)}\n${code === EXIT.usage && error instanceof UsageError ? `\n${USAGE}\n` : ''}`);
   return code;
@@ -162,6 +163,8 @@ function remedyOf(error: unknown): string {
     return ` Run \`workspace-rag clear --all\` to drop the index and index again, or set AZURE_OPENAI_EMBEDDING_DIMENSIONS=${indexDimensions}.`;
   }
   if (error instanceof StoreUnavailableError && error.kind === 'database') return ' Set NEO4J_DATABASE to an existing database.';
+  if (error instanceof StoreUnavailableError && error.kind === 'unreachable' && error.details.badAddress) return ' Check NEO4J_URI.';
+  if (error instanceof StoreUnavailableError && error.kind === 'auth') return ' Check NEO4J_USERNAME and NEO4J_PASSWORD.';
   return '';
 }
 

@@ -94,7 +94,8 @@ export const chatSchema = z.object({
   authStyle: z.enum(['bearer', 'api-key']).default('bearer'),
   apiVersion: z.string().min(1).optional(),
   model: z.string().min(1).optional(),
-  contextTokens: z.number().int().min(512).max(1_000_000).default(4096),
+  // At least twice the default answer reserve (512), so the smallest context still leaves room for sources.
+  contextTokens: z.number().int().min(1024).max(1_000_000).default(4096),
   maxAnswerTokens: z.number().int().min(16).default(512),
   temperature: z.number().min(0).max(2).default(0.2),
   timeoutMs: z.number().int().min(1000).default(120_000),

@@ -5,6 +5,7 @@ import type { UserError, WebviewCommand } from './errors';
 import type { Log } from './log';
 
 const RETRY = 'Retry';
+const SHOW_LOG = 'Show Log';
 
 export class Actions {
   constructor(
@@ -30,10 +31,12 @@ export class Actions {
    * failure), `retry` adds Retry: trying again is the fix.
    */
   readonly showError = async (error: UserError, prefix: string, retry?: () => void): Promise<void> => {
-    const fix = error.action?.label ?? (retry ? RETRY : undefined);
-    const picked = await vscode.window.showErrorMessage(`Workspace RAG: ${prefix}. ${error.message}`, ...(fix ? [fix] : []), 'Show Log');
-    if (picked === 'Show Log') this.log.show();
-    else if (picked === RETRY && !error.action) retry?.();
-    else if (picked && error.action) this.run(error.action.command, error.setting);
+    const fix = error.action && error.action.command !== 'showLog' ? error.action : undefined;
+    const offerRetry = retry && (error.retry || !fix);
+    const buttons = [fix?.label, offerRetry ? RETRY : undefined, SHOW_LOG].filter((b): b is string => Boolean(b));
+    const picked = await vscode.window.showErrorMessage(`Workspace RAG: ${prefix}. ${error.message}`, ...buttons);
+    if (picked === SHOW_LOG) this.log.show();
+    else if (picked === RETRY) retry?.();
+    else if (picked && fix) this.run(fix.command, error.setting);
   };
 }

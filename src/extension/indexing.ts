@@ -100,9 +100,9 @@ export class IndexingService implements vscode.Disposable {
           keywordOnly: !engine.capabilities.embeddings,
           retrievalOnly: !engine.capabilities.generation,
           endpoints: {
-            neo4j: `${config.neo4j.uri} (database ${config.neo4j.database})`,
-            embeddings: config.embedding ? `${config.embedding.endpoint} (deployment ${config.embedding.deployment}, ${config.embedding.dimensions} dimensions)` : undefined,
-            chat: config.chat?.endpoint,
+            neo4j: this.deps.redact(`${config.neo4j.uri} (database ${config.neo4j.database})`),
+            embeddings: config.embedding ? this.deps.redact(`${config.embedding.endpoint} (deployment ${config.embedding.deployment}, ${config.embedding.dimensions} dimensions)`) : undefined,
+            chat: config.chat && this.deps.redact(config.chat.endpoint),
           },
           lastRun: this.lastReport && { at: this.lastRunAt, durationMs: this.lastReport.durationMs, summary: reportSummary(this.lastReport, config), error: this.lastReport.error?.message },
         };

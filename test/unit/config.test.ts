@@ -116,7 +116,7 @@ describe('configFromEnv: malformed Neo4j URIs and budgets', () => {
     const endpoint = { BITNET_ENDPOINT: 'http://127.0.0.1:8080/v1' };
     for (const env of [
       { ...endpoint, BITNET_CONTEXT_TOKENS: '1024', BITNET_MAX_ANSWER_TOKENS: '1024' },
-      { ...endpoint, BITNET_CONTEXT_TOKENS: '512' },
+      { ...endpoint, BITNET_CONTEXT_TOKENS: '1024', BITNET_MAX_ANSWER_TOKENS: '2000' },
       { ...endpoint, BITNET_MAX_ANSWER_TOKENS: '8000' },
     ]) {
       const error = configError({ ...base, ...env });

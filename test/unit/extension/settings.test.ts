@@ -85,10 +85,10 @@ describe('extension settings → EngineConfig', () => {
     }
   });
 
-  it('refuses a context no larger than the answer reserve, naming the setting and the reserve in words', () => {
+  it('refuses a context too small to hold the answer reserve and sources, naming the setting in words', () => {
     const error = configError(() => readEngineConfig(reader({ 'neo4j.uri': 'neo4j://db', 'neo4j.username': 'n', 'bitnet.endpoint': 'http://b/v1', 'bitnet.contextTokens': 512 }), keys));
     assert.equal(error.details.setting, 'workspaceRag.bitnet.contextTokens');
-    assert.equal(error.details.expected, 'more than the answer reserve (512 tokens kept for the answer), to leave room for the sources and the question');
+    assert.equal(error.details.expected, 'a whole number from 1024 to 1000000');
   });
 
   it('asks for the Neo4j password, and for the Azure key only when Azure is configured; BitNet may run without one', () => {
