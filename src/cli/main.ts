@@ -5,6 +5,7 @@
 // The heap ceiling in the first line is not a squeeze (an indexing run keeps ~50 MB live) but a hint: V8 sizes heap
 // growth for the machine, and on a large one it let ~200 MB of garbage pile up between collections (bench/results.md).
 import { realpathSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { configFromEnv, ConfigError, redactUrlSecrets, type EngineConfig } from '../core/config';
@@ -70,7 +71,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     if (command === 'ask' && !rest[0].trim()) throw new UsageError('ask needs a question: it was empty.');
     if (!['index', 'ask', 'status', 'clear'].includes(command)) throw new UsageError(`Unknown command "${command}".`);
     const ws = workspaceFor((folders.length ? folders : ['.']).map(rootOf));
-    engine = await openEngine(config, nodeFileSystem);
+    engine = await openEngine(config, nodeFileSystem, { cacheDir: cacheDirOf(env) });
     switch (command) {
       case 'index':
         return await index(engine, ws, { json, force: values.force, signal: abort.signal });
@@ -87,6 +88,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     process.off('SIGINT', onSigint);
     await engine?.close().catch(() => undefined);
   }
+}
+
+/** The user's cache folder (XDG_CACHE_HOME, else ~/.cache), for what outlives a run: vectors paid for but not written. */
+function cacheDirOf(env: NodeJS.ProcessEnv): string {
+  return path.join(env.XDG_CACHE_HOME?.trim() || path.join(os.homedir(), '.cache'), 'workspace-rag');
 }
 
 const describeRoots = (ws: WorkspaceSpec) => terminalLine(ws.roots.map((r) => r.path).join(', '));

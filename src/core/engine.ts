@@ -1,5 +1,6 @@
 // The engine's API, and the one place that builds its services from a parsed configuration. Hosts (the CLI, the
 // extension, tests) call only this API: index, ask, search, status, pending changes, clear. The store stays inside.
+import * as path from 'node:path';
 import type { EngineConfig } from './config';
 import type { FileSystem } from './types';
 import { DimensionMismatchError, Neo4jStore } from './store';
@@ -41,6 +42,8 @@ export interface Engine {
 }
 
 export interface EngineOptions {
+  /** A folder of the host's for what outlives a process: vectors paid for but not yet written (an outage, a cancel). */
+  cacheDir?: string;
   /** Where `tree-sitter.wasm` and the grammars are (the extension ships them in dist/grammars); by default the installed package. */
   grammarDir?: string;
   /** Opens the store; tests and benchmarks may pass their own. Defaults to Neo4j with the configured credentials. */
@@ -54,7 +57,11 @@ export async function openEngine(config: EngineConfig, fs: FileSystem, options: 
   const retriever = new Retriever(store, embedder, config.retrieval);
   const { grammarDir } = options;
   const chunker = new WorkerChunker({ grammarDir });
-  const indexer = new Indexer(store, embedder, fs, config.indexing, { bulk: chunker, inThread: new InThreadChunker({ grammarDir }) });
+  const indexer = new Indexer(store, embedder, fs, config.indexing, {
+    bulk: chunker,
+    inThread: new InThreadChunker({ grammarDir }),
+    unwrittenVectorsFile: options.cacheDir && path.join(options.cacheDir, 'unwritten-vectors.json'),
+  });
   const asker = new Asker(retriever, chat, config.chat);
   const leases = new Leases(store);
   // A vector index of another size stops what needs vectors, with the remedy; status and clear keep working, so the

@@ -59,7 +59,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
   const fs = new WorkspaceFileSystem(vscode.workspace.fs);
   // A .vsix carries no node_modules: the tree-sitter runtime and grammars are copied next to the bundle.
   const grammarDir = path.join(context.extensionPath, 'dist', 'grammars');
-  const host = new EngineHost(settings, fs, log, (config, files) => openEngine(config, files, { grammarDir }));
+  const cacheDir = context.globalStorageUri.fsPath;
+  const host = new EngineHost(settings, fs, log, (config, files) => openEngine(config, files, { grammarDir, cacheDir }));
   const folders = (): Folder[] =>
     (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => ({ name: f.name, fsPath: f.uri.fsPath }));
   const workspace = () => workspaceOf(folders());

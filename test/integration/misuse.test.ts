@@ -2,6 +2,7 @@
 // that is missing or not a folder, a file whose symbol names exceed Neo4j's index key limit, and an embedding size
 // changed under an existing index. Each must leave the index whole and say what happened.
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -9,7 +10,8 @@ import neo4j, { type Driver } from 'neo4j-driver';
 import { embeddingSchema, indexingSchema, retrievalSchema, type EngineConfig } from '../../src/core/config';
 import { openEngine, type Engine } from '../../src/core/engine';
 import { nodeFileSystem } from '../../src/core/node-fs';
-import { DimensionMismatchError } from '../../src/core/store';
+import { DimensionMismatchError, Neo4jStore, StoreUnavailableError } from '../../src/core/store';
+import type { FileWrite } from '../../src/core/ports';
 import { workspaceFor, WorkspaceRootError, type WorkspaceSpec } from '../../src/core/workspace';
 import { startEmbeddingServer, type EmbeddingServer } from '../servers/azure-embeddings';
 import { neo4jTestConfig, prepareTestDatabase, TEST_DIMENSIONS } from './neo4j-env';
@@ -147,6 +149,60 @@ describe('misuse (real Neo4j)', function () {
     assert.ok((await e64.search(ws, 'How often does Pebble write snapshots to disk?')).sources.length > 0);
     await e64.clear('everything');
     await prepareTestDatabase(neo4jConfig); // back to the size the other suites use
+  });
+
+  it('pays once for vectors embedded before a failed write, in the same process and in the next one', async () => {
+    const cacheDir = await fs.mkdtemp(path.join(os.tmpdir(), 'wrag-cache-'));
+    let writes = 0;
+    // Neo4j "goes away" at the second write of each engine: the batches embedded by then are paid for but unwritten.
+    const flakyStore = async (cfg: EngineConfig) => {
+      const real = await Neo4jStore.connect(cfg.neo4j, { maxChunksPerTransaction: cfg.indexing.writeBatchChunks });
+      await real.ensureSchema(null);
+      let mine = 0;
+      return Object.assign(Object.create(real) as Neo4jStore, {
+        replaceFiles: (ws: string, files: FileWrite[]) => {
+          writes++;
+          if (++mine === 2) throw new StoreUnavailableError('unreachable', 'Neo4j is not reachable (the test cut it)');
+          return real.replaceFiles(ws, files);
+        },
+      });
+    };
+    const uniqueWorkspace = async (label: string) => {
+      const dir = await generatedWorkspace(label, 120, 3);
+      for (let m = 0; m < 20; m++) {
+        for (const f of await fs.readdir(path.join(dir, `module${m}`))) await fs.appendFile(path.join(dir, `module${m}`, f), `// build ${randomUUID()}\n`);
+      }
+      return workspace(dir);
+    };
+    const sent = () => embeddings.requests.flatMap((r) => ((r.body as { input?: string[] } | undefined)?.input ?? []));
+    const assertPaidOnce = (what: string) => {
+      const inputs = sent();
+      assert.equal(new Set(inputs).size, inputs.length, `${what}: ${inputs.length - new Set(inputs).size} inputs were embedded twice`);
+    };
+
+    embeddings.requests.length = 0;
+    const same = await openEngine(config(), nodeFileSystem, { openStore: flakyStore, cacheDir });
+    engines.push(same);
+    const wsA = await uniqueWorkspace('paid-once-a');
+    const failed = await same.index(wsA);
+    assert.ok(failed.error && failed.error.cause instanceof StoreUnavailableError, failed.error?.message);
+    const paidBefore = sent().length;
+    assert.ok(paidBefore > 0);
+    assert.equal((await same.index(wsA)).error, undefined);
+    assertPaidOnce('the same process');
+
+    embeddings.requests.length = 0;
+    const wsB = await uniqueWorkspace('paid-once-b');
+    const crashing = await openEngine(config(), nodeFileSystem, { openStore: flakyStore, cacheDir });
+    assert.ok((await crashing.index(wsB)).error);
+    await crashing.close();
+    const next = await openEngine(config(), nodeFileSystem, { cacheDir });
+    engines.push(next);
+    const finished = await next.index(wsB);
+    assert.equal(finished.error, undefined, finished.error?.message);
+    assertPaidOnce('the next process');
+    assert.ok(writes >= 4);
+    await fs.rm(cacheDir, { recursive: true, force: true });
   });
 
   it('a keyword-only start pins no vector size', async () => {

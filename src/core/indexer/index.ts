@@ -83,19 +83,25 @@ export interface IndexerChunkers {
   inThread: Chunker;
 }
 
+export interface IndexerOptions extends Partial<IndexerChunkers> {
+  /** Where vectors paid for but not written are kept for the next process (the host's cache folder). */
+  unwrittenVectorsFile?: string;
+}
+
 export class Indexer {
   /** Vectors paid for but not yet written, so a failed or cancelled write does not pay for them twice. */
   private readonly unwritten = new VectorCache();
   private readonly chunkers: IndexerChunkers;
+  private loadingUnwritten: Promise<void> | undefined;
 
   constructor(
     private readonly store: IndexWriter,
     private readonly embedder: Embedder | undefined,
     private readonly fs: FileSystem,
     private readonly config: IndexingConfig,
-    chunkers: Partial<IndexerChunkers> = {},
+    private readonly options: IndexerOptions = {},
   ) {
-    this.chunkers = { bulk: chunkers.bulk ?? inThreadChunker, inThread: chunkers.inThread ?? inThreadChunker };
+    this.chunkers = { bulk: options.bulk ?? inThreadChunker, inThread: options.inThread ?? inThreadChunker };
   }
 
   /** What identifies the stored chunks of a file besides its content: chunking settings and embedding model. */
@@ -104,6 +110,17 @@ export class Indexer {
   }
 
   async run(ws: WorkspaceSpec, options: IndexOptions = {}): Promise<IndexReport> {
+    const file = this.options.unwrittenVectorsFile;
+    if (file) await (this.loadingUnwritten ??= this.unwritten.load(file));
+    try {
+      return await this.runOnce(ws, options);
+    } finally {
+      // What this run paid for and could not write waits for the next process too; a saving failure costs only money.
+      if (file && this.embedder) await this.unwritten.save(file).catch(() => undefined);
+    }
+  }
+
+  private async runOnce(ws: WorkspaceSpec, options: IndexOptions): Promise<IndexReport> {
     const started = performance.now();
     const { signal } = options;
     const progress: IndexProgress = { phase: 'discovering', filesTotal: 0, filesDone: 0, chunksDone: 0, tokens: 0 };
