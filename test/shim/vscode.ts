@@ -107,6 +107,9 @@ export const window = {
     recorded.inputBoxes++;
     return undefined;
   },
+  /** Runs the task at once with a progress that goes nowhere and a token that is never cancelled. */
+  withProgress: <T>(_options: unknown, task: (progress: { report(v: unknown): void }, token: { onCancellationRequested: Event<void> }) => Promise<T>) =>
+    task({ report: () => undefined }, { onCancellationRequested: new EventEmitter<void>().event }),
 };
 
 export const workspace = {
