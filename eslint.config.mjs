@@ -75,6 +75,9 @@ export default defineConfig(
             zone('src/protocol', ['src/core', 'src/extension', 'src/webview', 'src/cli'], 'The protocol is shared by the webview and the extension: zod and its own files only.'),
             zone('src/webview', ['src/core', 'src/extension', 'src/cli'], 'The webview runs in the browser: it talks to the extension through src/protocol messages only.'),
             zone('src/extension', ['src/webview', 'src/cli'], 'The extension loads the webview as a bundle, never as a module.'),
+            ...['src/cli', 'src/extension'].map((host) =>
+              zone(host, ['src/core/store', 'src/core/indexer/plan.ts', 'src/core/indexer/prepare.ts', 'src/core/indexer/leases.ts'], "Hosts call the engine API (src/core/engine.ts), never its store or the indexer's parts."),
+            ),
           ],
         },
       ],

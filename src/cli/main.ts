@@ -9,14 +9,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { configFromEnv, ConfigError, redactUrlSecrets, type EngineConfig } from '../core/config';
-import { openEngine, type Engine } from '../core/engine';
+import { DimensionMismatchError, openEngine, StoreUnavailableError, type Engine } from '../core/engine';
 import { errorMessage } from '../core/errors';
 import type { IndexProgress, IndexReport } from '../core/indexer';
 import { workspaceFor, WorkspaceRootError, type WorkspaceSpec } from '../core/workspace';
 import { nodeFileSystem } from '../core/node-fs';
 import { KEYWORD_ONLY_NOTE } from '../core/answer';
 import { QuestionError } from '../core/retrieve';
-import { DimensionMismatchError, StoreUnavailableError } from '../core/store';
 import { answerJson, formatReport, formatSources, formatStatus, printJson as print, ProgressBar, reportJson } from './format';
 import { terminalLine, terminalText } from '../core/controlChars';
 

@@ -16,6 +16,9 @@ import { plan } from './indexer/plan';
 import type { Store, WorkspaceStatus } from './ports';
 import { checkRoots, type WorkspaceSpec } from './workspace';
 
+// The store's failures that hosts phrase for their users; hosts never import the store itself.
+export { DimensionMismatchError, StoreUnavailableError } from './store';
+
 /** What `clear` removes: one workspace, or every workspace and the vector index (to change the embedding size). */
 export type ClearScope = { workspace: WorkspaceSpec } | 'everything';
 

@@ -5,7 +5,7 @@ import { ConfigError } from '../core/config';
 import { EmbeddingError } from '../core/embed';
 import { ChatError } from '../core/generate';
 import { errorMessage } from '../core/errors';
-import { DimensionMismatchError, StoreUnavailableError } from '../core/store';
+import { DimensionMismatchError, StoreUnavailableError } from '../core/engine';
 import { MAX_ERROR_MESSAGE } from '../protocol/limits';
 import type { errorKind, webviewCommand } from '../protocol/messages';
 import type { Redact } from './log';
