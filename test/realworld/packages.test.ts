@@ -29,7 +29,7 @@ const EMBEDDING_KEY = 'fake-azure-key-for-the-realworld-suite';
 
 interface IndexJson {
   workspaceId: string;
-  files: { discovered: number; changed: number; unchanged: number; deleted: number; skipped: number; notUpdated: number };
+  files: { discovered: number; changed: number; unchanged: number; deleted: number; skipped: number; notUpdated: number; notIndexed: number };
   skippedByReason: Record<string, number>;
   chunks: { written: number; embedded: number; reused: number };
   tokens: number;
@@ -172,8 +172,8 @@ describe('real-world npm packages, indexed whole (real CLI, hybrid, real Neo4j)'
         const tail = run.stderr.split('\n').slice(-15).join('\n');
         assert.ok(report, `index printed no JSON report (exit ${run.code}):\n${run.stdout.slice(0, 2000)}\n${tail}`);
         assert.deepEqual(
-          { exit: run.code, error: report.error, failures: report.failures, notUpdated: report.files.notUpdated },
-          { exit: 0, error: undefined, failures: [], notUpdated: 0 },
+          { exit: run.code, error: report.error, failures: report.failures, notUpdated: report.files.notUpdated, notIndexed: report.files.notIndexed },
+          { exit: 0, error: undefined, failures: [], notUpdated: 0, notIndexed: 0 },
           `index ${specOf(pkg)}: ${report.error ?? ''}\nstderr:\n${tail}`,
         );
         assert.ok(report.files.changed > 0, JSON.stringify(report.files));
