@@ -136,6 +136,35 @@ describe('workspace-rag CLI', function () {
     }
   });
 
+  it('exits 2 and touches nothing for a missing folder; a folder given through a symlink is the same workspace', async () => {
+    const files = JSON.parse((await cli(['status', '--folder', folder, '--json'], env)).stdout).files;
+    const missing = await cli(['index', path.join(folder, 'no-such-folder')], env);
+    assert.equal(missing.code, 2, missing.stderr);
+    assert.match(missing.stderr, /does not exist; its index was left as it is/);
+    const link = `${folder}-link`;
+    await fs.symlink(folder, link);
+    try {
+      const viaLink = JSON.parse((await cli(['status', '--folder', link, '--json'], env)).stdout);
+      assert.equal(viaLink.files, files, 'the link names the same index');
+      assert.deepEqual(viaLink.roots, [await fs.realpath(folder)]);
+      const again = JSON.parse((await cli(['index', link, '--json'], env)).stdout);
+      assert.equal(again.files.changed, 0, 'nothing to do through the link either');
+    } finally {
+      await fs.rm(link);
+    }
+  });
+
+  it('exits 2 for an empty question and for an embedding size the index was not built with, naming the remedy', async () => {
+    const empty = await cli(['ask', '   ', '--folder', folder], env);
+    assert.equal(empty.code, 2);
+    assert.match(empty.stderr, /empty/);
+    const resized = await cli(['ask', 'How do I build pebblectl?', '--folder', folder], { ...env, AZURE_OPENAI_EMBEDDING_DIMENSIONS: '64' });
+    assert.equal(resized.code, 2, resized.stderr);
+    assert.match(resized.stderr, new RegExp(`holds ${TEST_DIMENSIONS}-dimensional embeddings but 64 are configured.*workspace-rag clear --all.*AZURE_OPENAI_EMBEDDING_DIMENSIONS=${TEST_DIMENSIONS}`));
+    const status = await cli(['status', '--folder', folder], { ...env, AZURE_OPENAI_EMBEDDING_DIMENSIONS: '64' });
+    assert.equal(status.code, 0, 'status works during a mismatch');
+  });
+
   it('refuses to answer for a folder that was never indexed', async () => {
     const r = await cli(['ask', 'anything?', '--folder', path.join(folder, 'docs')], env);
     assert.equal(r.code, 2);
