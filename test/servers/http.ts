@@ -95,7 +95,18 @@ export function presentedKey(req: http.IncomingMessage): string | undefined {
   return m?.[1];
 }
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Resolves after `ms`, or at once when `signal` aborts (a client that went away ends a modelled wait). */
+export const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 
 /** A fault that applies to every request until cleared, or only to the next `times` requests. */
 export class FaultSlot<F extends { times?: number }> {
