@@ -1,6 +1,6 @@
 // What the CLI prints: the text forms of reports, answers and status for people (every piece of file text, file name
 // and model output neutralised for the terminal), the JSON forms for machines (exact), and the progress line.
-import type { Answer } from '../core/answer';
+import type { Answer, AnswerProgress } from '../core/answer';
 import { throttleNote, type IndexProgress, type IndexReport } from '../core/indexer';
 import type { WorkspaceStatus } from '../core/ports';
 import type { WorkspaceSpec } from '../core/workspace';
@@ -12,13 +12,33 @@ export function answerJson(a: Answer) {
   return {
     mode: a.mode,
     retrievalMode: a.retrievalMode,
+    complete: a.complete,
+    incomplete: a.incomplete,
+    notices: a.notices,
     answer: a.text,
     citations: a.cited.map((n) => cite(a, n)),
     sources: a.sources.map((s) => ({ n: s.n, path: s.path, startLine: s.startLine, endLine: s.endLine, score: s.score, via: s.via })),
     droppedCitations: a.droppedCitations,
     usage: a.usage,
+    prompt: a.prompt,
     timings: a.timings,
   };
+}
+
+const INCOMPLETE: Record<NonNullable<Answer['incomplete']>, string> = {
+  length: 'the answer was cut off at its token limit',
+  empty: 'the model gave an empty answer',
+  'cut-off': 'the stream ended before the answer was complete',
+};
+
+/** What the CLI says on stderr while an answer is on its way. */
+export function progressLine(p: AnswerProgress): string {
+  if (p.kind === 'reading') {
+    const cached = p.promptTokens - p.newTokens;
+    return `BitNet is reading ${p.newTokens.toLocaleString('en-US')} prompt tokens${cached > 0 ? ` (${cached.toLocaleString('en-US')} more are cached)` : ''}, about ${Math.max(1, Math.round(p.estimatedMs / 1000))} s…`;
+  }
+  if (p.kind === 'waiting') return `BitNet is busy (HTTP 429): trying again in ${Math.ceil(p.ms / 1000)} s…`;
+  return p.message;
 }
 
 /** The report as JSON: the error as its message (the error object itself is for hosts in-process). */
@@ -35,7 +55,9 @@ export function formatSources(a: Answer): string {
     return `[${n}] ${terminalLine(s.path)}:${s.startLine}-${s.endLine}`;
   });
   const dropped = a.droppedCitations ? `\n(${a.droppedCitations} citation(s) of sources that do not exist were removed)` : '';
-  return `${lines.length ? `Sources:\n${lines.join('\n')}` : 'No sources cited.'}${dropped}\n`;
+  const incomplete = a.incomplete ? `(Incomplete: ${INCOMPLETE[a.incomplete]}.)\n` : '';
+  const notices = a.notices.map((n) => `(${terminalLine(n)})\n`).join('');
+  return `${incomplete}${notices}${lines.length ? `Sources:\n${lines.join('\n')}` : 'No sources cited.'}${dropped}\n`;
 }
 
 export function formatReport(r: IndexReport): string {

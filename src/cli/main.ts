@@ -16,7 +16,8 @@ import { workspaceFor, WorkspaceRootError, type WorkspaceSpec } from '../core/wo
 import { nodeFileSystem } from '../core/node-fs';
 import { KEYWORD_ONLY_NOTE } from '../core/answer';
 import { QuestionError } from '../core/retrieve';
-import { answerJson, formatReport, formatSources, formatStatus, printJson as print, ProgressBar, reportJson } from './format';
+import { ChatError } from '../core/generate';
+import { answerJson, formatReport, formatSources, formatStatus, printJson as print, progressLine, ProgressBar, reportJson } from './format';
 import { terminalLine, terminalText } from '../core/controlChars';
 
 /** Exit codes: each says what went wrong, so scripts can react. */
@@ -123,10 +124,14 @@ async function ask(engine: Engine, config: EngineConfig, ws: WorkspaceSpec, ques
   const status = await engine.status(ws);
   if (status.files === 0) throw new UsageError(`Nothing is indexed for ${describeRoots(ws)}: run \`workspace-rag index\` there first.`);
   if (!json && !config.embedding) process.stderr.write(`${KEYWORD_ONLY_NOTE}\n`);
-  const answer = await engine.ask(ws, question, { signal, onDelta: json ? undefined : (t) => process.stdout.write(terminalText(t)) });
+  const answer = await engine.ask(ws, question, {
+    signal,
+    onDelta: json ? undefined : (t) => process.stdout.write(terminalText(t)),
+    onProgress: json ? undefined : (p) => process.stderr.write(`${terminalLine(progressLine(p))}\n`),
+  });
   if (json) print(answerJson(answer));
   else process.stdout.write(`\n\n${formatSources(answer)}`);
-  return EXIT.ok;
+  return answer.complete ? EXIT.ok : EXIT.failed;
 }
 
 async function status(engine: Engine, ws: WorkspaceSpec, json: boolean): Promise<number> {
@@ -168,6 +173,7 @@ function remedyOf(error: unknown): string {
     return ` Run \`workspace-rag clear --all\` to drop the index and index again, or set AZURE_OPENAI_EMBEDDING_DIMENSIONS=${indexDimensions}.`;
   }
   if (error instanceof StoreUnavailableError && error.kind === 'database') return ' Set NEO4J_DATABASE to an existing database.';
+  if (error instanceof ChatError && error.kind === 'context-length') return ' Even with fewer sources it did not fit: set BITNET_CONTEXT_TOKENS to the context the server was started with (llama-server -c).';
   if (error instanceof StoreUnavailableError && error.kind === 'unreachable' && error.details.badAddress) return ' Check NEO4J_URI.';
   if (error instanceof StoreUnavailableError && error.kind === 'auth') return ' Check NEO4J_USERNAME and NEO4J_PASSWORD.';
   return '';

@@ -1,10 +1,11 @@
 // Answers a question: retrieve sources into the budget BitNet leaves, stream the generation, keep only real citations.
 // Without a chat endpoint it answers retrieval-only; without embeddings retrieval runs keyword-only. Both are labelled.
 import type { ChatConfig } from './config';
-import { buildMessages, CitationParser, promptOverheadTokens, type ChatClient, type ChatMessage } from './generate';
-import { checkQuestion, keywordsOf, QuestionError, type Retriever, type Retrieval, type RetrievalMode, type Source } from './retrieve';
+import { ChatError, promptOverheadTokens, type ChatMessage } from './generate';
+import type { GenerationProgress, GenerationSession, Incomplete } from './generate/session';
+import { retrievalOnlyText } from './retrievalOnly';
+import { checkQuestion, QuestionError, type Retriever, type Retrieval, type RetrievalMode, type Source } from './retrieve';
 import { countTokens } from './tokens';
-import { terminalLine } from './controlChars';
 
 export type AnswerMode = 'generated' | 'retrieval-only' | 'no-sources';
 
@@ -17,7 +18,14 @@ export interface Answer {
   /** Source numbers the answer cites, in order of first use. */
   cited: number[];
   droppedCitations: number;
+  /** False when the answer was cut by the token limit, said nothing, or its stream ended early (`incomplete` says which). */
+  complete: boolean;
+  incomplete?: Incomplete;
+  /** What this answer fell back to and why (embeddings or BitNet unavailable for it), for hosts to label it. */
+  notices: string[];
   usage?: { promptTokens: number; completionTokens: number };
+  /** The prompt sent: its tokens, those the server's cache did not hold, and the first-token time they were expected to take. */
+  prompt?: { tokens: number; newTokens: number; estimatedFirstTokenMs: number };
   timings: { retrievalMs: number; firstTokenMs?: number; totalMs: number };
 }
 
@@ -26,7 +34,11 @@ export interface AskOptions {
   signal?: AbortSignal;
   onSources?: (retrieval: Retrieval) => void;
   onDelta?: (text: string) => void;
+  /** BitNet is reading the prompt (N tokens, about T ms), or waiting out a 429, or a fallback was taken. */
+  onProgress?: (p: AnswerProgress) => void;
 }
+
+export type AnswerProgress = GenerationProgress | { kind: 'fallback'; message: string };
 
 /** Share of the context that earlier turns may take; the rest goes to sources and the answer. */
 const HISTORY_SHARE = 0.2;
@@ -40,11 +52,13 @@ const MIN_SOURCE_TOKENS = 128;
 export const RETRIEVAL_ONLY_NOTE = 'Retrieval-only mode: no BitNet endpoint is configured, so these are the most relevant sources rather than a generated answer.';
 export const KEYWORD_ONLY_NOTE = 'Keyword-only mode: no embeddings endpoint is configured, so sources were found by full-text and graph search only.';
 const NO_SOURCES_TEXT = 'I found nothing in the indexed files that answers this. Try other words, or index the workspace if it has changed.';
+/** BitNet failures after which the sources are still worth showing; a refused key or a cancel is reported instead. */
+const FALLBACK_KINDS: ReadonlySet<ChatError['kind']> = new Set(['network', 'timeout', 'http', 'malformed-stream', 'cut-off', 'throttled']);
 
 export class Asker {
   constructor(
     private readonly retriever: Retriever,
-    private readonly chat: ChatClient | undefined,
+    private readonly generation: GenerationSession | undefined,
     private readonly chatConfig: Pick<ChatConfig, 'contextTokens' | 'maxAnswerTokens'> = DEFAULT_CONTEXT,
   ) {}
 
@@ -65,45 +79,64 @@ export class Asker {
     const history = fitHistory(options.history ?? [], Math.min(Math.floor(contextTokens * HISTORY_SHARE), this.roomForHistory(question)));
     const retrieval = await this.retriever.retrieve(workspaceId, question, this.budgetFor(question, history), options.signal);
     const retrievalMs = performance.now() - started;
+    const notices = retrieval.fallback ? [retrieval.fallback] : [];
+    if (retrieval.fallback) options.onProgress?.({ kind: 'fallback', message: retrieval.fallback });
     options.onSources?.(retrieval);
-    const base = { retrievalMode: retrieval.mode, sources: retrieval.sources, droppedCitations: 0 };
+    const done = (a: Omit<Answer, 'retrievalMode' | 'notices' | 'timings' | 'droppedCitations' | 'complete'> & Partial<Answer>): Answer => ({
+      retrievalMode: retrieval.mode,
+      droppedCitations: 0,
+      complete: true,
+      ...a,
+      notices,
+      timings: { retrievalMs, firstTokenMs: a.timings?.firstTokenMs, totalMs: performance.now() - started },
+    });
+    const sourcesOnly = (note: string) => {
+      const text = retrievalOnlyText(retrieval.sources, question, note);
+      options.onDelta?.(text);
+      return done({ mode: 'retrieval-only', text, sources: retrieval.sources, cited: retrieval.sources.map((s) => s.n) });
+    };
 
     if (retrieval.sources.length === 0) {
       options.onDelta?.(NO_SOURCES_TEXT);
-      return { ...base, mode: 'no-sources', text: NO_SOURCES_TEXT, cited: [], timings: { retrievalMs, totalMs: performance.now() - started } };
+      return done({ mode: 'no-sources', text: NO_SOURCES_TEXT, sources: [], cited: [] });
     }
-    if (!this.chat) {
-      const text = retrievalOnlyText(retrieval.sources, question);
-      options.onDelta?.(text);
-      const cited = retrieval.sources.map((s) => s.n);
-      return { ...base, mode: 'retrieval-only', text, cited, timings: { retrievalMs, totalMs: performance.now() - started } };
-    }
+    if (!this.generation) return sourcesOnly(RETRIEVAL_ONLY_NOTE);
 
-    const parser = new CitationParser(retrieval.sources.length);
-    let text = '';
-    let firstTokenMs: number | undefined;
-    let usage: Answer['usage'];
-    const emit = (piece: string) => {
-      if (!piece) return;
-      firstTokenMs ??= performance.now() - started;
-      text += piece;
-      options.onDelta?.(piece);
-    };
-    const messages = buildMessages({ question, sources: retrieval.sources, history });
-    for await (const event of this.chat.stream(messages, { signal: options.signal, maxTokens: maxAnswerTokens })) {
-      if (event.type === 'delta') emit(parser.push(event.text));
-      else usage = { promptTokens: event.promptTokens, completionTokens: event.completionTokens };
+    let streamed = false;
+    try {
+      const g = await this.generation.generate({
+        scope: workspaceId,
+        question,
+        sources: retrieval.sources,
+        history,
+        maxAnswerTokens,
+        signal: options.signal,
+        onProgress: options.onProgress,
+        onDelta: (t) => {
+          streamed = true;
+          options.onDelta?.(t);
+        },
+      });
+      return done({
+        mode: 'generated',
+        text: g.text,
+        sources: g.sources,
+        cited: g.cited,
+        droppedCitations: g.droppedCitations,
+        complete: g.complete,
+        incomplete: g.incomplete,
+        usage: g.usage,
+        prompt: g.prompt,
+        timings: { retrievalMs, firstTokenMs: g.firstTokenMs, totalMs: 0 },
+      });
+    } catch (e) {
+      // BitNet down or failing before its first word: the sources are still the answer, labelled as such.
+      if (streamed || !(e instanceof ChatError) || !FALLBACK_KINDS.has(e.kind)) throw e;
+      const note = `Retrieval-only for this answer: BitNet could not answer (${e.message}), so these are the most relevant sources.`;
+      notices.push(note);
+      options.onProgress?.({ kind: 'fallback', message: note });
+      return sourcesOnly(note);
     }
-    emit(parser.end());
-    return {
-      ...base,
-      mode: 'generated',
-      text,
-      cited: parser.cited,
-      droppedCitations: parser.dropped,
-      usage,
-      timings: { retrievalMs, firstTokenMs, totalMs: performance.now() - started },
-    };
   }
 
   /** What a long question leaves for earlier turns once the sources have their least: a long question drops history first. */
@@ -115,7 +148,7 @@ export class Asker {
     const budget = this.sourceBudget(question, history);
     if (budget >= MIN_SOURCE_TOKENS) return budget;
     // Retrieval-only sends no prompt, so a question too long for one still gets the sources a short one would.
-    if (!this.chat) return this.sourceBudget('', history);
+    if (!this.generation) return this.sourceBudget('', history);
     // Settings that leave no room even for a short question are not the question's fault: answer as before.
     const maxQuestionTokens = this.sourceBudget('') - MIN_SOURCE_TOKENS;
     if (maxQuestionTokens <= 0) return budget;
@@ -144,39 +177,3 @@ export function fitHistory(history: ChatMessage[], maxTokens: number): ChatMessa
   while (kept[0]?.role === 'assistant') kept.shift();
   return kept;
 }
-
-/** Sources with a label each; the best few also quote their line that shares the most words with the question. */
-function retrievalOnlyText(sources: Source[], question: string): string {
-  const words = keywordsOf(question)
-    .toLowerCase()
-    .split(/[^\p{L}\p{N}_]+/u)
-    .filter((w) => w.length > 2);
-  const lines = sources.map((s, i) => {
-    // One line each: a newline or an escape inside a file name or a heading must not forge an entry of this list.
-    const label = terminalLine(s.symbol ?? s.headingPath ?? firstMeaningfulLine(s.text));
-    const entry = `- [${s.n}] \`${terminalLine(s.path)}:${s.startLine}-${s.endLine}\`${label ? ` — ${label}` : ''}`;
-    const quote = i < QUOTED_SOURCES ? bestLine(s, words) : undefined;
-    return quote ? `${entry}\n  > line ${quote.line}: ${quote.text}` : entry;
-  });
-  return `${RETRIEVAL_ONLY_NOTE}\n\n${lines.join('\n')}`;
-}
-
-/** How many of the best sources quote a line in a retrieval-only answer. */
-const QUOTED_SOURCES = 3;
-
-function bestLine(source: Source, words: string[]): { line: number; text: string } | undefined {
-  let best: { line: number; text: string; hits: number } | undefined;
-  source.text.split('\n').forEach((text, i) => {
-    const lower = text.toLowerCase();
-    const hits = words.filter((w) => lower.includes(w)).length;
-    if (hits > (best?.hits ?? 0)) best = { line: source.startLine + i, text: terminalLine(shorten(text.trim(), 160)), hits };
-  });
-  return best && { line: best.line, text: best.text };
-}
-
-function firstMeaningfulLine(text: string): string {
-  const line = text.split('\n').find((l) => /\w/.test(l)) ?? '';
-  return shorten(line.replace(/^[#>*\-\s]+/, '').trim(), 100);
-}
-
-const shorten = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);

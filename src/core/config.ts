@@ -97,6 +97,11 @@ export const chatSchema = z.object({
   // At least twice the default answer reserve (512), so the smallest context still leaves room for sources.
   contextTokens: z.number().int().min(1024).max(1_000_000).default(4096),
   maxAnswerTokens: z.number().int().min(16).default(512),
+  /**
+   * The first token should come within this many seconds: the sources sent are what the endpoint reads in that time at
+   * its learned prompt speed (generate/speed.ts). A fast endpoint still gets the whole context.
+   */
+  firstTokenSeconds: z.number().min(1).max(600).default(8),
   temperature: z.number().min(0).max(2).default(0.2),
   timeoutMs: z.number().int().min(1000).default(120_000),
 }).superRefine((chat, ctx) => {
@@ -182,6 +187,7 @@ const ENV = {
     model: 'BITNET_MODEL',
     contextTokens: 'BITNET_CONTEXT_TOKENS',
     maxAnswerTokens: 'BITNET_MAX_ANSWER_TOKENS',
+    firstTokenSeconds: 'BITNET_FIRST_TOKEN_SECONDS',
     temperature: 'BITNET_TEMPERATURE',
     timeoutMs: 'BITNET_TIMEOUT_MS',
   },

@@ -6,6 +6,8 @@ import type { FileSystem } from './types';
 import { DimensionMismatchError, Neo4jStore } from './store';
 import { Embedder } from './embed';
 import { ChatClient } from './generate';
+import { GenerationSession } from './generate/session';
+import { PromptSpeed } from './generate/speed';
 import { Indexer, type IndexOptions, type IndexReport } from './indexer';
 import { InThreadChunker, WorkerChunker } from './chunk/chunker';
 import { checkQuestion, Retriever, type Retrieval } from './retrieve';
@@ -65,7 +67,10 @@ export async function openEngine(config: EngineConfig, fs: FileSystem, options: 
     inThread: new InThreadChunker({ grammarDir }),
     unwrittenVectorsFile: options.cacheDir && path.join(options.cacheDir, 'unwritten-vectors.json'),
   });
-  const asker = new Asker(retriever, chat, config.chat);
+  // The prompt speed each endpoint showed is kept for the next start; without a cache folder it is learned per process.
+  const speed = new PromptSpeed(options.cacheDir && path.join(options.cacheDir, 'prompt-speed.json'));
+  const generation = chat && config.chat && new GenerationSession(chat, speed, config.chat.endpoint, config.chat.firstTokenSeconds);
+  const asker = new Asker(retriever, generation, config.chat);
   const leases = new Leases(store);
   // A vector index of another size stops what needs vectors, with the remedy; status and clear keep working, so the
   // remedy (clear everything) can be carried out under the new configuration.

@@ -2,7 +2,7 @@
 // and packed into the token budget left for sources in BitNet's small context.
 import type { Hit } from './types';
 import type { RetrievalConfig } from './config';
-import type { Embedder } from './embed';
+import { EmbeddingError, type Embedder } from './embed';
 import { EngineError } from './errors';
 import type { SearchIndex } from './ports';
 import { sourceTokens, type PromptSource } from './generate';
@@ -29,7 +29,17 @@ export interface Retrieval {
   budgetTokens: number;
   usedTokens: number;
   timings: { embedMs: number; searchMs: number };
+  /** Set when the embeddings endpoint failed for this question and retrieval ran keyword-only: why, for the label. */
+  fallback?: string;
 }
+
+/**
+ * A question's embedding gets this long, retries included, before retrieval goes on keyword-only: a user waits for
+ * this, and the indexer's patience (minutes of retries) is wrong here.
+ */
+const QUESTION_EMBED_DEADLINE_MS = 5000;
+/** Embedding failures that mean "down or busy now": the question is still answered by keywords. A refused key or a broken vector is not. */
+const KEYWORD_FALLBACK: ReadonlySet<EmbeddingError['kind']> = new Set(['network', 'timeout', 'throttled', 'http', 'cancelled']);
 
 // Reciprocal rank fusion constant: 60 is the value from Cormack et al. and what most engines default to. Rank fusion
 // is used instead of max-normalised scores because a leg's top hit then gets 1.0 however weak it is (GUIDE §2).
@@ -77,7 +87,7 @@ export class Retriever {
     checkQuestion(question);
     const k = this.config.candidateK;
     const started = performance.now();
-    const vector = this.embedder ? (await this.embedder.embed([question], { signal })).vectors[0] : undefined;
+    const { vector, fallback } = await this.embedQuestion(question, signal);
     const embedMs = performance.now() - started;
     signal?.throwIfAborted();
 
@@ -105,7 +115,19 @@ export class Retriever {
 
     const merged = mergeRanges([...fused.values()]);
     const { sources, usedTokens } = pack(merged, budgetTokens, this.config.topK);
-    return { mode: this.mode, sources, candidates: merged.length, budgetTokens, usedTokens, timings: { embedMs, searchMs } };
+    return { mode: vector ? 'hybrid' : 'keyword-only', sources, candidates: merged.length, budgetTokens, usedTokens, timings: { embedMs, searchMs }, fallback };
+  }
+
+  private async embedQuestion(question: string, signal?: AbortSignal): Promise<{ vector?: Float32Array; fallback?: string }> {
+    if (!this.embedder) return {};
+    const deadline = AbortSignal.timeout(QUESTION_EMBED_DEADLINE_MS);
+    try {
+      return { vector: (await this.embedder.embed([question], { signal: signal ? AbortSignal.any([signal, deadline]) : deadline })).vectors[0] };
+    } catch (e) {
+      if (signal?.aborted || !(e instanceof EmbeddingError) || !KEYWORD_FALLBACK.has(e.kind) || (e.kind === 'http' && e.details.status === 404)) throw e;
+      const why = e.kind === 'cancelled' ? `no answer within ${QUESTION_EMBED_DEADLINE_MS / 1000} s` : e.message;
+      return { fallback: `Keyword-only for this question: the embeddings endpoint failed (${why}), so sources were found by full-text and graph search.` };
+    }
   }
 }
 

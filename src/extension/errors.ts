@@ -83,6 +83,13 @@ function describe(error: unknown): UserError {
         return { kind: 'auth', message: error.message, action: SET_CREDENTIALS };
       case 'throttled':
         return { kind: 'throttled', message: error.message };
+      case 'context-length':
+        return {
+          kind: 'config',
+          message: `${error.message} Even with fewer sources it did not fit: set ${SECTION}.bitnet.contextTokens to the context the server was started with (llama-server -c).`,
+          action: OPEN_SETTINGS,
+          setting: `${SECTION}.bitnet.contextTokens`,
+        };
       case 'timeout':
         return { kind: 'timeout', message: error.message };
       case 'http':

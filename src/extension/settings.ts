@@ -27,6 +27,7 @@ export const SETTING_OF = {
     authStyle: 'bitnet.authStyle',
     apiVersion: 'bitnet.apiVersion',
     contextTokens: 'bitnet.contextTokens',
+    firstTokenSeconds: 'bitnet.firstTokenSeconds',
   },
   indexing: { include: 'indexing.include', exclude: 'indexing.exclude', maxFileBytes: 'indexing.maxFileBytes' },
 } as const;

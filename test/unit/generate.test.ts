@@ -42,7 +42,7 @@ describe('prompt', () => {
     assert.match(rendered, /\n````$/);
   });
 
-  it('builds system, history, then one user message with the sources and the question', () => {
+  it('puts the instructions and the sources first (for the prompt cache), then the turns, then the question', () => {
     const history = [
       { role: 'user' as const, content: 'What is the chunk size?' },
       { role: 'assistant' as const, content: '384 tokens [1].' },
@@ -52,11 +52,11 @@ describe('prompt', () => {
       messages.map((m) => m.role),
       ['system', 'user', 'assistant', 'user'],
     );
-    assert.equal(messages[0].content, SYSTEM_PROMPT);
-    const user = messages[3].content;
-    assert.ok(user.startsWith('Sources:\n\n[1] docs/setup.md:3-6\n'));
-    assert.ok(user.indexOf('[2] src/core/tokens.ts:10-12') > user.indexOf('[1] docs/setup.md'));
-    assert.ok(user.endsWith(`Question: ${QUESTION}`));
+    const system = messages[0].content;
+    assert.ok(system.startsWith(`${SYSTEM_PROMPT}\n\nSources:\n\n[1] docs/setup.md:3-6\n`));
+    assert.ok(system.indexOf('[2] src/core/tokens.ts:10-12') > system.indexOf('[1] docs/setup.md'));
+    assert.equal(messages[3].content, `Question: ${QUESTION}`);
+    assert.equal(buildMessages({ question: QUESTION, sources: [] })[0].content, SYSTEM_PROMPT);
   });
 
   it('keeps the system prompt short and about sources, citations and missing answers', () => {
@@ -72,7 +72,8 @@ describe('prompt', () => {
       { role: 'assistant' as const, content: 'In store.ts [3].' },
     ];
     const total = promptTokens(buildMessages({ question: QUESTION, sources: SOURCES, history }));
-    assert.equal(promptOverheadTokens(QUESTION, history) + SOURCES.reduce((s, x) => s + sourceTokens(x), 0), total);
+    // Counted apart, the pieces may differ from the whole by a token where BPE merges across a joint; the packer keeps a 5% margin.
+    assert.ok(Math.abs(promptOverheadTokens(QUESTION, history) + SOURCES.reduce((s, x) => s + sourceTokens(x), 0) - total) <= 2);
     assert.ok(promptOverheadTokens(QUESTION, history) > promptOverheadTokens(QUESTION));
     assert.ok(sourceTokens(SOURCES[0]) > countTokens(SOURCES[0].text));
   });
@@ -96,7 +97,7 @@ describe('ChatClient', function () {
       if (e.type === 'delta') {
         text += e.text;
         deltas.push(e.text);
-      } else usage.push({ promptTokens: e.promptTokens, completionTokens: e.completionTokens });
+      } else if (e.type === 'usage') usage.push({ promptTokens: e.promptTokens, completionTokens: e.completionTokens });
     }
     return { text, deltas, usage };
   };

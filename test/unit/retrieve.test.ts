@@ -3,6 +3,8 @@ import { retrievalSchema } from '../../src/core/config';
 import type { Embedder } from '../../src/core/embed';
 import { fuse, identifiersIn, keywordsOf, mergeRanges, pack, QuestionError, Retriever, type Source } from '../../src/core/retrieve';
 import { sourceTokens, type ChatClient } from '../../src/core/generate';
+import { GenerationSession } from '../../src/core/generate/session';
+import { PromptSpeed } from '../../src/core/generate/speed';
 import { Asker, fitHistory } from '../../src/core/answer';
 import type { Hit } from '../../src/core/types';
 import { MemorySearchIndex } from '../fakes/memorySearchIndex';
@@ -96,7 +98,8 @@ describe('questions the engine refuses', () => {
     };
     return { index, embedded, retriever: new Retriever(index, embedder, config) };
   };
-  const chat = { stream: async function* () {} } as unknown as ChatClient;
+  // A model that says nothing, behind the real generation session (the speed learned in memory only).
+  const chat = new GenerationSession({ stream: async function* () {} } as unknown as ChatClient, new PromptSpeed(), 'http://bitnet', 8);
   const refusal = (kind: QuestionError['kind']) => (err: unknown) => {
     assert.ok(err instanceof QuestionError, String(err));
     assert.equal(err.kind, kind);

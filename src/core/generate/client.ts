@@ -7,12 +7,21 @@ import { EngineError } from '../errors';
 import { parseRetryAfter } from '../retryAfter';
 import type { ChatMessage } from './prompt';
 
-export type ChatEvent = { type: 'delta'; text: string } | { type: 'usage'; promptTokens: number; completionTokens: number };
+export type ChatEvent =
+  | { type: 'delta'; text: string }
+  | { type: 'usage'; promptTokens: number; completionTokens: number }
+  /** Why the model stopped: 'stop' (done), 'length' (the token limit cut it), or what else the server says. */
+  | { type: 'finish'; reason: string }
+  /**
+   * llama.cpp's own measurements, on the last event of current llama.cpp builds (bitnet.cpp's older fork sends none):
+   * the prompt tokens it processed and how long that took.
+   */
+  | { type: 'timings'; promptTokens: number; promptMs: number; cachedTokens?: number };
 
 /** Sent as `model` when none is configured: bitnet.cpp ignores it and Foundry deployments of BitNet accept it. */
 export const DEFAULT_MODEL = 'bitnet-b1.58-2b-4t';
 
-export type ChatErrorKind = 'auth' | 'throttled' | 'timeout' | 'cancelled' | 'malformed-stream' | 'cut-off' | 'http' | 'network';
+export type ChatErrorKind = 'auth' | 'throttled' | 'timeout' | 'cancelled' | 'malformed-stream' | 'cut-off' | 'context-length' | 'http' | 'network';
 
 export class ChatError extends EngineError<
   ChatErrorKind,
@@ -36,11 +45,22 @@ const chunkSchema = z.object({
     }),
   ),
   usage: z.object({ prompt_tokens: z.number().int().nonnegative(), completion_tokens: z.number().int().nonnegative() }).nullish(),
+  timings: z.object({ prompt_n: z.number().nonnegative(), prompt_ms: z.number().nonnegative(), cache_n: z.number().nonnegative().optional() }).passthrough().nullish(),
 });
+
+/** How servers say a prompt did not fit: llama.cpp ("exceeds the available context size", n_ctx), OpenAI/Azure (context_length_exceeded). */
+const CONTEXT_LENGTH = /context[_ ]length[_ ]exceeded|maximum context length|exceeds? the available context|n_ctx|context size|too many tokens|prompt is too long/i;
+/** How an OpenAI-compatible server refuses a field it does not know (a 400 naming it). */
+const UNKNOWN_FIELD = /cache_prompt|unrecognized|unknown (field|parameter|argument)|additional propert|extra (fields|inputs)/i;
 
 export class ChatClient {
   readonly model: string;
   private readonly client: OpenAI;
+  /**
+   * llama.cpp-family servers (bitnet.cpp) reuse the KV cache of the prompt prefix a slot saw last with `cache_prompt`;
+   * a server that refuses unknown fields says so once (a 400 naming it) and is not sent it again.
+   */
+  private sendCachePrompt = true;
 
   constructor(private readonly cfg: ChatConfig) {
     this.model = cfg.model ?? DEFAULT_MODEL;
@@ -65,6 +85,21 @@ export class ChatClient {
    * live answer is never cut while a stalled one fails. Ends with a ChatError unless the answer finished.
    */
   async *stream(messages: ChatMessage[], opts: { signal?: AbortSignal; maxTokens?: number } = {}): AsyncGenerator<ChatEvent, void, undefined> {
+    try {
+      yield* this.streamOnce(messages, opts);
+    } catch (e) {
+      if (!(this.sendCachePrompt && e instanceof ChatError && e.kind === 'http' && e.details.status === 400 && UNKNOWN_FIELD.test(e.message))) throw e;
+      this.sendCachePrompt = false;
+      yield* this.streamOnce(messages, opts);
+    }
+  }
+
+  /** Whether requests still carry `cache_prompt` (false once the server refused it). */
+  get cachesPrompts(): boolean {
+    return this.sendCachePrompt;
+  }
+
+  private async *streamOnce(messages: ChatMessage[], opts: { signal?: AbortSignal; maxTokens?: number }): AsyncGenerator<ChatEvent, void, undefined> {
     const abort = new AbortController();
     let timedOut = false;
     let timer: NodeJS.Timeout | undefined;
@@ -90,7 +125,8 @@ export class ChatClient {
           stream_options: { include_usage: true },
           max_tokens: opts.maxTokens ?? this.cfg.maxAnswerTokens,
           temperature: this.cfg.temperature,
-        },
+          ...(this.sendCachePrompt ? { cache_prompt: true } : {}),
+        } as OpenAI.Chat.Completions.ChatCompletionCreateParamsStreaming,
         { signal: abort.signal },
       );
       streaming = true;
@@ -106,9 +142,14 @@ export class ChatClient {
           text += piece;
           yield { type: 'delta', text: piece };
         }
-        if (choice?.finish_reason) finished = true;
+        if (choice?.finish_reason) {
+          finished = true;
+          yield { type: 'finish', reason: choice.finish_reason };
+        }
         const usage = chunk.data.usage;
         if (usage) yield { type: 'usage', promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens };
+        const timings = chunk.data.timings;
+        if (timings) yield { type: 'timings', promptTokens: timings.prompt_n, promptMs: timings.prompt_ms, cachedTokens: timings.cache_n };
         arm();
       }
       // The SDK ends the iteration quietly when aborted.
@@ -143,6 +184,8 @@ export class ChatClient {
         return new ChatError('auth', `${this.where()} rejected the credentials (HTTP ${status}); check the API key and the auth style (${this.cfg.authStyle}).`, { status });
       if (status === 429)
         return new ChatError('throttled', `${this.where()} is busy or over its quota (HTTP 429); try again shortly.`, { status, retryAfterMs: parseRetryAfter(e.headers) });
+      if ((status === 400 || status === 413) && CONTEXT_LENGTH.test(detail))
+        return new ChatError('context-length', `${this.where()} says the prompt does not fit the model's context: ${detail}`, { status });
       if (status === 404)
         return new ChatError('http', `${this.where()} has no ${this.cfg.endpoint}/chat/completions (HTTP 404); check the endpoint URL: ${detail}`, { status });
       return new ChatError('http', `${this.where()} failed with HTTP ${status}: ${detail}`, { status });

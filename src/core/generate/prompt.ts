@@ -1,5 +1,7 @@
-// The prompt BitNet sees: the system prompt, the earlier turns, then the numbered sources and the question; and its
-// token accounting, so the retriever packs exactly as many sources as fit.
+// The prompt BitNet sees, laid out for llama.cpp's prompt cache: the stable instructions and the numbered sources
+// first (in the system message), then the earlier turns, then the question. A follow-up on the same topic keeps the
+// sources it shares with the previous prompt in front and in the same order, so the server reads only what is new.
+// And its token accounting, so the retriever packs exactly as many sources as fit.
 import { countTokens } from '../tokens';
 
 export interface ChatMessage {
@@ -39,11 +41,14 @@ export function renderSource(s: PromptSource): string {
   return `[${s.n}] ${s.path}:${s.startLine}-${s.endLine}\n${fence}${s.language}\n${body}\n${fence}`;
 }
 
-/** System prompt, earlier turns, then one user message: the sources followed by the question. */
+/** The instructions and the sources in the system message, then the earlier turns, then the question. */
 export function buildMessages(args: { question: string; sources: PromptSource[]; history?: ChatMessage[] }): ChatMessage[] {
-  const sources = args.sources.length ? SOURCES_HEADING + args.sources.map((s) => renderSource(s) + SOURCE_SEPARATOR).join('') : '';
-  return [{ role: 'system', content: SYSTEM_PROMPT }, ...(args.history ?? []), { role: 'user', content: `${sources}${questionLine(args.question)}` }];
+  const sources = args.sources.length ? SOURCE_SEPARATOR + SOURCES_HEADING + args.sources.map((s) => renderSource(s) + SOURCE_SEPARATOR).join('') : '';
+  return [{ role: 'system', content: `${SYSTEM_PROMPT}${sources}` }, ...(args.history ?? []), { role: 'user', content: questionLine(args.question) }];
 }
+
+/** The prompt as one text in the order the server reads it, for measuring what a previous prompt shares with it. */
+export const promptText = (messages: ChatMessage[]): string => messages.map((m) => `<${m.role}>${m.content}`).join('');
 
 const questionLine = (question: string) => `Question: ${question.trim()}`;
 
@@ -57,7 +62,7 @@ export function promptTokens(messages: ChatMessage[]): number {
  * retriever can pack sources into contextTokens - maxAnswerTokens - promptOverheadTokens(question, history).
  */
 export function promptOverheadTokens(question: string, history: ChatMessage[] = []): number {
-  return promptTokens([{ role: 'system', content: SYSTEM_PROMPT }, ...history, { role: 'user', content: questionLine(question) }]) + countTokens(SOURCES_HEADING);
+  return promptTokens([{ role: 'system', content: SYSTEM_PROMPT }, ...history, { role: 'user', content: questionLine(question) }]) + countTokens(SOURCE_SEPARATOR + SOURCES_HEADING);
 }
 
 /** Tokens one source adds to the prompt. */

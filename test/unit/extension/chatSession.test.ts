@@ -62,6 +62,8 @@ function setup(fake: Fake) {
 
 const answer = (sources: Source[], text: string, cited: number[]): Answer => ({
   mode: 'generated',
+  complete: true,
+  notices: [],
   retrievalMode: 'keyword-only',
   text,
   sources,
