@@ -202,7 +202,11 @@ export function mergeRanges(candidates: Candidate[]): Source[] {
     const flush = () => run.length && out.push(joinRun(run));
     for (const c of group) {
       const last = run[run.length - 1];
-      if (last && c.hit.startLine <= Math.max(...run.map((r) => r.hit.endLine)) + 1) run.push(c);
+      // Touching or overlapping ranges merge; so do consecutive chunks of a file with blank lines between them (the
+      // chunkers cover every non-blank line, so lines between chunks n and n+1 are blank): one source, not two.
+      const touches = last && c.hit.startLine <= Math.max(...run.map((r) => r.hit.endLine)) + 1;
+      const consecutive = last && run.some((r) => r.hit.ordinal + 1 === c.hit.ordinal);
+      if (touches || consecutive) run.push(c);
       else {
         flush();
         run = [c];

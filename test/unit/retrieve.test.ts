@@ -52,6 +52,17 @@ describe('retrieval helpers', () => {
     assert.equal(first.score, 0.9, 'a merged run ranks as its best part');
   });
 
+  it('merges consecutive chunks of a file across the blank lines between them, and only those', () => {
+    const c = (h: Hit, score: number) => ({ hit: h, score, via: new Set(['fulltext']) });
+    const merged = mergeRanges([
+      c(hit('a', 'f.md', 10, ['para one', 'end one'], { ordinal: 3 }), 0.9),
+      c(hit('b', 'f.md', 14, ['para two'], { ordinal: 4 }), 0.5),
+      c(hit('c', 'f.md', 30, ['far away'], { ordinal: 9 }), 0.4),
+    ]);
+    assert.deepEqual(merged.map((s) => [s.startLine, s.endLine]), [[10, 14], [30, 30]]);
+    assert.equal(merged[0].text, 'para one\nend one\n\n\npara two', 'the blank lines between them, at their own line numbers');
+  });
+
   it('packs best-first within the budget, numbers the sources and trims the best one rather than drop it', () => {
     const make = (path: string, lines: number, score: number): Source => ({
       n: 0, path, language: 'text', startLine: 1, endLine: lines, score, via: ['vector'],
