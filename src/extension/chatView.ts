@@ -2,11 +2,12 @@
 // HTML shell with its CSP, and one ChatSession per webview that parses every message and routes it to the engine.
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import type { AnswerProgress } from '../core/answer';
 import type { Source } from '../core/retrieve';
 import { errorMessage } from '../core/errors';
 import type { WorkspaceSpec } from '../core/workspace';
-import { fromWebview, toWebview, type FromWebview, type SourceView, type ToWebview } from '../protocol/messages';
-import { MAX_LANGUAGE } from '../protocol/limits';
+import { fromWebview, toWebview, type AnswerProgressView, type FromWebview, type SourceView, type ToWebview } from '../protocol/messages';
+import { MAX_LANGUAGE, MAX_NOTICE, MAX_NOTICES } from '../protocol/limits';
 import type { OpenEngine } from './engineHost';
 import { describeError, isCancellation, type WebviewCommand } from './errors';
 import type { Log, Redact } from './log';
@@ -107,6 +108,8 @@ export class ChatSession implements vscode.Disposable {
     this.turns.set(id, controller);
     // Sources need a file read for their stale flags; the chain keeps every message of the turn in order anyway.
     let chain: Promise<unknown> = Promise.resolve();
+    /** The sources the webview was given, to send again if the prompt numbered them otherwise. */
+    let sent: Source[] = [];
     const enqueue = (make: () => ToWebview | Promise<ToWebview>) => {
       chain = chain.then(async () => this.post(await make()));
     };
@@ -123,7 +126,11 @@ export class ChatSession implements vscode.Disposable {
         return engine.ask(ws, message.question, {
           history: message.history,
           signal: controller.signal,
-          onSources: (retrieval) => enqueue(async () => ({ type: 'sources', id, sources: await this.views(retrieval.sources) })),
+          onSources: (retrieval) => {
+            sent = retrieval.sources;
+            enqueue(async () => ({ type: 'sources', id, sources: await this.views(retrieval.sources) }));
+          },
+          onProgress: (progress) => enqueue(() => ({ type: 'progress', id, progress: this.progressView(progress) })),
           onDelta: (text) => enqueue(() => ({ type: 'delta', id, text: this.deps.redact(text) })),
         });
       });
@@ -137,6 +144,8 @@ export class ChatSession implements vscode.Disposable {
         }));
         return;
       }
+      // The prompt may send fewer sources than were retrieved, in another order: the citations number those it sent.
+      if (!sameSources(sent, answer.sources)) enqueue(async () => ({ type: 'sources', id, sources: await this.views(answer.sources) }));
       const cited = answer.sources.filter((s) => answer.cited.includes(s.n));
       enqueue(async () => ({
         type: 'done',
@@ -147,6 +156,9 @@ export class ChatSession implements vscode.Disposable {
         timings: answer.timings,
         usage: answer.usage,
         stale: (await this.views(cited)).filter((v) => v.stale).map((v) => v.n),
+        complete: answer.complete,
+        incomplete: answer.incomplete,
+        notices: answer.notices.filter((n) => n.trim() !== '').slice(0, MAX_NOTICES).map((n) => this.notice(n)),
       }));
     } catch (error) {
       if (controller.signal.aborted || isCancellation(error)) enqueue(() => ({ type: 'stopped', id }));
@@ -174,6 +186,16 @@ export class ChatSession implements vscode.Disposable {
       this.lastSetting = setting;
       await this.post({ type: 'error', kind, message, action });
     }
+  }
+
+  /** Progress as the protocol carries it: a fallback's message scrubbed of keys and cut to fit. */
+  private progressView(p: AnswerProgress): AnswerProgressView {
+    return p.kind === 'fallback' ? { kind: 'fallback', message: this.notice(p.message) } : p;
+  }
+
+  private notice(text: string): string {
+    const clean = this.deps.redact(text);
+    return clean.length > MAX_NOTICE ? `${clean.slice(0, MAX_NOTICE - 1)}…` : clean;
   }
 
   private async views(sources: Source[]): Promise<SourceView[]> {
@@ -212,6 +234,9 @@ export class ChatSession implements vscode.Disposable {
 function stateOf(capabilities: { embeddings: boolean; generation: boolean }, indexed: boolean): ToWebview {
   return { type: 'state', keywordOnly: !capabilities.embeddings, retrievalOnly: !capabilities.generation, indexed };
 }
+
+const sameSources = (a: Source[], b: Source[]) =>
+  a.length === b.length && a.every((s, i) => s.n === b[i].n && s.path === b[i].path && s.startLine === b[i].startLine && s.endLine === b[i].endLine);
 
 /** Whether the lines a source cites differ now from the indexed text (CRLF-neutral); a vanished file has changed. */
 export function linesChanged(current: string | undefined, source: { startLine: number; endLine: number; text: string; column?: number }): boolean {

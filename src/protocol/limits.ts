@@ -17,3 +17,7 @@ export const MAX_LANGUAGE = 64;
 export const MAX_ERROR_MESSAGE = 2000;
 /** Characters of an error's action button label. */
 export const MAX_ACTION_LABEL = 60;
+/** Characters of a notice on one answer (what it fell back to and why), sent as progress and with `done`. */
+export const MAX_NOTICE = 2000;
+/** Notices on one answer. */
+export const MAX_NOTICES = 8;

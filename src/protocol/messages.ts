@@ -1,7 +1,18 @@
 // Every message between the extension and the chat webview, as zod schemas. Both sides import this module and parse
 // everything they receive; a message that does not parse is rejected and logged, never acted on.
 import * as z from 'zod';
-import { MAX_ACTION_LABEL, MAX_ERROR_MESSAGE, MAX_HISTORY_CONTENT, MAX_HISTORY_MESSAGES, MAX_LANGUAGE, MAX_PATH, MAX_QUESTION, MAX_TURN_ID } from './limits';
+import {
+  MAX_ACTION_LABEL,
+  MAX_ERROR_MESSAGE,
+  MAX_HISTORY_CONTENT,
+  MAX_HISTORY_MESSAGES,
+  MAX_LANGUAGE,
+  MAX_NOTICE,
+  MAX_NOTICES,
+  MAX_PATH,
+  MAX_QUESTION,
+  MAX_TURN_ID,
+} from './limits';
 
 const turnId = z.string().min(1).max(MAX_TURN_ID);
 /** Workspace-relative POSIX path; the extension still resolves it against the workspace folders before opening. */
@@ -39,6 +50,25 @@ export const sourceView = z.object({
 });
 export type SourceView = z.infer<typeof sourceView>;
 
+/** Why an answer is incomplete: cut off at its token limit, empty, or its stream ended before the end. */
+const incompleteReason = z.enum(['length', 'empty', 'cut-off']);
+
+/** What one answer fell back to and why (e.g. keyword-only for this question), shown above that answer only. */
+const notice = z.string().min(1).max(MAX_NOTICE);
+const notices = z.array(notice).max(MAX_NOTICES);
+const count = z.number().int().min(0);
+
+/** How an answer is coming along before its first word. */
+const answerProgress = z.discriminatedUnion('kind', [
+  /** BitNet reads the prompt: `newTokens` of its `promptTokens` are not in the server's cache and take about `estimatedMs`. */
+  z.object({ kind: z.literal('reading'), promptTokens: count, newTokens: count, estimatedMs: z.number().min(0) }),
+  /** The endpoint is busy (HTTP 429): the answer is retried once after `ms`. */
+  z.object({ kind: z.literal('waiting'), ms: z.number().min(0) }),
+  /** This answer fell back (keyword-only retrieval, or the sources alone); the message says why. */
+  z.object({ kind: z.literal('fallback'), message: notice }),
+]);
+export type AnswerProgressView = z.infer<typeof answerProgress>;
+
 export const errorKind = z.enum(['neo4j', 'missing-key', 'auth', 'throttled', 'timeout', 'not-indexed', 'config', 'other']);
 
 export const toWebview = z.discriminatedUnion('type', [
@@ -51,6 +81,7 @@ export const toWebview = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('prefill'), question: z.string().max(MAX_QUESTION) }),
   z.object({ type: z.literal('sources'), id: turnId, sources: z.array(sourceView) }),
+  z.object({ type: z.literal('progress'), id: turnId, progress: answerProgress }),
   z.object({ type: z.literal('delta'), id: turnId, text: z.string() }),
   z.object({
     type: z.literal('done'),
@@ -62,6 +93,11 @@ export const toWebview = z.discriminatedUnion('type', [
     usage: z.object({ promptTokens: z.number(), completionTokens: z.number() }).optional(),
     /** Citations whose lines changed since the answer's sources were sent. */
     stale: z.array(z.number().int().min(1)),
+    /** False when the answer was cut off, empty or its stream ended early; `incomplete` says which. Its text and sources are kept. */
+    complete: z.boolean(),
+    incomplete: incompleteReason.optional(),
+    /** What this answer fell back to and why, for this turn only (the `state` banners are the configured modes). */
+    notices,
   }),
   z.object({ type: z.literal('stopped'), id: turnId }),
   z.object({
@@ -86,6 +122,8 @@ export const chatState = z.object({
       cited: z.array(z.number().int()),
       footer: z.string().optional(),
       error: z.string().optional(),
+      incomplete: incompleteReason.optional(),
+      notices: notices.optional(),
     }),
   ),
   draft: z.string().optional(),

@@ -11,7 +11,7 @@ import { chatHtml, ChatSession, linesChanged, type ChatDeps, type SourceLocation
 import { Log } from '../../../src/extension/log';
 import { redactValues } from '../../../src/extension/secrets';
 import type { ToWebview } from '../../../src/protocol/messages';
-import { MAX_LANGUAGE } from '../../../src/protocol/limits';
+import { MAX_LANGUAGE, MAX_NOTICE, MAX_NOTICES } from '../../../src/protocol/limits';
 
 const KEY = 'sk-FAKE-unit-5a1c9e7b3d';
 const redact = (t: string) => redactValues(t, [KEY]);
@@ -93,6 +93,77 @@ describe('extension chat session', () => {
     const done = t.posted[4] as Extract<ToWebview, { type: 'done' }>;
     assert.deepEqual(done.stale, [2]);
     assert.deepEqual(done.cited, [1, 2]);
+  });
+
+  it('sends BitNet reading, a 429 waited out and a fallback as progress, in order with the rest of the turn', async () => {
+    const sources = [source(1, 'docs/a.md', 1, 'text')];
+    const t = setup({
+      files: { 'docs/a.md': 'text\n' },
+      indexedFiles: 1,
+      ask: async (_q, o) => {
+        o.onProgress?.({ kind: 'fallback', message: `Keyword-only for this question: the embeddings endpoint failed (key ${KEY} refused).` });
+        o.onSources?.({ mode: 'keyword-only', sources, candidates: 1, budgetTokens: 100, usedTokens: 10, timings: { embedMs: 0, searchMs: 0 } });
+        o.onProgress?.({ kind: 'reading', promptTokens: 1840, newTokens: 640, estimatedMs: 8205 });
+        o.onProgress?.({ kind: 'waiting', ms: 3000 });
+        o.onProgress?.({ kind: 'reading', promptTokens: 1840, newTokens: 0, estimatedMs: 0 });
+        o.onDelta?.('Yes [1].');
+        return answer(sources, 'Yes [1].', [1]);
+      },
+    });
+    await t.send({ type: 'ask', id: 'p1', question: 'q?', history: [] });
+    assert.deepEqual(t.posted.map((m) => m.type), ['state', 'progress', 'sources', 'progress', 'progress', 'progress', 'delta', 'done']);
+    const progress = t.posted.filter((m) => m.type === 'progress').map((m) => (m as Extract<ToWebview, { type: 'progress' }>).progress);
+    assert.deepEqual(progress.slice(1), [
+      { kind: 'reading', promptTokens: 1840, newTokens: 640, estimatedMs: 8205 },
+      { kind: 'waiting', ms: 3000 },
+      { kind: 'reading', promptTokens: 1840, newTokens: 0, estimatedMs: 0 },
+    ]);
+    assert.equal(progress[0].kind, 'fallback');
+    assert.ok(progress[0].kind === 'fallback' && progress[0].message.startsWith('Keyword-only for this question'));
+    assert.ok(!JSON.stringify(t.posted).includes(KEY), 'a notice is scrubbed of keys');
+  });
+
+  it('marks an incomplete answer in done and carries its notices, scrubbed and cut to the limits', async () => {
+    const sources = [source(1, 'docs/a.md', 1, 'text')];
+    const notices = [`Retrieval-only for this answer: BitNet could not answer (${KEY} ${'x'.repeat(MAX_NOTICE)})`, ...Array.from({ length: MAX_NOTICES }, (_, i) => `notice ${i}`)];
+    const t = setup({
+      files: { 'docs/a.md': 'text\n' },
+      indexedFiles: 1,
+      ask: async (_q, o) => {
+        o.onSources?.({ mode: 'keyword-only', sources, candidates: 1, budgetTokens: 100, usedTokens: 10, timings: { embedMs: 0, searchMs: 0 } });
+        o.onDelta?.('The answer was going to');
+        return { ...answer(sources, 'The answer was going to', []), complete: false, incomplete: 'length', notices };
+      },
+    });
+    await t.send({ type: 'ask', id: 'i1', question: 'q?', history: [] });
+    const done = t.posted.at(-1) as Extract<ToWebview, { type: 'done' }>;
+    assert.equal(done.type, 'done');
+    assert.equal(done.complete, false);
+    assert.equal(done.incomplete, 'length');
+    assert.equal(done.notices.length, MAX_NOTICES);
+    assert.equal(done.notices[0].length, MAX_NOTICE);
+    assert.ok(done.notices[0].endsWith('…'));
+    assert.ok(!JSON.stringify(done).includes(KEY));
+    assert.deepEqual(done.notices.slice(1), notices.slice(1, MAX_NOTICES));
+  });
+
+  it('sends the sources again when the prompt numbered fewer or others than were retrieved, before done', async () => {
+    const retrieved = [source(1, 'docs/a.md', 1, 'a'), source(2, 'docs/b.md', 1, 'b')];
+    // A follow-up keeps the previous prompt's sources first, and the speed budget may leave some out.
+    const prompted = [{ ...retrieved[1], n: 1 }];
+    const t = setup({
+      files: { 'docs/a.md': 'a\n', 'docs/b.md': 'b\n' },
+      indexedFiles: 2,
+      ask: async (_q, o) => {
+        o.onSources?.({ mode: 'keyword-only', sources: retrieved, candidates: 2, budgetTokens: 100, usedTokens: 10, timings: { embedMs: 0, searchMs: 0 } });
+        o.onDelta?.('B [1].');
+        return answer(prompted, 'B [1].', [1]);
+      },
+    });
+    await t.send({ type: 'ask', id: 'r1', question: 'q?', history: [] });
+    assert.deepEqual(t.posted.map((m) => m.type), ['state', 'sources', 'delta', 'sources', 'done']);
+    const again = t.posted[3] as Extract<ToWebview, { type: 'sources' }>;
+    assert.deepEqual(again.sources.map((s) => [s.n, s.path]), [[1, 'docs/b.md']]);
   });
 
   it("cuts a source's language to the protocol's limit, so its sources still reach the webview", async () => {

@@ -113,6 +113,8 @@ export function done(id: string, overrides: Partial<Extract<ToWebview, { type: '
     timings: { retrievalMs: 120, firstTokenMs: 850, totalMs: 2450 },
     usage: { promptTokens: 1850, completionTokens: 212 },
     stale: [],
+    complete: true,
+    notices: [],
     ...overrides,
   };
 }
