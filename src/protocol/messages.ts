@@ -52,6 +52,7 @@ export type SourceView = z.infer<typeof sourceView>;
 
 /** Why an answer is incomplete: cut off at its token limit, empty, or its stream ended before the end. */
 const incompleteReason = z.enum(['length', 'empty', 'cut-off']);
+export type IncompleteReason = z.infer<typeof incompleteReason>;
 
 /** What one answer fell back to and why (e.g. keyword-only for this question), shown above that answer only. */
 const notice = z.string().min(1).max(MAX_NOTICE);
@@ -68,6 +69,7 @@ const answerProgress = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('fallback'), message: notice }),
 ]);
 export type AnswerProgressView = z.infer<typeof answerProgress>;
+export type ReadingProgress = Extract<AnswerProgressView, { kind: 'reading' }>;
 
 export const errorKind = z.enum(['neo4j', 'missing-key', 'auth', 'throttled', 'timeout', 'not-indexed', 'config', 'other']);
 

@@ -2,7 +2,8 @@
 // and the extension. It knows nothing of the VS Code API: main.ts hands it a `post` function and a state store, so
 // tests drive it with a DOM implementation and plain functions.
 import { fromWebview, toWebview, type FromWebview, type ToWebview } from '../protocol/messages';
-import { MAX_QUESTION } from '../protocol/limits';
+import { MAX_NOTICES, MAX_QUESTION } from '../protocol/limits';
+import { systemClock, type Clock } from './clock';
 import { Conversation, type Turn, type TurnData } from './conversation';
 import { button, h, icon } from './dom';
 import { footerText } from './format';
@@ -19,6 +20,8 @@ export interface AppDeps {
   copy(text: string): Promise<void>;
   log?(message: string, detail?: unknown): void;
   newId?(): string;
+  /** The time for countdowns; the browser's by default. */
+  clock?: Clock;
 }
 
 /** A change to a turn's data (never its elements). */
@@ -30,6 +33,7 @@ export class ChatApp {
   private readonly doc: Document;
   private readonly log: (message: string, detail?: unknown) => void;
   private readonly newId: () => string;
+  private readonly clock: Clock;
   private readonly conversation: Conversation;
   private readonly preview: SourcePreview;
   private readonly persistence: Persistence;
@@ -46,6 +50,7 @@ export class ChatApp {
     this.doc = root.ownerDocument;
     this.log = deps.log ?? ((message, detail) => console.warn(message, detail));
     this.newId = deps.newId ?? (() => crypto.randomUUID());
+    this.clock = deps.clock ?? systemClock;
     const doc = this.doc;
 
     this.conversation = new Conversation(doc, {
@@ -55,6 +60,7 @@ export class ChatApp {
       focusInput: () => this.focusInput(),
       log: this.log,
       rendered: () => this.preview.hideIfDetached(),
+      clock: this.clock,
     });
     this.preview = new SourcePreview(this.conversation.element, (el) => this.conversation.sourceOf(el));
     this.persistence = new Persistence(deps.state, () => ({ turns: this.conversation.turns, draft: this.input.value }));
@@ -112,6 +118,12 @@ export class ChatApp {
     switch (message.type) {
       case 'sources':
         return this.update(turn, { sources: message.sources.map((s) => ({ ...s })) });
+      case 'progress': {
+        const p = message.progress;
+        if (p.kind === 'fallback') return this.update(turn, { notices: withNotices(turn.notices, [p.message]) });
+        // A countdown counts to a time, so a late tick never shows more seconds than are left.
+        return this.update(turn, { progress: p.kind === 'waiting' ? { kind: 'waiting', until: this.clock.now() + p.ms } : p });
+      }
       case 'delta':
         // The hot path: only the answer changes, and the saves of a stream are coalesced.
         turn.answer += message.text;
@@ -120,7 +132,10 @@ export class ChatApp {
       case 'done': {
         const sources = turn.sources.map((s) => (message.stale.includes(s.n) ? { ...s, stale: true } : s));
         const cited = message.cited.filter((n) => sources.some((s) => s.n === n));
-        return this.update(turn, { sources, cited, footer: footerText(message), status: 'done' });
+        // Not complete without a reason given reads as a stream that ended early.
+        const incomplete = message.incomplete ?? (message.complete ? undefined : 'cut-off');
+        const notices = withNotices(turn.notices, message.notices);
+        return this.update(turn, { sources, cited, footer: footerText(message), status: 'done', incomplete, notices, progress: undefined });
       }
       case 'stopped':
         return this.update(turn, STOPPED);
@@ -184,7 +199,20 @@ export class ChatApp {
   private retry(turn: Turn): void {
     if (this.conversation.busy) return;
     const history = turn.history ?? this.conversation.historyBefore(turn);
-    this.update(turn, { id: this.newId(), history, answer: '', sources: [], cited: [], footer: undefined, error: undefined, action: undefined, status: 'streaming' });
+    this.update(turn, {
+      id: this.newId(),
+      history,
+      answer: '',
+      sources: [],
+      cited: [],
+      footer: undefined,
+      error: undefined,
+      action: undefined,
+      incomplete: undefined,
+      notices: undefined,
+      progress: undefined,
+      status: 'streaming',
+    });
     this.ask(turn);
     this.focusInput();
   }
@@ -258,4 +286,10 @@ export class ChatApp {
     this.updateControls();
     this.conversation.scrollToBottom();
   }
+}
+
+/** A turn's notices with `more` added, each once, within the protocol's count. */
+function withNotices(notices: string[] | undefined, more: string[]): string[] | undefined {
+  const all = [...new Set([...(notices ?? []), ...more])].slice(0, MAX_NOTICES);
+  return all.length > 0 ? all : undefined;
 }

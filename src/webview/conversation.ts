@@ -1,19 +1,26 @@
-// The conversation: the turns, their rendering in the transcript (answer, error, Sources list, footer), the notices
-// that belong to no question, and the clicks on citations and Copy buttons.
-import type { FromWebview, SourceView, ToWebview } from '../protocol/messages';
+// The conversation: the turns, their rendering in the transcript (this answer's fallback notices, what BitNet is doing
+// before the first word, the answer, its incomplete mark, error, Sources list and footer), the notices that belong to no
+// question, and the clicks on citations and Copy buttons.
+import type { FromWebview, IncompleteReason, ReadingProgress, SourceView, ToWebview } from '../protocol/messages';
 import { MAX_HISTORY_CONTENT } from '../protocol/limits';
+import type { Clock } from './clock';
 import { button, h } from './dom';
-import { lineRange, sourceLabel } from './format';
+import { incompleteText, lineRange, readingText, retryIn, sourceLabel } from './format';
 import { AnswerRenderer } from './markdown';
 
 type Ask = Extract<FromWebview, { type: 'ask' }>;
 export type HistoryMessage = Ask['history'][number];
 export type Action = NonNullable<Extract<ToWebview, { type: 'error' }>['action']>;
 export type Status = 'streaming' | 'done' | 'stopped' | 'error';
+/** What BitNet is doing before the first word: reading the prompt, or waiting out a 429 until a time of the clock. */
+export type Progress = ReadingProgress | { kind: 'waiting'; until: number };
 
 interface TurnView {
   root: HTMLElement;
+  notices: HTMLElement;
+  progress: HTMLElement;
   answer: HTMLElement;
+  incomplete: HTMLElement;
   error: HTMLElement;
   sources: HTMLElement;
   footer: HTMLElement;
@@ -32,6 +39,12 @@ export interface TurnData {
   /** The history sent with the question, so Retry asks exactly the same; recomputed for restored turns. */
   history?: HistoryMessage[];
   action?: Action;
+  /** Set when the answer was cut off, empty or ended early; its text and sources are kept. */
+  incomplete?: IncompleteReason;
+  /** What this answer fell back to and why, shown above it. */
+  notices?: string[];
+  /** Until the first word; not saved. */
+  progress?: Progress;
 }
 
 export interface Turn extends TurnData {
@@ -50,6 +63,7 @@ export interface ConversationDeps {
   log(message: string, detail?: unknown): void;
   /** After an answer re-renders: the chip being previewed may be gone. */
   rendered(): void;
+  clock: Clock;
 }
 
 export class Conversation {
@@ -60,6 +74,8 @@ export class Conversation {
   private readonly empty: HTMLElement;
   private readonly notices: HTMLElement;
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  /** The next tick of a 429 countdown (one turn streams at a time). */
+  private countdown: { turn: Turn; cancel: () => void } | undefined;
   private list: Turn[] = [];
 
   constructor(
@@ -99,13 +115,16 @@ export class Conversation {
   add(data: TurnData): Turn {
     const doc = this.doc;
     const view: TurnView = {
+      notices: h(doc, 'div', { class: 'turn-notices' }),
+      progress: h(doc, 'div', { class: 'turn-progress' }),
       answer: h(doc, 'div', { class: 'answer markdown' }),
+      incomplete: h(doc, 'div', { class: 'turn-incomplete' }),
       error: h(doc, 'div', { class: 'turn-error' }),
       sources: h(doc, 'div', { class: 'turn-sources' }),
       footer: h(doc, 'div', { class: 'turn-footer' }),
       root: h(doc, 'article', { class: 'turn', 'data-turn': data.id, 'aria-label': `Question: ${data.question.slice(0, 200)}` }),
     };
-    view.root.append(h(doc, 'div', { class: 'question' }, data.question), view.answer, view.error, view.sources, view.footer);
+    view.root.append(h(doc, 'div', { class: 'question' }, data.question), view.notices, view.progress, view.answer, view.incomplete, view.error, view.sources, view.footer);
     const turn: Turn = { ...data, view };
     this.list.push(turn);
     this.element.insertBefore(view.root, this.notices);
@@ -116,6 +135,7 @@ export class Conversation {
 
   /** Removes every turn and notice (New Chat). */
   clear(): void {
+    this.stopCountdown();
     for (const turn of this.list) turn.view.root.remove();
     this.list = [];
     this.notices.replaceChildren();
@@ -133,7 +153,7 @@ export class Conversation {
       ]);
   }
 
-  /** Everything a turn shows: its answer, then its error, Sources list and footer. */
+  /** Everything a turn shows: its notices and progress, its answer, then its incomplete mark, error, Sources list and footer. */
   render(turn: Turn): void {
     turn.view.root.dataset.turn = turn.id;
     this.renderAnswer(turn);
@@ -143,7 +163,7 @@ export class Conversation {
   /** Re-renders the answer's markdown (it is small, so each delta renders the whole text). */
   renderAnswer(turn: Turn): void {
     const stick = this.nearBottom();
-    const { html, cited } = this.renderer.render(turn.answer, turn.sources.map((s) => s.n));
+    const { html, cited } = this.renderer.render(answerBody(turn), turn.sources.map((s) => s.n));
     // The one raw-HTML sink: markdown-it output with html:false, so model text arrives here escaped.
     turn.view.answer.innerHTML = html;
     if (turn.status !== 'done') turn.cited = cited;
@@ -153,16 +173,61 @@ export class Conversation {
       chip.setAttribute('aria-label', sourceLabel(source, source.stale));
       chip.classList.toggle('stale', source.stale);
     }
-    turn.view.answer.classList.toggle('pending', turn.status === 'streaming' && turn.answer === '');
+    this.renderProgress(turn);
+    // Before any progress the answer itself says it is searching; progress replaces that, the first word replaces both.
+    turn.view.answer.classList.toggle('pending', beforeFirstWord(turn) && !turn.progress);
     turn.view.root.classList.toggle('streaming', turn.status === 'streaming');
     this.deps.rendered();
     if (stick) this.scrollToBottom();
   }
 
-  /** The error, Sources list and footer under an answer. */
+  /**
+   * What BitNet is doing until the first word. A 429's countdown ticks each second from the clock; only its number
+   * changes then, in a part the transcript's live region does not read out every second.
+   */
+  private renderProgress(turn: Turn): void {
+    const el = turn.view.progress;
+    const progress = beforeFirstWord(turn) ? turn.progress : undefined;
+    if (this.countdown?.turn === turn) this.stopCountdown();
+    el.hidden = progress === undefined;
+    if (!progress) return el.replaceChildren();
+    if (progress.kind === 'reading') {
+      el.dataset.kind = 'reading';
+      return el.replaceChildren(readingText(progress));
+    }
+    const left = Math.max(0, progress.until - this.deps.clock.now());
+    let count = el.dataset.kind === 'waiting' ? el.querySelector<HTMLElement>('.countdown') : null;
+    if (!count) {
+      el.dataset.kind = 'waiting';
+      count = h(this.doc, 'span', { class: 'countdown', 'aria-live': 'off' });
+      el.replaceChildren('BitNet is busy: trying again ', count, '…');
+    }
+    count.textContent = retryIn(left);
+    if (left <= 0) return;
+    // The next tick is when the whole seconds left change.
+    const next = left - (Math.ceil(left / 1000) - 1) * 1000;
+    this.countdown = { turn, cancel: this.deps.clock.after(next, () => this.renderProgress(turn)) };
+  }
+
+  private stopCountdown(): void {
+    this.countdown?.cancel();
+    this.countdown = undefined;
+  }
+
+  /** The notices above an answer and the incomplete mark, error, Sources list and footer under it. */
   private renderMeta(turn: Turn): void {
     const doc = this.doc;
-    const { error, sources, footer } = turn.view;
+    const { notices, incomplete, error, sources, footer } = turn.view;
+    // Styled like the mode banners, but for this turn only; its lead ("Keyword-only for this question") in bold.
+    notices.replaceChildren(
+      ...(turn.notices ?? []).map((text) => {
+        const lead = /^([^:\n]{1,60}): /.exec(text);
+        return h(doc, 'div', { class: 'banner mode turn-notice' }, ...(lead ? [h(doc, 'strong', {}, lead[1]), text.slice(lead[1].length)] : [text]));
+      }),
+    );
+    const reason = turn.status === 'done' ? turn.incomplete : undefined;
+    incomplete.textContent = reason ? incompleteText(reason) : '';
+    incomplete.hidden = !reason;
     error.replaceChildren();
     if (turn.error !== undefined) {
       const retry = button(doc, 'Retry', 'text-button', 'Retry');
@@ -248,6 +313,7 @@ export class Conversation {
   }
 
   dispose(): void {
+    this.stopCountdown();
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
   }
@@ -283,4 +349,17 @@ export class Conversation {
       },
     );
   }
+}
+
+const beforeFirstWord = (turn: TurnData) => turn.status === 'streaming' && turn.answer === '';
+
+/**
+ * The answer as shown: a retrieval-only fallback's text opens with the notice that is already shown above it, so that
+ * copy is left out (the turn keeps the whole text, for the history and the saved state).
+ */
+function answerBody(turn: TurnData): string {
+  for (const notice of turn.notices ?? []) {
+    if (turn.answer.startsWith(notice)) return turn.answer.slice(notice.length).replace(/^\s+/, '');
+  }
+  return turn.answer;
 }

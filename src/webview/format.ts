@@ -1,5 +1,6 @@
-// Text shown around answers: source labels and the timing footer.
-import type { SourceView, ToWebview } from '../protocol/messages';
+// Text shown around answers: source labels, the timing footer, what BitNet is doing before the first word, and why an
+// answer is incomplete.
+import type { IncompleteReason, ReadingProgress, SourceView, ToWebview } from '../protocol/messages';
 
 type Done = Extract<ToWebview, { type: 'done' }>;
 
@@ -33,3 +34,31 @@ export function footerText(done: Done): string {
   }
   return parts.join(' · ');
 }
+
+/** `about 24 s` (`under a second`, `about 2 min`): an estimate, so no decimals. */
+function roughly(ms: number): string {
+  if (ms < 1000) return 'under a second';
+  if (ms < 90_000) return `about ${Math.round(ms / 1000)} s`;
+  return `about ${Math.round(ms / 60_000)} min`;
+}
+
+/** `BitNet is reading 1,840 tokens, about 24 s…`, saying briefly how many the server has cached. */
+export function readingText(p: ReadingProgress): string {
+  const cached = Math.max(0, p.promptTokens - p.newTokens);
+  if (p.newTokens === 0) return `BitNet has all ${count.format(p.promptTokens)} prompt tokens cached: the answer should start at once…`;
+  const note = cached > 0 ? ` new tokens (${count.format(cached)} cached)` : ' tokens';
+  return `BitNet is reading ${count.format(p.newTokens)}${note}, ${roughly(p.estimatedMs)}…`;
+}
+
+/** The changing part of `BitNet is busy: trying again in 3 s…`. */
+export function retryIn(ms: number): string {
+  return ms > 0 ? `in ${Math.ceil(ms / 1000)} s` : 'now';
+}
+
+const INCOMPLETE: Record<IncompleteReason, string> = {
+  length: 'the answer was cut off at its token limit',
+  empty: 'the model gave an empty answer',
+  'cut-off': 'the stream ended before the answer was complete',
+};
+
+export const incompleteText = (reason: IncompleteReason): string => `Incomplete: ${INCOMPLETE[reason]}.`;

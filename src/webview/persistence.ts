@@ -44,6 +44,8 @@ export class Persistence {
         cited: t.cited,
         footer: t.footer,
         error: t.error,
+        incomplete: t.incomplete,
+        notices: t.notices,
       })),
       draft: draft || undefined,
     };

@@ -1,6 +1,7 @@
 // A ChatApp in a happy-dom window, with the extension side replaced by recorders.
 import type { ChatState, FromWebview, SourceView, ToWebview } from '../../../src/protocol/messages';
 import { ChatApp } from '../../../src/webview/app';
+import type { Clock } from '../../../src/webview/clock';
 
 // happy-dom is an ES module; this CommonJS project loads it with a dynamic import.
 const happyDom = import('happy-dom');
@@ -23,7 +24,39 @@ export interface Harness {
   /** Types a question and presses Enter; returns the ask that was posted. */
   ask: (question: string) => Extract<FromWebview, { type: 'ask' }>;
   key: (target: Element, key: string, init?: { shiftKey?: boolean }) => KeyboardEvent;
+  /** Moves the app's clock on, running the timers due on the way. */
+  advance: (ms: number) => void;
+  /** Timers scheduled on the app's clock and not yet run or cancelled. */
+  pendingTimers: () => number;
   dispose: () => void;
+}
+
+/** A clock that moves only when told. */
+function manualClock() {
+  let now = 1_000_000;
+  let timers: Array<{ at: number; fn: () => void }> = [];
+  const clock: Clock = {
+    now: () => now,
+    after: (ms, fn) => {
+      const timer = { at: now + ms, fn };
+      timers.push(timer);
+      return () => {
+        timers = timers.filter((t) => t !== timer);
+      };
+    },
+  };
+  const advance = (ms: number) => {
+    const end = now + ms;
+    for (;;) {
+      const due = timers.filter((t) => t.at <= end).sort((a, b) => a.at - b.at)[0];
+      if (!due) break;
+      timers = timers.filter((t) => t !== due);
+      now = due.at;
+      due.fn();
+    }
+    now = end;
+  };
+  return { clock, advance, pending: () => timers.length };
 }
 
 export async function createHarness(initialState?: unknown): Promise<Harness> {
@@ -38,6 +71,7 @@ export async function createHarness(initialState?: unknown): Promise<Harness> {
   const logs: string[] = [];
   let state: unknown = initialState;
   let ids = 0;
+  const time = manualClock();
   const app = new ChatApp(root, {
     post: (message) => posted.push(structuredClone(message)),
     state: { get: () => state, set: (s) => (state = structuredClone(s)) },
@@ -46,6 +80,7 @@ export async function createHarness(initialState?: unknown): Promise<Harness> {
     },
     log: (message) => logs.push(message),
     newId: () => `turn-${++ids}`,
+    clock: time.clock,
   });
   const $ = <T extends Element = HTMLElement>(selector: string) => {
     const el = root.ownerDocument.querySelector<T>(selector);
@@ -83,6 +118,8 @@ export async function createHarness(initialState?: unknown): Promise<Harness> {
     input,
     ask,
     key,
+    advance: time.advance,
+    pendingTimers: time.pending,
     dispose: () => {
       app.dispose();
       void window.happyDOM.close();
