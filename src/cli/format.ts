@@ -56,7 +56,8 @@ export function formatSources(a: Answer): string {
   });
   const dropped = a.droppedCitations ? `\n(${a.droppedCitations} citation(s) of sources that do not exist were removed)` : '';
   const incomplete = a.incomplete ? `(Incomplete: ${INCOMPLETE[a.incomplete]}.)\n` : '';
-  const notices = a.notices.map((n) => `(${terminalLine(n)})\n`).join('');
+  // A retrieval-only answer's text already opens with its note.
+  const notices = a.notices.filter((n) => !a.text.includes(n)).map((n) => `(${terminalLine(n)})\n`).join('');
   return `${incomplete}${notices}${lines.length ? `Sources:\n${lines.join('\n')}` : 'No sources cited.'}${dropped}\n`;
 }
 

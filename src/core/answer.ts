@@ -81,7 +81,9 @@ export class Asker {
     const retrievalMs = performance.now() - started;
     const notices = retrieval.fallback ? [retrieval.fallback] : [];
     if (retrieval.fallback) options.onProgress?.({ kind: 'fallback', message: retrieval.fallback });
-    options.onSources?.(retrieval);
+    // A generated answer reports the sources its prompt carries (fewer, reordered and renumbered for the first-token
+    // budget), before the first delta, so citations point at the right files while the answer streams.
+    if (!this.generation || retrieval.sources.length === 0) options.onSources?.(retrieval);
     const done = (a: Omit<Answer, 'retrievalMode' | 'notices' | 'timings' | 'droppedCitations' | 'complete'> & Partial<Answer>): Answer => ({
       retrievalMode: retrieval.mode,
       droppedCitations: 0,
@@ -112,6 +114,7 @@ export class Asker {
         maxAnswerTokens,
         signal: options.signal,
         onProgress: options.onProgress,
+        onPromptSources: (sources) => options.onSources?.({ ...retrieval, sources }),
         onDelta: (t) => {
           streamed = true;
           options.onDelta?.(t);
@@ -135,6 +138,7 @@ export class Asker {
       const note = `Retrieval-only for this answer: BitNet could not answer (${e.message}), so these are the most relevant sources.`;
       notices.push(note);
       options.onProgress?.({ kind: 'fallback', message: note });
+      options.onSources?.(retrieval);
       return sourcesOnly(note);
     }
   }

@@ -121,8 +121,8 @@ describe('questions and vectors the engine refuses or survives (real Neo4j)', fu
       words.splice(1000, 0, 'How', 'often', 'is', 'PEBBLE_SNAPSHOT_INTERVAL_SECONDS', 'applied', 'when', 'writing', 'snapshots', 'to', 'disk?');
       const question = words.join(' ');
       assert.equal(question.split(' ').length, 2000);
-      let retrieved: Source[] = [];
-      const answer = await e.ask(ws, question, { onSources: (r) => (retrieved = r.sources) });
+      const retrieved: Source[] = (await e.search(ws, question)).sources;
+      const answer = await e.ask(ws, question);
       assert.equal(answer.mode, 'generated');
       // Retrieval finds it; how many sources the prompt then carries is the first-token budget's call (session.ts).
       assert.ok(
