@@ -101,6 +101,21 @@ describe('Neo4jStore (real Neo4j)', function () {
   });
 
   describe('schema', () => {
+    it('rebuilds a full-text index of an earlier version, giving its chunks their path words', async () => {
+      const ws = await newWorkspace('ft-migration');
+      await store.replaceFiles(ws, [fileWrite(ws, 'lib/contentTypeParser.js', [{ text: 'function parse(body) { return body; }' }])]);
+      // The index and the chunk as an earlier version left them: the raw path indexed, no pathWords.
+      await query('DROP INDEX chunk_fulltext IF EXISTS');
+      await query("CREATE FULLTEXT INDEX chunk_fulltext FOR (c:Chunk) ON EACH [c.text, c.symbol, c.headingPath, c.path, c.wsToken] OPTIONS {indexConfig: {`fulltext.analyzer`: 'standard-no-stop-words'}}");
+      await query('MATCH (c:Chunk {workspace: $ws}) REMOVE c.pathWords', { ws });
+      await query('CALL db.awaitIndexes(60)');
+      assert.deepEqual(await store.fulltextSearch(ws, 'content type parser', 5), [], 'the old index cannot find the file by its name');
+      await store.ensureSchema(DIMS);
+      const fields = await query("SHOW FULLTEXT INDEXES YIELD name, properties WHERE name = 'chunk_fulltext' RETURN properties");
+      assert.deepEqual(fields[0].properties, ['text', 'symbol', 'headingPath', 'pathWords', 'wsToken']);
+      assert.deepEqual((await store.fulltextSearch(ws, 'content type parser', 5)).map((h) => h.path), ['lib/contentTypeParser.js']);
+    });
+
     it('is idempotent and leaves every index online', async () => {
       const before = await query('SHOW INDEXES YIELD name RETURN collect(name) AS names');
       await store.ensureSchema(DIMS);

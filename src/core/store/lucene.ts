@@ -8,8 +8,25 @@ import { createHash } from 'node:crypto';
  */
 export const workspaceToken = (workspaceId: string): string => `w${createHash('sha256').update(workspaceId).digest('hex').slice(0, 40)}`;
 
-/** The properties of the full-text index (schema.ts creates it ON EACH of them, in this order). */
-export const FULLTEXT_FIELDS = ['text', 'symbol', 'headingPath', 'path', 'wsToken'] as const;
+/**
+ * The properties of the full-text index (schema.ts creates it ON EACH of them, in this order). `pathWords` is the
+ * chunk's path as words (pathWordsOf), so "logging" finds docs/Reference/Logging.md and "content type parser" finds
+ * lib/contentTypeParser.js: Lucene's standard analyzer keeps `logging.md` and `contentTypeParser.js` as one token each.
+ */
+export const FULLTEXT_FIELDS = ['text', 'symbol', 'headingPath', 'pathWords', 'wsToken'] as const;
+
+/** A path's folders and file name as they are, and split into words at separators and camelCase humps. */
+export function pathWordsOf(path: string): string {
+  const words = new Set<string>();
+  for (const segment of path.split('/')) {
+    words.add(segment);
+    for (const part of segment.split(/[^\p{L}\p{N}]+/u).filter(Boolean)) {
+      words.add(part);
+      for (const hump of part.split(/(?<=[\p{Ll}\p{N}])(?=\p{Lu})|(?<=\p{Lu})(?=\p{Lu}\p{Ll})/u)) words.add(hump);
+    }
+  }
+  return [...words].filter(Boolean).join(' ');
+}
 
 /**
  * Lucene's IndexSearcher.maxClauseCount, which Neo4j 5.26 leaves at its default. It counts every leaf clause of the

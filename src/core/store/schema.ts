@@ -1,7 +1,7 @@
 // The schema: constraints, the full-text index and the cosine vector index, and the vector index's dimensions.
 import neo4j from 'neo4j-driver';
 import { EngineError } from '../errors';
-import { FULLTEXT_FIELDS } from './lucene';
+import { FULLTEXT_FIELDS, pathWordsOf } from './lucene';
 import type { StoreContext } from './session';
 
 export const VECTOR_INDEX = 'chunk_embedding';
@@ -50,6 +50,7 @@ export async function ensureSchema(ctx: StoreContext, dimensions: number | null)
      OPTIONS {indexConfig: {\`fulltext.analyzer\`: 'standard-no-stop-words'}}`,
   ];
   if (dimensions !== null) statements.push(vectorIndexStatement(dimensions));
+  await migrateFulltextIndex(ctx);
   await ctx.withSession(async (session) => {
     // Schema commands must run in their own auto-commit transactions; IF NOT EXISTS makes them idempotent.
     for (const statement of statements) await session.run(statement);
@@ -57,6 +58,28 @@ export async function ensureSchema(ctx: StoreContext, dimensions: number | null)
   });
   ctx.vectorDimensions = undefined;
 }
+
+/**
+ * An index made by an earlier version over other properties (before `pathWords`) is dropped, and the chunks it left
+ * without the new property get it, so the CREATE below builds the index this version searches.
+ */
+async function migrateFulltextIndex(ctx: StoreContext): Promise<void> {
+  const found = await ctx.read((tx) => tx.run('SHOW FULLTEXT INDEXES YIELD name, properties WHERE name = $name RETURN properties', { name: FULLTEXT_INDEX }));
+  const properties: unknown = found.records[0]?.get('properties');
+  if (properties === undefined || JSON.stringify(properties) === JSON.stringify(FULLTEXT_FIELDS)) return;
+  await ctx.withSession((session) => session.run(`DROP INDEX ${FULLTEXT_INDEX} IF EXISTS`));
+  for (;;) {
+    const batch = await ctx.read((tx) =>
+      tx.run('MATCH (c:Chunk) WHERE c.pathWords IS NULL RETURN DISTINCT c.path AS path LIMIT $n', { n: neo4j.int(MIGRATION_BATCH) }),
+    );
+    const rows = batch.records.map((r) => String(r.get('path'))).map((path) => ({ path, words: pathWordsOf(path) }));
+    if (rows.length === 0) return;
+    await ctx.write((tx) => tx.run('UNWIND $rows AS r MATCH (c:Chunk {path: r.path}) WHERE c.pathWords IS NULL SET c.pathWords = r.words', { rows }));
+  }
+}
+
+/** Paths per transaction of the full-text migration. */
+const MIGRATION_BATCH = 500;
 
 function vectorIndexStatement(dimensions: number): string {
   if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > 4096) throw new Error(`Invalid embedding dimensions ${dimensions}: expected an integer from 1 to 4096`);

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { FileWrite } from '../ports';
 import type { SkippedFile } from '../types';
 import { fileKey, SEP, symbolKey } from './keys';
-import { workspaceToken } from './lucene';
+import { pathWordsOf, workspaceToken } from './lucene';
 import { ensureVectorIndex } from './schema';
 import { errorCode, READ_BATCH, StoreUnavailableError, type StoreContext } from './session';
 
@@ -168,6 +168,7 @@ async function replaceInTransaction(tx: ManagedTransaction, workspaceId: string,
           workspace: workspaceId,
           wsToken: token,
           path: file.path,
+          pathWords: pathWordsOf(file.path),
           language: c.language,
           kind: c.kind,
           symbol: c.symbol ?? null,
