@@ -364,6 +364,38 @@ describe('engine (real Neo4j, local Azure and BitNet protocol servers)', functio
   });
 
   describe('failing endpoints', () => {
+    it('BitNet down: the answer is the retrieved sources, labelled retrieval-only for it', async () => {
+      const e = await engine();
+      const ws = workspace(await copySample('bitnet-down'));
+      assert.equal((await e.index(ws)).error, undefined);
+      chat.setFault({ kind: 'server-error', status: 503 });
+      try {
+        const answer = await e.ask(ws, 'How do I build pebblectl?');
+        assert.equal(answer.mode, 'retrieval-only');
+        assert.match(answer.notices.join(' '), /Retrieval-only for this answer: BitNet could not answer/);
+        assert.ok(answer.sources.some((s) => s.path === 'docs/install.md'));
+      } finally {
+        chat.setFault(null);
+      }
+    });
+
+    it('embeddings endpoint down: the question is answered keyword-only, labelled, within seconds', async () => {
+      const e = await engine({ maxRetries: 6 });
+      const ws = workspace(await copySample('azure-down'));
+      assert.equal((await e.index(ws)).error, undefined);
+      embeddings.setFault({ kind: 'server-error', status: 503 });
+      try {
+        const started = Date.now();
+        const answer = await e.ask(ws, 'How do I build pebblectl?');
+        assert.ok(Date.now() - started < 8000, `${Date.now() - started} ms, not six retries`);
+        assert.equal(answer.retrievalMode, 'keyword-only');
+        assert.match(answer.notices.join(' '), /Keyword-only for this question: the embeddings endpoint failed/);
+        assert.ok(answer.sources.some((s) => s.path === 'docs/install.md'));
+      } finally {
+        embeddings.setFault(null);
+      }
+    });
+
     it('survives throttling by honouring retry-after', async () => {
       const e = await engine();
       const ws = workspace(await copySample('throttle'));
