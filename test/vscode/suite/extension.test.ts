@@ -38,7 +38,7 @@ async function eventually<T>(probe: () => Promise<T | undefined>, what: string, 
 
 function turnOf(messages: ToWebview[], id: string) {
   const of = <K extends ToWebview['type']>(type: K) => messages.filter((m): m is Extract<ToWebview, { type: K }> => m.type === type && (!('id' in m) || m.id === id));
-  return { sources: of('sources')[0], deltas: of('delta'), done: of('done')[0], error: of('error')[0], state: of('state')[0] };
+  return { sources: of('sources')[0], deltas: of('delta'), done: of('done')[0], error: of('error')[0], state: of('state')[0], progress: of('progress') };
 }
 
 describe('Workspace RAG extension', function () {
@@ -191,7 +191,7 @@ describe('Workspace RAG extension', function () {
       assert.ok(sent.messages.some((m) => m.role === 'assistant' && m.content === answer), 'the previous answer reaches BitNet');
     });
 
-    it('shows endpoint failures in line: 401 with Set Credentials, 429 as throttled', async () => {
+    it('shows endpoint failures in line: 401 with Set Credentials; a 429 is waited out once, then the sources answer, labelled', async () => {
       chat.setFault({ kind: 'auth', times: 1 });
       const unauthorized = await ask('t3', 'How do snapshots work?');
       assert.equal(unauthorized.error?.kind, 'auth');
@@ -199,7 +199,10 @@ describe('Workspace RAG extension', function () {
       chat.setFault({ kind: 'throttle', retryAfterSeconds: 1, times: 10 });
       try {
         const throttled = await ask('t4', 'How do snapshots work?');
-        assert.equal(throttled.error?.kind, 'throttled');
+        assert.deepEqual(throttled.progress.filter((p) => p.progress.kind === 'waiting').map((p) => p.progress), [{ kind: 'waiting', ms: 1000 }]);
+        assert.equal(throttled.done?.mode, 'retrieval-only');
+        assert.match(throttled.done?.notices.join(' ') ?? '', /Retrieval-only for this answer: BitNet could not answer .*429/);
+        assert.ok(throttled.sources.sources.length > 0);
       } finally {
         chat.setFault(null);
       }
