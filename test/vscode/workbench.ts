@@ -33,7 +33,14 @@ export async function runCommandFromPalette(page: Page, label: string, timeoutMs
     }
   }
   await entry.click();
-  await input.waitFor({ state: 'hidden', timeout: timeoutMs });
+  // The palette closes, or its widget goes straight on to the command's own quick pick (Clear Index asks at once):
+  // either way the command has started once the input no longer holds the palette's '>' query.
+  const started = Date.now();
+  while (await input.isVisible()) {
+    if (!(await input.inputValue().catch(() => '')).startsWith('>')) return;
+    if (Date.now() - started > timeoutMs) throw new Error(`the command ${JSON.stringify(label)} did not start within ${timeoutMs} ms`);
+    await page.waitForTimeout(100);
+  }
 }
 
 /** Picks the entry labelled exactly `label` in an open quick pick (e.g. one a command showed). */
