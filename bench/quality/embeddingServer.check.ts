@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Embedder } from '../../src/core/embed';
 import { countTokens } from '../../src/core/tokens';
 import { startRealEmbeddingServer, type RealEmbeddingModel, type RealEmbeddingServer } from './embeddingServer';
+import { cosine } from '../../test/servers/text';
 
 const QUESTIONS = [
   'How do I set the password for the Neo4j database?',
@@ -22,18 +23,6 @@ const PASSAGES = [
   'The chat panel renders citations as chips; clicking one opens the cited lines in the editor.',
   'Mount Everest is the highest mountain above sea level.',
 ];
-
-const cosine = (a: Float32Array, b: Float32Array) => {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return dot / Math.sqrt(na * nb);
-};
 
 /** Consecutive lines of this repository's engine sources, up to 300 cl100k tokens each. */
 function codeChunks(count: number): string[] {
