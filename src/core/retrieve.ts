@@ -17,8 +17,7 @@ export interface Source extends PromptSource {
   score: number;
   /** Which legs found it, for diagnostics: vector, fulltext, neighbour, symbol, link. */
   via: string[];
-  /** For a part of a line longer than the chunk budget: where in its line `text` starts (Hit.column). */
-  column?: number;
+
 }
 
 export interface Retrieval {
@@ -264,8 +263,10 @@ function joinRun(run: Candidate[]): Source {
     // elsewhere (bench/quality.ts: MRR 0.52 with a quarter of each part's score added, 0.56 without).
     score: best.score,
     via: unique(run.flatMap((c) => [...c.via])),
+    focus: { startLine: best.hit.startLine, endLine: best.hit.endLine },
   };
 }
+
 
 /** An oversized best source is trimmed to this share of the budget, leaving room for other sources. */
 const TRIMMED_SHARE = 0.6;

@@ -19,6 +19,10 @@ export interface PromptSource {
   /** Context of a split symbol (e.g. the class signature), shown before the text. */
   header?: string;
   text: string;
+  /** For a part of a line longer than the chunk budget: where in its line `text` starts (Hit.column). */
+  column?: number;
+  /** The lines of the best hit the source was made from: what a trimmed source keeps first (trimAround). */
+  focus?: { startLine: number; endLine: number };
 }
 
 // BitNet has 4096 tokens for everything: the instructions stay short.
@@ -68,4 +72,29 @@ export function promptOverheadTokens(question: string, history: ChatMessage[] = 
 /** Tokens one source adds to the prompt. */
 export function sourceTokens(source: PromptSource): number {
   return countTokens(renderSource(source) + SOURCE_SEPARATOR);
+}
+
+/**
+ * The source cut to `maxTokens`, keeping the lines of its best hit and growing around them a line at a time (after,
+ * then before), so a section merged with its neighbours still sends the lines that matched; the range stays exact.
+ * Undefined when not even its first line fits.
+ */
+export function trimAround<S extends PromptSource>(source: S, maxTokens: number): S | undefined {
+  if (sourceTokens(source) <= maxTokens) return source;
+  if (source.column !== undefined) return undefined;
+  const lines = source.text.split('\n');
+  const at = (line: number) => line - source.startLine;
+  let s = Math.max(0, at(source.focus?.startLine ?? source.startLine));
+  let e = Math.min(lines.length - 1, at(source.focus?.endLine ?? source.startLine), s);
+  e = Math.max(e, s);
+  const cut = (from: number, to: number): S => ({ ...source, startLine: source.startLine + from, endLine: source.startLine + to, text: lines.slice(from, to + 1).join('\n'), header: undefined });
+  // The hit alone may be too long: keep its beginning.
+  while (e > s && sourceTokens(cut(s, e)) > maxTokens) e = s + Math.floor((e - s) * 0.8);
+  if (sourceTokens(cut(s, e)) > maxTokens) return undefined;
+  for (let grew = true; grew; ) {
+    grew = false;
+    if (e + 1 < lines.length && sourceTokens(cut(s, e + 1)) <= maxTokens) (e++, (grew = true));
+    if (s > 0 && sourceTokens(cut(s - 1, e)) <= maxTokens) (s--, (grew = true));
+  }
+  return cut(s, e);
 }

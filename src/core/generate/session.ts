@@ -7,7 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { countTokens } from '../tokens';
 import { CitationParser } from './citations';
 import { ChatError, type ChatClient } from './client';
-import { buildMessages, promptTokens, promptText, type ChatMessage, type PromptSource } from './prompt';
+import { buildMessages, promptTokens, promptText, trimAround, type ChatMessage, type PromptSource } from './prompt';
 import type { PromptSpeed } from './speed';
 
 /** Why an answer is incomplete: cut by the token limit, nothing said, or the stream ended early. */
@@ -50,6 +50,8 @@ export interface Generation<S extends PromptSource> {
 const MAX_THROTTLE_WAIT_MS = 15_000;
 /** Sources always sent, whatever the speed: an answer needs something to cite. */
 const MIN_SOURCES = 1;
+/** The least a trimmed source is worth sending: its label, its fence and a few lines. */
+const MIN_TRIMMED_TOKENS = 96;
 
 export class GenerationSession {
   /** The last prompt this endpoint was sent, as one text: what its cache holds (llama.cpp keeps a slot's last prompt). */
@@ -83,10 +85,19 @@ export class GenerationSession {
     const speed = await this.speed.estimate(this.endpoint);
     const budget = this.firstTokenSeconds * speed;
     const chosen: S[] = [];
+    const cost = (sources: S[]) => this.newTokens(buildMessages({ question: o.question, sources: renumber(sources), history: o.history }));
     for (const s of ordered) {
-      const trial = renumber([...chosen, s]);
-      if (chosen.length >= MIN_SOURCES && this.newTokens(buildMessages({ question: o.question, sources: trial, history: o.history })) > budget) break;
-      chosen.push(s);
+      if (cost([...chosen, s]) <= budget) {
+        chosen.push(s);
+        continue;
+      }
+      // What is left of the budget takes the lines around the source's best hit, not the whole merged section; the
+      // first source always goes, at least as its hit's first lines (bench/quality: whole first sources of p50 1,225
+      // tokens kept 41 of 58 first prompts over an 8 s budget).
+      const room = Math.max(budget - cost(chosen), chosen.length < MIN_SOURCES ? MIN_TRIMMED_TOKENS : 0);
+      const trimmed = room >= MIN_TRIMMED_TOKENS ? trimAround(s, room) : undefined;
+      if (trimmed) chosen.push(trimmed);
+      break;
     }
     return renumber(chosen);
   }
