@@ -77,9 +77,6 @@ export class Retriever {
     private readonly config: RetrievalConfig,
   ) {}
 
-  get mode(): RetrievalMode {
-    return this.embedder ? 'hybrid' : 'keyword-only';
-  }
 
   /** Throws QuestionError for an empty question without asking the embedder or the store. */
   async retrieve(workspaceId: string, question: string, budgetTokens: number, signal?: AbortSignal): Promise<Retrieval> {

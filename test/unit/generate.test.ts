@@ -355,5 +355,8 @@ describe('trimAround', () => {
     assert.equal(trimmed.text, lines.slice(trimmed.startLine - 1, trimmed.endLine).join('\n'));
     assert.equal(trimAround(source, 10_000), source, 'a source that fits is left whole');
     assert.equal(trimAround(source, 5), undefined, 'not even one line fits');
+    const longHit = trimAround({ ...source, focus: { startLine: 100, endLine: 160 } }, 300)!;
+    assert.equal(longHit.startLine, 100, 'a hit longer than the room keeps its beginning');
+    assert.ok(longHit.endLine < 160 && sourceTokens(longHit) <= 300);
   });
 });

@@ -84,17 +84,18 @@ export function trimAround<S extends PromptSource>(source: S, maxTokens: number)
   if (source.column !== undefined) return undefined;
   const lines = source.text.split('\n');
   const at = (line: number) => line - source.startLine;
-  let s = Math.max(0, at(source.focus?.startLine ?? source.startLine));
-  let e = Math.min(lines.length - 1, at(source.focus?.endLine ?? source.startLine), s);
-  e = Math.max(e, s);
+  let s = Math.min(lines.length - 1, Math.max(0, at(source.focus?.startLine ?? source.startLine)));
+  let e = Math.max(s, Math.min(lines.length - 1, at(source.focus?.endLine ?? source.startLine)));
   const cut = (from: number, to: number): S => ({ ...source, startLine: source.startLine + from, endLine: source.startLine + to, text: lines.slice(from, to + 1).join('\n'), header: undefined });
   // The hit alone may be too long: keep its beginning.
   while (e > s && sourceTokens(cut(s, e)) > maxTokens) e = s + Math.floor((e - s) * 0.8);
   if (sourceTokens(cut(s, e)) > maxTokens) return undefined;
   for (let grew = true; grew; ) {
-    grew = false;
-    if (e + 1 < lines.length && sourceTokens(cut(s, e + 1)) <= maxTokens) (e++, (grew = true));
-    if (s > 0 && sourceTokens(cut(s - 1, e)) <= maxTokens) (s--, (grew = true));
+    const after = e + 1 < lines.length && sourceTokens(cut(s, e + 1)) <= maxTokens;
+    if (after) e++;
+    const before = s > 0 && sourceTokens(cut(s - 1, e)) <= maxTokens;
+    if (before) s--;
+    grew = after || before;
   }
   return cut(s, e);
 }
