@@ -109,7 +109,6 @@ export class ChatSession implements vscode.Disposable {
     // Sources need a file read for their stale flags; the chain keeps every message of the turn in order anyway.
     let chain: Promise<unknown> = Promise.resolve();
     /** The sources the webview was given, to send again if the prompt numbered them otherwise. */
-    let sent: Source[] = [];
     const enqueue = (make: () => ToWebview | Promise<ToWebview>) => {
       chain = chain.then(async () => this.post(await make()));
     };
@@ -126,10 +125,8 @@ export class ChatSession implements vscode.Disposable {
         return engine.ask(ws, message.question, {
           history: message.history,
           signal: controller.signal,
-          onSources: (retrieval) => {
-            sent = retrieval.sources;
-            enqueue(async () => ({ type: 'sources', id, sources: await this.views(retrieval.sources) }));
-          },
+          // The engine reports the sources the prompt carries (numbered as the answer cites them), before the first delta.
+          onSources: (retrieval) => enqueue(async () => ({ type: 'sources', id, sources: await this.views(retrieval.sources) })),
           onProgress: (progress) => enqueue(() => ({ type: 'progress', id, progress: this.progressView(progress) })),
           onDelta: (text) => enqueue(() => ({ type: 'delta', id, text: this.deps.redact(text) })),
         });
@@ -144,8 +141,6 @@ export class ChatSession implements vscode.Disposable {
         }));
         return;
       }
-      // The prompt may send fewer sources than were retrieved, in another order: the citations number those it sent.
-      if (!sameSources(sent, answer.sources)) enqueue(async () => ({ type: 'sources', id, sources: await this.views(answer.sources) }));
       const cited = answer.sources.filter((s) => answer.cited.includes(s.n));
       enqueue(async () => ({
         type: 'done',
@@ -234,9 +229,6 @@ export class ChatSession implements vscode.Disposable {
 function stateOf(capabilities: { embeddings: boolean; generation: boolean }, indexed: boolean): ToWebview {
   return { type: 'state', keywordOnly: !capabilities.embeddings, retrievalOnly: !capabilities.generation, indexed };
 }
-
-const sameSources = (a: Source[], b: Source[]) =>
-  a.length === b.length && a.every((s, i) => s.n === b[i].n && s.path === b[i].path && s.startLine === b[i].startLine && s.endLine === b[i].endLine);
 
 /** Whether the lines a source cites differ now from the indexed text (CRLF-neutral); a vanished file has changed. */
 export function linesChanged(current: string | undefined, source: { startLine: number; endLine: number; text: string; column?: number }): boolean {

@@ -72,6 +72,19 @@ describe('answers at BitNet speed', function () {
     assert.ok(session);
   });
 
+  it('reports the sources the prompt carries, numbered as the answer cites them, before the first word', async () => {
+    const { asker } = await setUp({ cpu: { promptTokensPerSecond: 4000, generationTokensPerSecond: 4000 } });
+    const seen: Array<{ sources: string[]; deltas: number }> = [];
+    let deltas = 0;
+    const answer = await asker.ask(WS, 'How often are snapshots written?', {
+      onSources: (r) => seen.push({ sources: r.sources.map((s) => `${s.n} ${s.path}:${s.startLine}-${s.endLine}`), deltas }),
+      onDelta: () => deltas++,
+    });
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0].deltas, 0);
+    assert.deepEqual(seen[0].sources, answer.sources.map((s) => `${s.n} ${s.path}:${s.startLine}-${s.endLine}`));
+  });
+
   it('lays a follow-up out so the server reads only what is new (cache_prompt, shared sources first)', async () => {
     const { asker, speed, endpoint } = await setUp({ cpu: { promptTokensPerSecond: 5000, generationTokensPerSecond: 5000 } });
     await speed.observe(endpoint, 5000, 1000); // known to be fast: both prompts carry every source

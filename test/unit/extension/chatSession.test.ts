@@ -147,25 +147,6 @@ describe('extension chat session', () => {
     assert.deepEqual(done.notices.slice(1), notices.slice(1, MAX_NOTICES));
   });
 
-  it('sends the sources again when the prompt numbered fewer or others than were retrieved, before done', async () => {
-    const retrieved = [source(1, 'docs/a.md', 1, 'a'), source(2, 'docs/b.md', 1, 'b')];
-    // A follow-up keeps the previous prompt's sources first, and the speed budget may leave some out.
-    const prompted = [{ ...retrieved[1], n: 1 }];
-    const t = setup({
-      files: { 'docs/a.md': 'a\n', 'docs/b.md': 'b\n' },
-      indexedFiles: 2,
-      ask: async (_q, o) => {
-        o.onSources?.({ mode: 'keyword-only', sources: retrieved, candidates: 2, budgetTokens: 100, usedTokens: 10, timings: { embedMs: 0, searchMs: 0 } });
-        o.onDelta?.('B [1].');
-        return answer(prompted, 'B [1].', [1]);
-      },
-    });
-    await t.send({ type: 'ask', id: 'r1', question: 'q?', history: [] });
-    assert.deepEqual(t.posted.map((m) => m.type), ['state', 'sources', 'delta', 'sources', 'done']);
-    const again = t.posted[3] as Extract<ToWebview, { type: 'sources' }>;
-    assert.deepEqual(again.sources.map((s) => [s.n, s.path]), [[1, 'docs/b.md']]);
-  });
-
   it("cuts a source's language to the protocol's limit, so its sources still reach the webview", async () => {
     const long = { ...source(1, 'docs/a.md', 1, 'text'), language: 'x'.repeat(MAX_LANGUAGE + 1) };
     const t = setup({
