@@ -5,7 +5,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Embedder } from '../src/core/embed';
 import type { Neo4jStore } from '../src/core/store';
-import { fuse, keywordsOf, type Retriever } from '../src/core/retrieve';
+import { fuse, type Retriever } from '../src/core/retrieve';
+import { keywordsOf } from '../src/core/words';
 import type { Indexer } from '../src/core/indexer';
 import type { WorkspaceSpec } from '../src/core/workspace';
 import type { Hit } from '../src/core/types';
@@ -31,7 +32,7 @@ const PROBES: Probe[] = [
   { question: 'How is the wait after a 429 computed from retry-after-ms?', path: 'src/core/retryAfter.ts', needle: 'retry-after-ms' },
   { question: 'How are binary, minified and invalid UTF-8 files detected?', path: 'src/core/discover/content.ts', needle: 'export function classifyContent' },
   { question: 'How are overlapping line ranges of one file merged into one source?', path: 'src/core/retrieve.ts', needle: 'export function mergeRanges' },
-  { question: 'Which question words are dropped before the full-text search?', path: 'src/core/retrieve.ts', needle: 'export function keywordsOf' },
+  { question: 'Which question words are dropped before the full-text search?', path: 'src/core/words.ts', needle: 'export function keywordsOf' },
   { question: 'How often does Pebble write snapshots to disk?', path: 'samples/demo-workspace/docs/configuration.md', needle: 'PEBBLE_SNAPSHOT_INTERVAL_SECONDS` sets' },
   { question: 'How do I build the pebblectl binary?', path: 'samples/demo-workspace/docs/install.md', needle: 'go build -o pebblectl' },
   { question: 'What does evictIfNeeded do when the memory cap is reached?', path: 'samples/demo-workspace/src/store.ts', needle: 'private evictIfNeeded' },

@@ -1,7 +1,8 @@
 // The text of an answer made of sources alone (no BitNet endpoint, or BitNet failed for this answer): each source
 // labelled, the best few quoting the line that shares the most words with the question.
 import { terminalLine } from './controlChars';
-import { keywordsOf, type Source } from './retrieve';
+import type { Source } from './retrieve';
+import { keywordsOf } from './words';
 
 /** Sources with a label each; the best few also quote their line that shares the most words with the question. */
 export function retrievalOnlyText(sources: Source[], question: string, note: string): string {

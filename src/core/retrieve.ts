@@ -7,6 +7,7 @@ import { EngineError } from './errors';
 import type { SearchIndex } from './ports';
 import { sourceTokens, type PromptSource } from './generate';
 import { countTokens } from './tokens';
+import { keywordsOf } from './words';
 
 export type RetrievalMode = 'hybrid' | 'keyword-only';
 
@@ -151,31 +152,23 @@ function addContext(out: Map<string, Candidate>, hit: Hit, via: string, score: n
   else out.set(hit.id, { hit, score, via: new Set([via]) });
 }
 
-// Question words and function words: the full-text index keeps stop words (code needs `in`, `is`, `for`), so the
-// question drops them itself, or a long file full of "to" and "the" outranks the one that answers.
-const STOP_WORDS = new Set(
-  ('a an and are as at be by can could did do does doing for from had has have how i if in into is it its me my of on or ' +
-    'should so than that the their them then there these they this those to was we were what when where which who whom why ' +
-    'will with would you your about explain show tell find please any some').split(' '),
-);
-
-/** The question's searchable words, for the full-text leg; the question itself when nothing else is left. */
-export function keywordsOf(question: string): string {
-  const kept = question.split(/\s+/).filter((word) => {
-    const bare = word.replace(/^[^\p{L}\p{N}_$`]+|[^\p{L}\p{N}_$`]+$/gu, '').toLowerCase();
-    return bare !== '' && !STOP_WORDS.has(bare);
-  });
-  return kept.length ? kept.join(' ') : question;
-}
-
-/** Words in a question that look like code symbols: `backticked`, camelCase, snake_case, dotted.names or calls(). */
+/**
+ * Names in a question that are code, as the symbol leg looks them up: `backticked` identifiers (a call's parentheses,
+ * type arguments and a leading dot dropped: `reply.hijack()`, `server.get<...>()`, `.send`), and bare words only when
+ * they are unmistakably identifiers: camelCase with a lower first letter, snake_case, dotted.names and calls(). Bare
+ * capitalised words ("TypeScript", "WebSocket") are not: on fastify's docs they only named prose (bench/quality).
+ */
 export function identifiersIn(question: string): string[] {
   const names = new Set<string>();
-  for (const m of question.matchAll(/`([^`]+)`/g)) names.add(m[1].replace(/\(.*$/, '').trim());
-  for (const m of question.matchAll(/[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*/g)) {
+  for (const m of question.matchAll(/`([^`]+)`/g)) {
+    const name = /^\.?([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)(?:<[^>]*>)?(?:\(.*\))?$/.exec(m[1].trim())?.[1];
+    if (name) names.add(name);
+  }
+  const bare = question.replace(/`[^`]*`/g, ' ');
+  for (const m of bare.matchAll(/[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*/g)) {
     const word = m[0];
-    const looksLikeCode =
-      /[a-z][A-Z]/.test(word) || /^[A-Z][a-z]+[A-Z]/.test(word) || word.includes('_') || word.includes('.') || question[m.index + word.length] === '(';
+    const dotted = word.includes('.') && word.split('.').every((part) => part.length > 1); // not "e.g" or "a.example.com"
+    const looksLikeCode = /^[a-z_$][\w$]*[a-z\d][A-Z]/.test(word) || /[A-Za-z\d]_[A-Za-z\d]/.test(word) || dotted || bare[m.index + word.length] === '(';
     if (looksLikeCode) names.add(word);
   }
   // A qualified name also names its last part (`Store.replaceFiles` defines `replaceFiles` in some languages).

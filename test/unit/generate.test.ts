@@ -12,7 +12,6 @@ import {
   renderSource,
   sourceTokens,
   SYSTEM_PROMPT,
-  trimAround,
   type ChatEvent,
   type PromptSource,
 } from '../../src/core/generate';
@@ -342,21 +341,5 @@ describe('CitationParser', () => {
     assert.equal(p.push('x [4] y [1].') + p.end(), 'x [4] y.');
     assert.deepEqual(p.cited, [4]);
     assert.equal(p.dropped, 1);
-  });
-});
-
-describe('trimAround', () => {
-  it('keeps the lines of the best hit and grows around them within the budget, the range exact', () => {
-    const lines = Array.from({ length: 200 }, (_, i) => `line ${i + 1}: ${'words about something '.repeat(3)}`);
-    const source = { n: 1, path: 'docs/big.md', language: 'markdown', startLine: 1, endLine: 200, text: lines.join('\n'), focus: { startLine: 120, endLine: 124 } };
-    const trimmed = trimAround(source, 300)!;
-    assert.ok(sourceTokens(trimmed) <= 300);
-    assert.ok(trimmed.startLine <= 120 && trimmed.endLine >= 124, `${trimmed.startLine}-${trimmed.endLine}`);
-    assert.equal(trimmed.text, lines.slice(trimmed.startLine - 1, trimmed.endLine).join('\n'));
-    assert.equal(trimAround(source, 10_000), source, 'a source that fits is left whole');
-    assert.equal(trimAround(source, 5), undefined, 'not even one line fits');
-    const longHit = trimAround({ ...source, focus: { startLine: 100, endLine: 160 } }, 300)!;
-    assert.equal(longHit.startLine, 100, 'a hit longer than the room keeps its beginning');
-    assert.ok(longHit.endLine < 160 && sourceTokens(longHit) <= 300);
   });
 });

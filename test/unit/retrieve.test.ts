@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { retrievalSchema } from '../../src/core/config';
 import type { Embedder } from '../../src/core/embed';
-import { fuse, identifiersIn, keywordsOf, mergeRanges, pack, QuestionError, Retriever, type Source } from '../../src/core/retrieve';
+import { fuse, identifiersIn, mergeRanges, pack, QuestionError, Retriever, type Source } from '../../src/core/retrieve';
+import { keywordsOf } from '../../src/core/words';
 import { sourceTokens, type ChatClient } from '../../src/core/generate';
 import { GenerationSession } from '../../src/core/generate/session';
 import { PromptSpeed } from '../../src/core/generate/speed';
@@ -31,6 +32,11 @@ describe('retrieval helpers', () => {
     const ids = identifiersIn('What does `writeSnapshot` do, and where is PebbleStore.evictIfNeeded called? How does scheduleSnapshots() work with max_memory?');
     for (const name of ['writeSnapshot', 'PebbleStore.evictIfNeeded', 'evictIfNeeded', 'scheduleSnapshots', 'max_memory']) assert.ok(ids.includes(name), name);
     for (const word of ['What', 'does', 'where', 'called']) assert.ok(!ids.includes(word), word);
+  });
+
+  it('takes only identifier-shaped code: no capitalised prose words, no backticked prose, no "e.g." or host names', () => {
+    const ids = identifiersIn('In TypeScript, what does `reply.hijack()` skip for `server.get<...>()` and `.send`, e.g. with `POST /name:verb` on a.example.com? See `{ foo: 1 }`.');
+    assert.deepEqual(ids.sort(), ['get', 'hijack', 'reply.hijack', 'send', 'server.get'].sort());
   });
 
   it('merges overlapping and touching ranges of one file into one exact source', () => {

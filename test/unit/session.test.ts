@@ -100,6 +100,24 @@ describe('answers at BitNet speed', function () {
     assert.ok(b.processedTokens < 0.2 * b.promptTokens, `follow-up processed ${b.processedTokens} of ${b.promptTokens}`);
   });
 
+  it('a slow endpoint gets passages of several sources, and a follow-up sends them again unchanged, reading little', async () => {
+    const { asker, speed, endpoint } = await setUp({ cpu: { promptTokensPerSecond: 300, generationTokensPerSecond: 5000 } }, 2);
+    await speed.observe(endpoint, 300, 1000); // 600 new tokens in the 2 s target
+    const first = await asker.ask(WS, 'How often are snapshots written to disk?');
+    assert.ok(first.sources.length >= 2 && first.sources.length <= 4, `${first.sources.length} passages`);
+    assert.ok(first.sources.some((s) => s.endLine - s.startLine < 7), 'at least one source is cut to a passage');
+    const history = [
+      { role: 'user' as const, content: 'How often are snapshots written to disk?' },
+      { role: 'assistant' as const, content: first.text },
+    ];
+    const second = await asker.ask(WS, 'And the snapshot interval?', { history });
+    const shown = (a: typeof first) => a.sources.map((s) => `${s.path}:${s.startLine}-${s.endLine}\n${s.text}`);
+    assert.deepEqual(shown(second).slice(0, first.sources.length), shown(first), 'the same passages, first and in order');
+    const [a, b] = server.requests.slice(-2).map((r) => r.modelled!);
+    assert.ok(b.processedTokens < 0.3 * a.promptTokens, `follow-up read ${b.processedTokens} new tokens after a prompt of ${a.promptTokens}`);
+    assert.ok(b.promptTokens - a.promptTokens < 250, 'no more source tokens than a first question');
+  });
+
   it('stops sending cache_prompt to a server that refuses unknown fields, once', async () => {
     const { asker } = await setUp({ rejectUnknownFields: true });
     const answer = await asker.ask(WS, 'How often are snapshots written?');

@@ -21,7 +21,7 @@ export interface PromptSource {
   text: string;
   /** For a part of a line longer than the chunk budget: where in its line `text` starts (Hit.column). */
   column?: number;
-  /** The lines of the best hit the source was made from: what a trimmed source keeps first (trimAround). */
+  /** The lines of the best hit the source was made from: what wins a tie between passages of it (passage.ts). */
   focus?: { startLine: number; endLine: number };
 }
 
@@ -48,8 +48,11 @@ export function renderSource(s: PromptSource): string {
 /** The instructions and the sources in the system message, then the earlier turns, then the question. */
 export function buildMessages(args: { question: string; sources: PromptSource[]; history?: ChatMessage[] }): ChatMessage[] {
   const sources = args.sources.length ? SOURCE_SEPARATOR + SOURCES_HEADING + args.sources.map((s) => renderSource(s) + SOURCE_SEPARATOR).join('') : '';
-  return [{ role: 'system', content: `${SYSTEM_PROMPT}${sources}` }, ...(args.history ?? []), { role: 'user', content: questionLine(args.question) }];
+  return [{ role: 'system', content: `${SYSTEM_PROMPT}${sources}` }, ...turns(args.history), { role: 'user', content: questionLine(args.question) }];
 }
+
+/** Earlier questions as the prompt showed them when they were asked, so the server's cache still holds them. */
+const turns = (history: ChatMessage[] = []): ChatMessage[] => history.map((m) => (m.role === 'user' ? { ...m, content: questionLine(m.content) } : m));
 
 /** The prompt as one text in the order the server reads it, for measuring what a previous prompt shares with it. */
 export const promptText = (messages: ChatMessage[]): string => messages.map((m) => `<${m.role}>${m.content}`).join('');
@@ -66,36 +69,10 @@ export function promptTokens(messages: ChatMessage[]): number {
  * retriever can pack sources into contextTokens - maxAnswerTokens - promptOverheadTokens(question, history).
  */
 export function promptOverheadTokens(question: string, history: ChatMessage[] = []): number {
-  return promptTokens([{ role: 'system', content: SYSTEM_PROMPT }, ...history, { role: 'user', content: questionLine(question) }]) + countTokens(SOURCE_SEPARATOR + SOURCES_HEADING);
+  return promptTokens([{ role: 'system', content: SYSTEM_PROMPT }, ...turns(history), { role: 'user', content: questionLine(question) }]) + countTokens(SOURCE_SEPARATOR + SOURCES_HEADING);
 }
 
 /** Tokens one source adds to the prompt. */
 export function sourceTokens(source: PromptSource): number {
   return countTokens(renderSource(source) + SOURCE_SEPARATOR);
-}
-
-/**
- * The source cut to `maxTokens`, keeping the lines of its best hit and growing around them a line at a time (after,
- * then before), so a section merged with its neighbours still sends the lines that matched; the range stays exact.
- * Undefined when not even its first line fits.
- */
-export function trimAround<S extends PromptSource>(source: S, maxTokens: number): S | undefined {
-  if (sourceTokens(source) <= maxTokens) return source;
-  if (source.column !== undefined) return undefined;
-  const lines = source.text.split('\n');
-  const at = (line: number) => line - source.startLine;
-  let s = Math.min(lines.length - 1, Math.max(0, at(source.focus?.startLine ?? source.startLine)));
-  let e = Math.max(s, Math.min(lines.length - 1, at(source.focus?.endLine ?? source.startLine)));
-  const cut = (from: number, to: number): S => ({ ...source, startLine: source.startLine + from, endLine: source.startLine + to, text: lines.slice(from, to + 1).join('\n'), header: undefined });
-  // The hit alone may be too long: keep its beginning.
-  while (e > s && sourceTokens(cut(s, e)) > maxTokens) e = s + Math.floor((e - s) * 0.8);
-  if (sourceTokens(cut(s, e)) > maxTokens) return undefined;
-  for (let grew = true; grew; ) {
-    const after = e + 1 < lines.length && sourceTokens(cut(s, e + 1)) <= maxTokens;
-    if (after) e++;
-    const before = s > 0 && sourceTokens(cut(s - 1, e)) <= maxTokens;
-    if (before) s--;
-    grew = after || before;
-  }
-  return cut(s, e);
 }

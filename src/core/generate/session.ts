@@ -1,13 +1,15 @@
 // One generated answer at BitNet's real speed. The sources sent are what the endpoint reads within the first-token
-// target at its learned prompt speed (speed.ts), counting only what its prompt cache has not seen: the sources the
-// previous prompt shared go first, in its order, so a follow-up on the same topic is read from where the last one
-// diverged. A short 429 is waited out once, a prompt the server finds too long is retried once with fewer sources, and
+// target at its learned prompt speed (speed.ts), counting only what its prompt cache has not seen: the passages the
+// previous prompt showed go first, unchanged and in its order, so a follow-up on the same topic is read from where the
+// last one diverged; sources that do not fit whole send their most relevant lines (passage.ts). A short 429 is waited out once, a prompt the server finds too long is retried once with fewer sources, and
 // an answer that ends early is kept and marked incomplete rather than replaced by an error.
 import { setTimeout as delay } from 'node:timers/promises';
 import { countTokens } from '../tokens';
 import { CitationParser } from './citations';
 import { ChatError, type ChatClient } from './client';
-import { buildMessages, promptTokens, promptText, trimAround, type ChatMessage, type PromptSource } from './prompt';
+import { termWeights } from '../words';
+import { passageOf } from './passage';
+import { buildMessages, promptOverheadTokens, promptTokens, promptText, sourceTokens, type ChatMessage, type PromptSource } from './prompt';
 import type { PromptSpeed } from './speed';
 
 /** Why an answer is incomplete: cut by the token limit, nothing said, or the stream ended early. */
@@ -50,13 +52,16 @@ export interface Generation<S extends PromptSource> {
 const MAX_THROTTLE_WAIT_MS = 15_000;
 /** Sources always sent, whatever the speed: an answer needs something to cite. */
 const MIN_SOURCES = 1;
-/** The least a trimmed source is worth sending: its label, its fence and a few lines. */
-const MIN_TRIMMED_TOKENS = 96;
+/** The least a passage is worth sending: its label, its fence and a few lines (the gold answers' median is 5 lines). */
+const MIN_PASSAGE_TOKENS = 96;
+/** Passages a prompt over its budget is split into: MEASURED below. */
+const MAX_PASSAGES = 4;
 
 export class GenerationSession {
   /** The last prompt this endpoint was sent, as one text: what its cache holds (llama.cpp keeps a slot's last prompt). */
   private lastPrompt = '';
-  private lastSources: string[] = [];
+  private lastScope = '';
+  private lastPassages: Passage[] = [];
 
   constructor(
     private readonly chat: ChatClient,
@@ -77,29 +82,51 @@ export class GenerationSession {
     }
   }
 
-  /** The sources of the previous prompt first (in its order), then the rest by rank, as many as the speed allows. */
+  /**
+   * The passages of the previous prompt that the new sources still hold, byte for byte and in their order (the
+   * server's cache has read them), then the rest by rank: whole while everything fits, else a passage of each of the
+   * best few (passage.ts), as many as the first-token budget allows.
+   */
   private async choose<S extends PromptSource>(o: GenerationOptions<S>): Promise<S[]> {
-    const key = (s: PromptSource) => sourceKey(o.scope, s);
-    const rank = new Map(this.lastSources.map((k, i) => [k, i]));
-    const ordered = [...o.sources].sort((a, b) => (rank.get(key(a)) ?? Infinity) - (rank.get(key(b)) ?? Infinity));
-    const speed = await this.speed.estimate(this.endpoint);
-    const budget = this.firstTokenSeconds * speed;
-    const chosen: S[] = [];
+    const budget = this.firstTokenSeconds * (await this.speed.estimate(this.endpoint));
     const cost = (sources: S[]) => this.newTokens(buildMessages({ question: o.question, sources: renumber(sources), history: o.history }));
-    for (const s of ordered) {
-      if (cost([...chosen, s]) <= budget) {
-        chosen.push(s);
-        continue;
-      }
-      // What is left of the budget takes the lines around the source's best hit, not the whole merged section; the
-      // first source always goes, at least as its hit's first lines (bench/quality: whole first sources of p50 1,225
-      // tokens kept 41 of 58 first prompts over an 8 s budget).
-      const room = Math.max(budget - cost(chosen), chosen.length < MIN_SOURCES ? MIN_TRIMMED_TOKENS : 0);
-      const trimmed = room >= MIN_TRIMMED_TOKENS ? trimAround(s, room) : undefined;
-      if (trimmed) chosen.push(trimmed);
-      break;
+    // A follow-up sends no more source tokens than a first question would: what it shares with the previous prompt
+    // costs nothing to read, so it is answered from the cache instead of reading that much again.
+    const coldRoom = budget - promptOverheadTokens(o.question);
+    const sourceTotal = (sources: S[]) => sources.reduce((sum, s) => sum + sourceTokens(s), 0);
+    const room = (chosen: S[]) => Math.min(budget - cost(chosen), coldRoom - sourceTotal(chosen));
+
+    const { reused, rest } = this.reusable(o.scope, o.sources);
+    const chosen: S[] = [];
+    for (const s of reused) if (sourceTokens(s) <= room(chosen)) chosen.push(s);
+    const weights = termWeights(o.question, o.sources.flatMap((s) => s.text.split('\n')));
+    const allFit = sourceTotal(rest) <= room(chosen);
+    let first = true;
+    for (const s of rest) {
+      if (!allFit && chosen.length >= MAX_PASSAGES) break;
+      // The best new source always gets a passage: an answer needs something to cite, a follow-up something new.
+      const left = Math.max(room(chosen), first ? MIN_PASSAGE_TOKENS : 0);
+      if (left < MIN_PASSAGE_TOKENS) break;
+      const share = allFit ? left : Math.max(MIN_PASSAGE_TOKENS, Math.floor(left / (MAX_PASSAGES - chosen.length)));
+      const passage = passageOf(s, share, weights);
+      if (passage) chosen.push(passage);
+      first = false;
     }
     return renumber(chosen);
+  }
+
+  /** The previous prompt's passages that a new source still holds with the same text, and the sources left. */
+  private reusable<S extends PromptSource>(scope: string, sources: S[]): { reused: S[]; rest: S[] } {
+    const reused: S[] = [];
+    const used = new Set<S>();
+    if (this.lastScope === scope)
+      for (const p of this.lastPassages) {
+        const holder = sources.find((s) => !used.has(s) && holds(s, p));
+        if (!holder) continue;
+        used.add(holder);
+        reused.push({ ...holder, startLine: p.startLine, endLine: p.endLine, text: p.text, header: p.header, column: p.column });
+      }
+    return { reused, rest: sources.filter((s) => !used.has(s)) };
   }
 
   /** Prompt tokens the server must read: those after the prefix it shares with the previous prompt. */
@@ -156,7 +183,8 @@ export class GenerationSession {
     }
     emit(parser.end());
     this.lastPrompt = promptText(messages);
-    this.lastSources = sources.map((s) => sourceKey(o.scope, s));
+    this.lastScope = o.scope;
+    this.lastPassages = sources.map(({ path, startLine, endLine, text, header, column }) => ({ path, startLine, endLine, text, header, column }));
     // llama.cpp's own count of what it read, else the time to the first token over what it had to read.
     if (timings) await this.speed.observe(this.endpoint, timings.promptTokens, timings.promptMs);
     else if (firstTokenMs !== undefined) await this.speed.observe(this.endpoint, newTokens, firstTokenMs);
@@ -175,7 +203,18 @@ export class GenerationSession {
   }
 }
 
-const sourceKey = (scope: string, s: PromptSource) => `${scope}\0${s.path}:${s.startLine}-${s.endLine}`;
+/** What the prompt showed of a source: the lines a follow-up can send again unchanged. */
+type Passage = Pick<PromptSource, 'path' | 'startLine' | 'endLine' | 'text' | 'header' | 'column'>;
+
+/** Whether `source` still holds `p`'s lines, unchanged (an edited file is read again). */
+function holds(source: PromptSource, p: Passage): boolean {
+  if (source.path !== p.path || source.column !== p.column) return false;
+  if (source.column !== undefined) return source.startLine === p.startLine && source.text === p.text;
+  if (source.startLine > p.startLine || p.endLine > source.endLine) return false;
+  if (p.header !== undefined && (source.header !== p.header || source.startLine !== p.startLine)) return false;
+  const lines = source.text.split('\n').slice(p.startLine - source.startLine, p.endLine - source.startLine + 1);
+  return lines.join('\n') === p.text;
+}
 
 /** Sources numbered 1..n in the order given, as the prompt shows them. */
 function renumber<S extends PromptSource>(sources: S[]): S[] {

@@ -1,0 +1,75 @@
+// Which lines of an oversized source the prompt sends: the window with the question's rarest terms, exact ranges.
+import assert from 'node:assert/strict';
+import { sourceTokens, type PromptSource } from '../../src/core/generate';
+import { passageOf } from '../../src/core/generate/passage';
+import { lineTerms, termWeights } from '../../src/core/words';
+
+const filler = (i: number) => `line ${i}: the server keeps going about routes and plugins and other things`;
+
+function source(lines: string[], extra: Partial<PromptSource> = {}): PromptSource {
+  return { n: 1, path: 'docs/Hooks.md', language: 'markdown', startLine: 101, endLine: 100 + lines.length, text: lines.join('\n'), ...extra };
+}
+
+const weightsFor = (question: string, s: PromptSource) => termWeights(question, s.text.split('\n'));
+const isSlice = (p: PromptSource, s: PromptSource) => assert.equal(p.text, s.text.split('\n').slice(p.startLine - s.startLine, p.endLine - s.startLine + 1).join('\n'));
+
+describe('passageOf', () => {
+  const lines = Array.from({ length: 200 }, (_, i) => filler(i + 1));
+  lines[149] = 'Use the onClose hook to close database connections when the server stops:';
+  lines[150] = "fastify.addHook('onClose', async () => { await db.end() })";
+  const big = source(lines, { focus: { startLine: 101, endLine: 140 } });
+
+  it('sends the window holding the question terms, not the beginning of the source, within the budget', () => {
+    const question = 'Where do I close the database connection when the server stops?';
+    const p = passageOf(big, 200, weightsFor(question, big))!;
+    assert.ok(sourceTokens(p) <= 200, `${sourceTokens(p)} tokens`);
+    assert.ok(p.startLine <= 250 && p.endLine >= 251, `${p.startLine}-${p.endLine}`);
+    isSlice(p, big);
+    assert.equal(p.header, undefined, 'a header above a cut would not be a line of the passage');
+  });
+
+  it('keeps a source that fits whole, gives nothing when not one line fits, and never cuts a part of a long line', () => {
+    const weights = weightsFor('database', big);
+    assert.equal(passageOf(big, 100_000, weights), big);
+    assert.equal(passageOf(big, 5, weights), undefined);
+    assert.equal(passageOf({ ...big, column: 4000 }, 200, weights), undefined);
+  });
+
+  it('falls back to the best hit when no line shares a term with the question', () => {
+    const p = passageOf(big, 150, weightsFor('zebra quantum', big))!;
+    assert.equal(p.startLine, 101, 'the focus starts the source here');
+    const later = passageOf({ ...big, focus: { startLine: 180, endLine: 190 } }, 150, weightsFor('zebra quantum', big))!;
+    assert.ok(later.startLine <= 180 && later.endLine >= 180, `${later.startLine}-${later.endLine}`);
+  });
+
+  it('prefers a window covering more of the terms over one that repeats a single term', () => {
+    const text = Array.from({ length: 120 }, (_, i) => filler(i));
+    for (let i = 10; i < 16; i++) text[i] = 'serializer serializer serializer';
+    text[90] = 'the reply serializer';
+    text[91] = 'is compiled from the response schema';
+    const s = source(text);
+    const p = passageOf(s, 60, weightsFor('How is the response schema serializer compiled?', s))!;
+    assert.ok(p.startLine <= 191 && p.endLine >= 192, `${p.startLine}-${p.endLine}`);
+  });
+
+  it('drops blank lines at the edges of a passage', () => {
+    const text = Array.from({ length: 80 }, (_, i) => (i % 2 ? '' : filler(i)));
+    text[40] = 'the answer lies in the password setting';
+    const s = source(text);
+    const p = passageOf(s, 80, weightsFor('password setting', s))!;
+    assert.notEqual(p.text.split('\n')[0].trim(), '');
+    assert.notEqual(p.text.split('\n').at(-1)!.trim(), '');
+  });
+});
+
+describe('question terms', () => {
+  it('split identifiers, drop stop words and meet across suffixes', () => {
+    assert.deepEqual([...lineTerms('How do closeDatabaseConnections and on_close routes work?')].sort(), ['clos', 'connection', 'databas', 'rout', 'work'].sort());
+    assert.deepEqual([...lineTerms('routing')], [...lineTerms('routes')]);
+  });
+
+  it('weigh a term on every line below a rare one', () => {
+    const w = termWeights('fastify password', ['fastify one', 'fastify two', 'fastify password', 'fastify three']);
+    assert.ok(w.get('password')! > w.get('fastify')!);
+  });
+});
