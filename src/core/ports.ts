@@ -38,7 +38,10 @@ export interface SearchIndex {
   fulltextSearch(workspaceId: string, userText: string, k: number): Promise<Hit[]>;
   /** The chunks just before and after the given ones, excluding them. */
   neighbours(workspaceId: string, chunkIds: string[]): Promise<Hit[]>;
-  /** Chunks that define any of these exact symbol names, in the order the names were given. */
+  /**
+   * Chunks that define any of these exact symbol names, in the order the names were given; a name defined in more
+   * than SPECIFIC_NAME_FILES files is skipped.
+   */
   symbolDefinitions(workspaceId: string, names: string[], limit: number): Promise<Hit[]>;
   /** The first chunk of each file these files link to or import (other than themselves). */
   linkedChunks(workspaceId: string, paths: string[], limit: number): Promise<Hit[]>;
@@ -65,3 +68,9 @@ export interface IndexAdmin {
 export interface Store extends IndexWriter, SearchIndex, IndexAdmin {
   close(): Promise<void>;
 }
+
+/**
+ * A name defined in more files than this names no one place (`get`, `close`, `id` across a codebase and its docs):
+ * the symbol leg leaves it to the other legs rather than pushing arbitrary files up.
+ */
+export const SPECIFIC_NAME_FILES = 3;

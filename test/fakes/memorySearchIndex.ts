@@ -2,7 +2,7 @@
 // scores as (1+cos)/2, neighbours along the file's chunk order, symbol definitions in the order asked, the first chunk
 // of linked files), small enough to read in one screen. Retrieval rules are unit-tested against it; the Neo4j
 // implementation of the same contract is covered by test/integration/store.test.ts.
-import type { SearchIndex } from '../../src/core/ports';
+import { SPECIFIC_NAME_FILES, type SearchIndex } from '../../src/core/ports';
 import type { Hit } from '../../src/core/types';
 import { cosine } from '../servers/text';
 
@@ -96,7 +96,9 @@ export class MemorySearchIndex implements SearchIndex {
     this.calls.push({ leg: 'symbolDefinitions', args: [workspaceId, names, limit] });
     const out: Hit[] = [];
     for (const name of new Set(names)) {
-      for (const c of this.mine(workspaceId).filter((c) => c.defines.includes(name))) {
+      const definers = this.mine(workspaceId).filter((c) => c.defines.includes(name));
+      if (new Set(definers.map((c) => c.path)).size > SPECIFIC_NAME_FILES) continue;
+      for (const c of definers) {
         if (!out.some((h) => h.id === c.id)) out.push({ ...toHit(c), score: 1 });
       }
     }

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import neo4j, { type Driver } from 'neo4j-driver';
+import { SPECIFIC_NAME_FILES } from '../../src/core/ports';
 import { DimensionMismatchError, Neo4jStore, StoreUnavailableError } from '../../src/core/store';
 import type { FileRecord, StoredChunk } from '../../src/core/types';
 import { ensureTestSchema, neo4jTestConfig, TEST_DIMENSIONS, uniqueWorkspaceId } from './neo4j-env';
@@ -283,6 +284,15 @@ describe('Neo4jStore (real Neo4j)', function () {
       assert.equal(hits[0].symbol, 'parseConfig');
       assert.equal(hits[0].startLine, 1);
       assert.deepEqual(await store.symbolDefinitions(uniqueWorkspaceId('other'), ['parseConfig'], 5), []);
+    });
+
+    it('leaves a name defined in more files than SPECIFIC_NAME_FILES to the other legs', async () => {
+      const generic = await newWorkspace('generic-name');
+      const files = Array.from({ length: SPECIFIC_NAME_FILES + 1 }, (_, i) => fileWrite(generic, `src/m${i}.js`, [{ text: `function get () { return ${i} }`, symbol: 'get', defines: ['get', ...(i < SPECIFIC_NAME_FILES ? ['fewGet'] : [])] }]));
+      await store.replaceFiles(generic, files);
+      assert.deepEqual(await store.symbolDefinitions(generic, ['get'], 10), []);
+      const few = await store.symbolDefinitions(generic, ['get', 'fewGet'], 10);
+      assert.deepEqual(few.map((h) => h.path), Array.from({ length: SPECIFIC_NAME_FILES }, (_, i) => `src/m${i}.js`));
     });
 
     it('links files in any write order, only to existing files, and relinks a re-created target', async () => {

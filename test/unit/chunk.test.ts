@@ -108,6 +108,26 @@ describe('chunk', () => {
       assert.ok(!cs.some((c) => /not a heading/.test(c.headingPath ?? '')));
     });
 
+    it('a reference heading that names an API member defines it, in every chunk of its section; prose headings define nothing', async () => {
+      const para = (topic: string) => `${topic} ${'returns the route that matches, or null when nothing does. '.repeat(5)}`;
+      const text = [
+        '## Server', '', para('Intro'), '',
+        '#### findRoute', '', para('findRoute'), '', para('More'), '',
+        '### .hijack()', '', para('Hijack'), '',
+        '#### Symbol.asyncDispose', '', para('Dispose'), '',
+        '## `fastify.listen(options)`', '', para('Listen'), '',
+        '#### Objects', '', para('Objects'), '',
+        '## Getting started', '', para('Start'),
+      ].join('\n');
+      const cs = await chunks('docs/Server.md', text, 96);
+      const definer = (name: string) => cs.filter((c) => c.defines.includes(name)).map((c) => c.headingPath);
+      assert.ok(definer('findRoute').length >= 2 && definer('findRoute').every((h) => h === 'Server > findRoute'), JSON.stringify(definer('findRoute')));
+      assert.deepEqual(definer('hijack'), ['Server > .hijack()']);
+      assert.deepEqual([definer('Symbol.asyncDispose'), definer('asyncDispose')], [['Server > .hijack() > Symbol.asyncDispose'], ['Server > .hijack() > Symbol.asyncDispose']]);
+      assert.deepEqual([definer('fastify.listen'), definer('listen')], [['`fastify.listen(options)`'], ['`fastify.listen(options)`']]);
+      for (const prose of ['Server', 'Objects', 'Getting', 'Intro']) assert.deepEqual(definer(prose), [], prose);
+    });
+
     it('roots paths at the front matter title when the document has no level-1 heading', async () => {
       const text = ['+++', 'title = "Ops"', '+++', '## Deploy', 'deploy '.repeat(110), '## Rollback', 'rollback '.repeat(110)].join('\n');
       const cs = await chunks('ops.md', text, 120);
@@ -194,6 +214,26 @@ describe('chunk', () => {
       assert.deepEqual(store.defines, ['Store', 'Store.replaceFiles', 'Store.size']);
       const glue = cs.filter((c) => c.kind === 'code');
       assert.deepEqual(glue.map((c) => [c.startLine, c.endLine, c.defines]), [[1, 7, ['DEFAULT_LIMIT']]]);
+    });
+
+    it('JavaScript: functions declared inside a function and methods assigned to a prototype are defined where they are', async () => {
+      const helpers = Array.from({ length: 30 }, (_, i) => `  function helper${i} (x) {\n    return x.value + ${i} // the helper number ${i} of the router\n  }`).join('\n');
+      const text = `function buildRouting (options) {\n  const router = {}\n${helpers}\n  return { helper0, helper29 }\n}\n\nReply.prototype.hijack = function () {\n  this[kReplyHijacked] = true\n  return this\n}\nmodule.exports.build = () => {}\nlimit = 10\n`;
+      const cs = await chunks('lib/route.js', text, 128);
+      const definer = (name: string) => cs.filter((c) => c.defines.includes(name)).map((c) => [c.startLine, c.endLine]);
+      for (const i of [0, 13, 29]) {
+        const [[start, end]] = definer(`helper${i}`);
+        const row = 3 + i * 3;
+        assert.ok(start <= row && row <= end, `helper${i} (line ${row}) in ${start}-${end}`);
+      }
+      assert.ok(cs.every((c) => !c.defines.includes('helper5') || c.defines.includes('buildRouting')), 'a part still defines its function');
+      assert.deepEqual(definer('hijack'), definer('Reply.hijack'));
+      assert.equal(definer('hijack').length, 1);
+      assert.equal(definer('build').length, 1);
+      assert.deepEqual(definer('module.exports.build'), []);
+      assert.equal(definer('limit').length, 1);
+      const whole = await chunks('lib/small.js', 'function outer () {\n  function inner () { return 1 }\n  return inner\n}\n');
+      assert.deepEqual(whole[0].defines, ['outer', 'inner']);
     });
 
     it('top-level constants split over several glue chunks: each chunk defines only the names on its own lines', async () => {

@@ -19,7 +19,7 @@ export { languageOf } from './languages';
 export { resolveLinks, type RawLink } from './links';
 
 /** Bump whenever chunk boundaries, metadata or links could change for the same input (part of FileRecord.chunkerKey). */
-export const CHUNKER_VERSION = '4';
+export const CHUNKER_VERSION = '5';
 
 /** A file's chunks in order, and its relative links and imports (unresolved). */
 export interface ChunkedFile {

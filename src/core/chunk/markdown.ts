@@ -142,7 +142,8 @@ export function markdownPieces(doc: Doc): Piece[] {
     if (!range) continue;
     const [start, end] = range;
     const headingPath = joinPath(section.path);
-    const base = { kind: 'section', defines: [], level: section.level, path: section.path, ...(headingPath ? { headingPath } : {}) };
+    const defines = section.level > 0 ? documentedNames(section.path[section.path.length - 1] ?? '') : [];
+    const base = { kind: 'section', defines, level: section.level, path: section.path, ...(headingPath ? { headingPath } : {}) };
     if (doc.fits(start, end, headingPath)) {
       pieces.push({ ...base, start, end, whole: true });
       continue;
@@ -170,10 +171,26 @@ function mergeSiblings(doc: Doc, pieces: SectionPiece[]): Piece[] {
     }
     const { whole: _w, level: _l, path: _p, headingPath: _h, ...piece } = first;
     const headingPath = joinPath(path);
-    out.push({ ...piece, end: pieces[j].end, ...(headingPath ? { headingPath } : {}) });
+    const defines = [...new Set(pieces.slice(i, j + 1).flatMap((p) => p.defines))];
+    out.push({ ...piece, defines, end: pieces[j].end, ...(headingPath ? { headingPath } : {}) });
     i = j + 1;
   }
   return out;
+}
+
+/**
+ * The API member a reference heading documents, as a question names it: `#### findRoute`, `### .hijack()`,
+ * `#### Symbol.asyncDispose` (and `asyncDispose`), `` ## `fastify.listen(options)` ``. So the symbol leg finds the
+ * docs of a function, not only its code. Prose headings name nothing: a lone capitalised word ("Introduction",
+ * "Objects") is not an identifier, and neither is anything with spaces outside a call's parentheses.
+ */
+export function documentedNames(heading: string): string[] {
+  const m = /^`?(\.)?([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)(\(.*\))?`?$/.exec(heading.trim());
+  if (!m) return [];
+  const [, member, name, call] = m;
+  const codeLike = member || call || heading.includes('`') || name.includes('.') || /^[a-z_$]/.test(name);
+  if (!codeLike) return [];
+  return name.includes('.') ? [name, name.slice(name.lastIndexOf('.') + 1)] : [name];
 }
 
 function commonPrefix(a: string[], b: string[]): string[] {

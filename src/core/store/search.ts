@@ -7,6 +7,7 @@ import { fileKey, symbolKey } from './keys';
 import { escapeLucene, workspaceToken } from './lucene';
 import { HIT_FIELDS } from './rows';
 import { DimensionMismatchError, FULLTEXT_INDEX, lookUpVectorDimensions, VECTOR_INDEX } from './schema';
+import { SPECIFIC_NAME_FILES } from '../ports';
 import type { StoreContext } from './session';
 
 /** Vector search: how many times the workspace's share of k to ask the ANN index for, and the least and most asked. */
@@ -109,17 +110,20 @@ export async function neighbours(ctx: StoreContext, workspaceId: string, chunkId
   );
 }
 
-/** Chunks that define any of these symbol names (exact names), in the order the names were given; score 1. */
+/** Chunks that define any of these symbol names (exact names, each in at most SPECIFIC_NAME_FILES files), in the order the names were given; score 1. */
 export async function symbolDefinitions(ctx: StoreContext, workspaceId: string, names: string[], limit: number): Promise<Hit[]> {
   if (names.length === 0 || limit <= 0) return [];
   return readHits(
     ctx,
     `UNWIND range(0, size($keys) - 1) AS i
      MATCH (:Symbol {key: $keys[i]})<-[:DEFINES]-(c:Chunk)
+     WITH i, collect(c) AS definers, count(DISTINCT c.path) AS files
+     WHERE files <= $maxFiles
+     UNWIND definers AS c
      WITH c, min(i) AS rank
      RETURN c {${HIT_FIELDS}, score: 1.0} AS hit
      ORDER BY rank, c.path, c.ordinal LIMIT $limit`,
-    { keys: [...new Set(names)].map((n) => symbolKey(workspaceId, n)), limit: neo4j.int(limit) },
+    { keys: [...new Set(names)].map((n) => symbolKey(workspaceId, n)), limit: neo4j.int(limit), maxFiles: neo4j.int(SPECIFIC_NAME_FILES) },
   );
 }
 

@@ -166,8 +166,10 @@ export function glueNames(node: Node): string[] {
       return kids(node).filter((c) => c.type === 'variable_declarator').map((c) => field(c, 'name')).filter(isIdentifier).map((n) => n.text);
     case 'expression_statement': {
       const assignment = kids(node)[0];
-      const left = assignment?.type === 'assignment' ? field(assignment, 'left') : null;
-      return isIdentifier(left) ? [left.text] : [];
+      const left = assignment?.type === 'assignment_expression' || assignment?.type === 'assignment' ? field(assignment, 'left') : null;
+      if (!left) return [];
+      if (/identifier$/.test(left.type)) return [left.text];
+      return left.type === 'member_expression' ? assignedMember(left, field(assignment, 'right')) : [];
     }
     case 'const_declaration':
     case 'var_declaration':
@@ -182,4 +184,17 @@ export function glueNames(node: Node): string[] {
     default:
       return [];
   }
+}
+
+/**
+ * `Reply.prototype.hijack = function () {}` and `module.exports.build = () => {}` define a function the code calls
+ * `hijack` or `build`: the member's name, and its owner's (`Reply.hijack`) unless the owner is only `module.exports`.
+ */
+function assignedMember(left: Node, right: Node | null): string[] {
+  if (!right || !FUNCTION_VALUES.has(right.type)) return [];
+  const property = field(left, 'property');
+  if (!property || !/identifier$/.test(property.type)) return [];
+  const owner = (field(left, 'object')?.text ?? '').replace(/\.prototype$/, '');
+  const qualified = /^[A-Za-z_$][\w$]*$/.test(owner) && owner !== 'exports' && owner !== 'module' ? [`${owner}.${property.text}`] : [];
+  return [property.text, ...qualified];
 }

@@ -104,10 +104,10 @@ export class CodeChunker {
     return scope.qualifier ? `${scope.qualifier}${this.sep}${d.name}` : d.name;
   }
 
-  /** Every name a whole symbol defines: itself, folded neighbours and, for containers, their members. */
+  /** Every name a whole symbol defines: itself, folded neighbours, functions declared in it and, for containers, their members. */
   private definesOf(desc: Desc, scope: Scope): string[] {
     const name = this.qualify(desc, scope);
-    const out = [name, ...(desc.alsoDefines ?? [])];
+    const out = [name, ...(desc.alsoDefines ?? []), ...this.nestedFunctions(desc).map((f) => f.name)];
     if (desc.body && (desc.classLike || desc.kind === 'module')) {
       const inner: Scope = { ...scope, inClass: desc.classLike, className: desc.name, qualifier: desc.classLike ? name : scope.qualifier };
       for (const it of this.collect(kids(desc.body), inner)) {
@@ -115,6 +115,18 @@ export class CodeChunker {
       }
     }
     return out;
+  }
+
+  /**
+   * Functions declared in a function's body, at any depth, with the row each starts on: a factory such as fastify's
+   * `buildRouting` declares `findRoute` and a dozen others, which a question names like any other function.
+   */
+  private nestedFunctions(desc: Desc): Array<{ row: number; name: string }> {
+    if (!desc.body || desc.classLike || desc.kind === 'module') return [];
+    return statements(desc.body).flatMap((node) => {
+      const d = describe(node, { inClass: false }, this.syntax);
+      return d && d.kind === 'function' ? [{ row: node.startPosition.row, name: d.name }, ...this.nestedFunctions(d)] : [];
+    });
   }
 
   // ---- emission ----
@@ -177,10 +189,13 @@ export class CodeChunker {
     // A long function (or a container without members): parts at statement boundaries, each under the signature.
     const ends = new Set(statements(d.body).map(endRow));
     const defines = [name, ...it.folded.map((f) => this.qualify(f, scope))];
+    const nested = this.nestedFunctions(d);
     const partHeader = (row: number) => (row <= sigRow ? header : inner);
     for (const [s, e] of splitRange(this.doc, it.start, it.end, { header: partHeader, breakAfter: (r) => ends.has(r) })) {
       const h = partHeader(s);
-      this.pieces.push({ kind: d.kind, symbol: name, start: s, end: e, defines: [...defines], ...(h ? { header: h } : {}) });
+      // Each part also defines the functions declared on its rows, so a question naming one finds its lines.
+      const inPart = nested.filter((f) => f.row >= s && f.row <= e).map((f) => f.name);
+      this.pieces.push({ kind: d.kind, symbol: name, start: s, end: e, defines: [...defines, ...inPart], ...(h ? { header: h } : {}) });
     }
   }
 
