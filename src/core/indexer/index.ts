@@ -69,6 +69,23 @@ export interface IndexOptions {
   onProgress?: (p: IndexProgress) => void;
   /** Re-read and re-chunk every file (the embedding cache still applies). */
   force?: boolean;
+  /**
+   * Limits the run to these files and folders, as the index names them (`Source.path`: relative to the root, with
+   * several roots prefixed by the root's name; a folder covers everything below it). Only they are read, updated or
+   * removed; the rest of the index is left as it is, and so is the last full run's record of skipped files.
+   */
+  paths?: string[];
+}
+
+/**
+ * Whether an index path is one of the scope's files or below one of its folders (undefined: every path is). A skipped
+ * folder (`name/`) is in scope when it holds a path of the scope too, so a file asked for there shows why it was skipped.
+ */
+function scopeOf(paths: string[] | undefined): ((path: string) => boolean) | undefined {
+  if (!paths) return undefined;
+  const scope = paths.map((p) => p.replace(/\/+$/, ''));
+  if (scope.includes('')) return undefined; // the whole workspace
+  return (path) => scope.some((s) => path === s || path.startsWith(`${s}/`) || (path.endsWith('/') && `${s}/`.startsWith(path)));
 }
 
 /** Files read and chunked ahead of the writer: enough to hide I/O latency, few enough to bound memory. */
@@ -145,12 +162,15 @@ export class Indexer {
       discover(ws.roots, this.config, this.fs),
       this.store.upsertWorkspace({ id: ws.id, name: ws.name, roots: ws.roots.map((r) => r.path) }).then(() => this.store.fileStates(ws.id)),
     ]);
-    report.files.discovered = files.length;
     emit('comparing');
     const chunkerKey = this.chunkerKey;
     const decided = plan({ files, skipped }, stored, chunkerKey, options.force ?? false);
-    const candidates = decided.read;
-    report.files.unchanged = decided.unchanged;
+    const inScope = scopeOf(options.paths);
+    const candidates = inScope ? decided.read.filter((c) => inScope(c.file.path)) : decided.read;
+    const removals = inScope ? decided.remove.filter(inScope) : decided.remove;
+    const scopedSkips = inScope ? skipped.filter((s) => inScope(s.path)) : skipped;
+    report.files.discovered = inScope ? files.filter((f) => inScope(f.path)).length : files.length;
+    report.files.unchanged = report.files.discovered - candidates.length;
     progress.filesTotal = candidates.length;
     const allPaths = new Set(files.map((f) => f.path));
     const ctx: PrepareContext = {
@@ -224,7 +244,7 @@ export class Indexer {
       // Files no longer discovered (deleted, renamed away, newly ignored or now skipped) leave the index, and so do
       // files read and found binary, minified or too large; unreadable and failed ones keep their previous version.
       emit('removing');
-      const gone = [...decided.remove, ...lateSkips.filter((s) => stored.has(s.path) && !keepsOldVersion(s.reason)).map((s) => s.path)];
+      const gone = [...removals, ...lateSkips.filter((s) => stored.has(s.path) && !keepsOldVersion(s.reason)).map((s) => s.path)];
       if (gone.length) await this.store.deleteFiles(ws.id, gone);
       report.files.deleted = gone.length;
     } catch (error) {
@@ -241,11 +261,12 @@ export class Indexer {
       }
     }
 
-    const allSkipped = [...skipped, ...lateSkips];
+    const allSkipped = [...scopedSkips, ...lateSkips];
     report.files.skipped = allSkipped.length;
     report.skippedByReason = summarizeSkipped(allSkipped);
     report.skipped = allSkipped;
-    if (!report.error) await this.store.recordSkipped(ws.id, { byReason: report.skippedByReason, files: allSkipped });
+    // A run limited to some paths has not looked at the others: the last full run's record stays.
+    if (!report.error && !inScope) await this.store.recordSkipped(ws.id, { byReason: report.skippedByReason, files: allSkipped });
     report.failures.push(...lateSkips.filter((s) => keepsOldVersion(s.reason)).map((s) => ({ path: s.path, message: s.detail ?? s.reason })));
     report.estimatedCost = this.embedder?.estimateCost(report.tokens) ?? 0;
     report.durationMs = Math.round(performance.now() - started);
