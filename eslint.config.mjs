@@ -1,10 +1,11 @@
 // The layering of docs/ARCHITECTURE.md as lint errors, plus the type-aware rules that need the whole program.
 //
-//   src/core      the engine, plain Node: no `vscode`, nothing from the editor side, the CLI or the protocol
+//   src/core      the engine, plain Node: no `vscode`, nothing from the editor side, the CLI, the MCP server or the protocol
 //   src/cli       the command line over the engine: no `vscode`, nothing from the editor side
+//   src/mcp       the MCP server over the engine, which the CLI starts: no `vscode`, nothing from the editor side or the CLI
 //   src/protocol  the messages between the webview and the extension, loaded by both: zod and its own files only
-//   src/webview   browser code: no Node builtins, nothing from the engine, the CLI or the extension
-//   src/extension the VS Code adapter: everything but the webview's browser code and the CLI
+//   src/webview   browser code: no Node builtins, nothing from the engine, the CLI, the MCP server or the extension
+//   src/extension the VS Code adapter: everything but the webview's browser code, the CLI and the MCP server
 //   src/**        never anything from test/ or bench/
 //
 // Folder boundaries are checked on resolved paths (import-x/no-restricted-paths), so `../core/x` and
@@ -23,7 +24,7 @@ const root = import.meta.dirname;
 const nodeBuiltins = builtinModules.filter((m) => !m.startsWith('_'));
 
 /** A no-restricted-imports path entry for `vscode`. */
-const noVscode = { name: 'vscode', message: 'Only src/extension talks to VS Code; the engine, the CLI and the webview are reused without it.' };
+const noVscode = { name: 'vscode', message: 'Only src/extension talks to VS Code; the engine, the CLI, the MCP server and the webview are reused without it.' };
 
 /** A zone: files under `target` may not import files under `from` (paths relative to the repository root). */
 const zone = (target, from, message) => ({ target: `./${target}`, from: from.map((f) => `./${f}`), message });
@@ -70,12 +71,13 @@ export default defineConfig(
           basePath: root,
           zones: [
             zone('src', ['test', 'bench'], 'Product code never imports the tests or the benchmarks.'),
-            zone('src/core', ['src/extension', 'src/webview', 'src/protocol', 'src/cli'], 'The engine is plain Node and knows no host: it imports nothing from the extension, the webview, the protocol or the CLI.'),
+            zone('src/core', ['src/extension', 'src/webview', 'src/protocol', 'src/cli', 'src/mcp'], 'The engine is plain Node and knows no host: it imports nothing from the extension, the webview, the protocol, the CLI or the MCP server.'),
             zone('src/cli', ['src/extension', 'src/webview', 'src/protocol'], 'The CLI runs the engine alone: nothing from the editor side.'),
-            zone('src/protocol', ['src/core', 'src/extension', 'src/webview', 'src/cli'], 'The protocol is shared by the webview and the extension: zod and its own files only.'),
-            zone('src/webview', ['src/core', 'src/extension', 'src/cli'], 'The webview runs in the browser: it talks to the extension through src/protocol messages only.'),
-            zone('src/extension', ['src/webview', 'src/cli'], 'The extension loads the webview as a bundle, never as a module.'),
-            ...['src/cli', 'src/extension'].map((host) =>
+            zone('src/mcp', ['src/extension', 'src/webview', 'src/protocol', 'src/cli'], 'The MCP server runs the engine alone: nothing from the editor side, and the CLI that starts it passes its configuration in.'),
+            zone('src/protocol', ['src/core', 'src/extension', 'src/webview', 'src/cli', 'src/mcp'], 'The protocol is shared by the webview and the extension: zod and its own files only.'),
+            zone('src/webview', ['src/core', 'src/extension', 'src/cli', 'src/mcp'], 'The webview runs in the browser: it talks to the extension through src/protocol messages only.'),
+            zone('src/extension', ['src/webview', 'src/cli', 'src/mcp'], 'The extension loads the webview as a bundle, never as a module, and starts the CLI and the MCP server as processes.'),
+            ...['src/cli', 'src/mcp', 'src/extension'].map((host) =>
               zone(host, ['src/core/store', 'src/core/indexer/plan.ts', 'src/core/indexer/prepare.ts', 'src/core/indexer/leases.ts'], "Hosts call the engine API (src/core/engine.ts), never its store or the indexer's parts."),
             ),
           ],
@@ -84,7 +86,7 @@ export default defineConfig(
     },
   },
   {
-    files: ['src/core/**/*.ts', 'src/cli/**/*.ts'],
+    files: ['src/core/**/*.ts', 'src/cli/**/*.ts', 'src/mcp/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { paths: [noVscode] }] },
   },
   {

@@ -1,5 +1,5 @@
 #!/usr/bin/env -S node --max-old-space-size=1024
-// `workspace-rag index|ask|status|clear` over the same engine the extension uses. Configuration comes from environment
+// `workspace-rag index|ask|status|clear|mcp` over the same engine the extension uses. Configuration comes from environment
 // variables (see README); progress goes to stderr, results to stdout (`--json` for machines).
 //
 // The heap ceiling in the first line is not a squeeze (an indexing run keeps ~50 MB live) but a hint: V8 sizes heap
@@ -19,6 +19,8 @@ import { QuestionError } from '../core/retrieve';
 import { ChatError } from '../core/generate';
 import { answerJson, formatReport, formatSources, formatStatus, printJson as print, progressLine, ProgressBar, reportJson } from './format';
 import { terminalLine, terminalText } from '../core/controlChars';
+import { serveMcp } from '../mcp/serve';
+import { version } from '../../package.json';
 
 /** Exit codes: each says what went wrong, so scripts can react. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, neo4j: 3, interrupted: 130 } as const;
@@ -28,6 +30,7 @@ const USAGE = `Usage:
   workspace-rag ask "question" [--folder DIR]… [--json]
   workspace-rag status [--folder DIR]… [--json]
   workspace-rag clear [--folder DIR]… | --all [--json]
+  workspace-rag mcp [--folder DIR]…                     serve the index to agents: an MCP server over stdio
 
 Configuration is read from environment variables: NEO4J_URI, NEO4J_USERNAME, NEO4J_PASSWORD, NEO4J_DATABASE,
 AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_API_KEY, AZURE_OPENAI_EMBEDDING_DEPLOYMENT, AZURE_OPENAI_API_VERSION,
@@ -65,13 +68,17 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   process.once('SIGINT', onSigint);
   let engine: Engine | undefined;
   try {
-    const config = configFromEnv(env);
     const folders = command === 'index' ? rest : (values.folder ?? []);
+    if (command === 'mcp') {
+      if (rest.length || json || values.force || values.all) throw new UsageError('mcp takes only --folder DIR (one or more).');
+      return await mcp(workspaceFor((folders.length ? folders : ['.']).map(rootOf)), env, abort);
+    }
+    const config = configFromEnv(env);
     if (command === 'ask' && rest.length !== 1) throw new UsageError('ask takes exactly one question, in quotes.');
     if (command === 'ask' && !rest[0].trim()) throw new UsageError('ask needs a question: it was empty.');
     if (!['index', 'ask', 'status', 'clear'].includes(command)) throw new UsageError(`Unknown command "${command}".`);
     const ws = workspaceFor((folders.length ? folders : ['.']).map(rootOf));
-    engine = await openEngine(config, nodeFileSystem, { cacheDir: cacheDirOf(env) });
+    engine = await openFromEnv(config, env);
     switch (command) {
       case 'index':
         return await index(engine, ws, { json, force: values.force, signal: abort.signal });
@@ -90,6 +97,27 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
 }
 
+/** The engine under the configuration the environment gives: the one way every command, the MCP server's too, opens it. */
+const openFromEnv = (config: EngineConfig, env: NodeJS.ProcessEnv): Promise<Engine> => openEngine(config, nodeFileSystem, { cacheDir: cacheDirOf(env) });
+
+/**
+ * The MCP server on the workspace, until the client closes stdin or a signal stops it. The configuration is read
+ * for each opening of the engine, so a bad variable is a tool error naming it rather than a server that never starts.
+ */
+async function mcp(ws: WorkspaceSpec, env: NodeJS.ProcessEnv, abort: AbortController): Promise<number> {
+  const log = (line: string) => void process.stderr.write(`workspace-rag mcp: ${terminalLine(line)}\n`);
+  // A client that stops its server sends SIGTERM when closing stdin was not enough: shut down as on stdin's end.
+  const onSigterm = () => abort.abort();
+  process.once('SIGTERM', onSigterm);
+  log(`serving the index of ${describeRoots(ws)} over stdio (version ${version})`);
+  try {
+    await serveMcp({ workspace: ws, openEngine: () => openFromEnv(configFromEnv(env), env), describeError: explain, realPath: realPathOf, version, log }, abort.signal);
+  } finally {
+    process.off('SIGTERM', onSigterm);
+  }
+  return EXIT.ok;
+}
+
 /** The user's cache folder (XDG_CACHE_HOME, else ~/.cache), for what outlives a run: vectors paid for but not written. */
 function cacheDirOf(env: NodeJS.ProcessEnv): string {
   return path.join(env.XDG_CACHE_HOME?.trim() || path.join(os.homedir(), '.cache'), 'workspace-rag');
@@ -100,13 +128,17 @@ const describeRoots = (ws: WorkspaceSpec) => terminalLine(ws.roots.map((r) => r.
 /** A folder by its real path, so a root given through a symlink is the same workspace as the folder itself. */
 function rootOf(folder: string) {
   const abs = path.resolve(folder);
-  let real = abs;
-  try {
-    real = realpathSync.native(abs);
-  } catch {
-    // Missing or unreadable: the engine's root check says so, and touches nothing.
-  }
+  // Missing or unreadable: the engine's root check says so, and touches nothing.
+  const real = realPathOf(abs) ?? abs;
   return { name: path.basename(real) || real, path: real };
+}
+
+function realPathOf(abs: string): string | undefined {
+  try {
+    return realpathSync.native(abs);
+  } catch {
+    return undefined;
+  }
 }
 
 async function index(engine: Engine, ws: WorkspaceSpec, o: { json: boolean; force: boolean; signal: AbortSignal }): Promise<number> {
@@ -151,12 +183,14 @@ async function clear(engine: Engine, ws: WorkspaceSpec, all: boolean, json: bool
 
 function fail(error: unknown, json: boolean, interrupted = false): number {
   const code = interrupted ? EXIT.interrupted : exitCodeOf(error);
-  // Validation refuses URLs that carry credentials; the redaction is the backstop should one slip through.
-  const message = interrupted ? 'Interrupted.' : redactUrlSecrets(`${errorMessage(error)}${remedyOf(error)}`);
+  const message = interrupted ? 'Interrupted.' : explain(error);
   if (json) print({ error: message, exitCode: code });
   else process.stderr.write(`workspace-rag: ${terminalLine(message)}\n${code === EXIT.usage && error instanceof UsageError ? `\n${USAGE}\n` : ''}`);
   return code;
 }
+
+/** An error's message and the CLI's remedy; validation refuses URLs that carry credentials, and this redaction is the backstop should one slip through. */
+const explain = (error: unknown): string => redactUrlSecrets(`${errorMessage(error)}${remedyOf(error)}`);
 
 function exitCodeOf(error: unknown): number {
   if (error instanceof UsageError || error instanceof ConfigError || error instanceof QuestionError || error instanceof WorkspaceRootError || error instanceof DimensionMismatchError) {
