@@ -229,8 +229,13 @@ export function renderReport(info: RunInfo, questions: QualityQuestion[], outcom
           const p10 = percentile(an, 0.1);
           const below = p10 === undefined ? undefined : un.filter((s) => s < p10).length;
           const weak = of(id, unanswerable).map((o) => o.weak);
+          const weakAnswerable = of(id, answerable).map((o) => o.weak);
           const engine = id === 'retriever' || id === 'retriever-full' || id === 'keyword';
-          const weakText = !engine ? 'n/a' : weak.every((w) => w === undefined) ? 'no (the engine has no weak-match mark)' : `${weak.filter(Boolean).length}/${weak.length}`;
+          const weakText = !engine
+            ? 'n/a'
+            : weak.every((w) => w === undefined)
+              ? 'no (the engine has no weak-match mark)'
+              : `${weak.filter(Boolean).length}/${weak.length} (answerable: ${weakAnswerable.filter(Boolean).length}/${weakAnswerable.length})`;
           const sig = (x: number | undefined) => (x === undefined ? '–' : x.toPrecision(3));
           return [
             label,

@@ -15,6 +15,7 @@ export function answerJson(a: Answer) {
     complete: a.complete,
     incomplete: a.incomplete,
     notices: a.notices,
+    weakMatch: a.weakMatch,
     answer: a.text,
     citations: a.cited.map((n) => cite(a, n)),
     sources: a.sources.map((s) => ({ n: s.n, path: s.path, startLine: s.startLine, endLine: s.endLine, score: s.score, via: s.via })),

@@ -48,3 +48,20 @@ export function termWeights(question: string, lines: readonly string[]): Map<str
   for (const line of lines) for (const t of lineTerms(line)) if (df.has(t)) df.set(t, df.get(t)! + 1);
   return new Map([...df].map(([t, n]) => [t, Math.log((lines.length + 1) / (n + 0.5))]));
 }
+
+/**
+ * The question's words, as written, that none of `texts` mentions (no term of the word in any of them): what a
+ * reader of retrieval-only sources should know is missing. Scores cannot say it: on the fastify question set no
+ * vector or full-text score threshold separated the unanswerable questions from the answerable ones (bench/quality).
+ */
+export function unmentioned(question: string, texts: readonly string[]): string[] {
+  const present = new Set<string>();
+  for (const text of texts) for (const term of lineTerms(text)) present.add(term);
+  const out = new Set<string>();
+  for (const raw of question.split(/[\s,;:!?()"'`[\]{}<>=]+/)) {
+    const word = raw.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, '');
+    const terms = [...lineTerms(word)].filter((t) => t.length >= 3);
+    if (terms.length && terms.every((t) => !present.has(t))) out.add(word);
+  }
+  return [...out];
+}

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { sourceTokens, type PromptSource } from '../../src/core/generate';
 import { passageOf } from '../../src/core/generate/passage';
-import { lineTerms, termWeights } from '../../src/core/words';
+import { lineTerms, termWeights, unmentioned } from '../../src/core/words';
 
 const filler = (i: number) => `line ${i}: the server keeps going about routes and plugins and other things`;
 
@@ -71,5 +71,13 @@ describe('question terms', () => {
   it('weigh a term on every line below a rare one', () => {
     const w = termWeights('fastify password', ['fastify one', 'fastify two', 'fastify password', 'fastify three']);
     assert.ok(w.get('password')! > w.get('fastify')!);
+  });
+});
+
+describe('unmentioned', () => {
+  it('lists the words of the question, as written, that no text mentions by any form', () => {
+    const texts = ['fastify.addHook("onClose", closeDatabaseConnections)', 'Routes are matched by find-my-way.'];
+    assert.deepEqual(unmentioned('How do I close the database on gRPC routing, (QUIC)?', texts), ['gRPC', 'QUIC']);
+    assert.deepEqual(unmentioned('the of and', texts), []);
   });
 });

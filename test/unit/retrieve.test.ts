@@ -159,6 +159,16 @@ describe('questions the engine refuses', () => {
     assert.deepEqual(answer.sources.map((s) => s.path), ['docs/snapshots.md']);
   });
 
+  it('a retrieval-only answer marks a weak match: the words of the question no source mentions, in its text and its fields', async () => {
+    const { retriever } = setUp();
+    const weak = await new Asker(retriever, undefined).ask(WS, 'Are snapshots written to disk by gRPC?');
+    assert.deepEqual(weak.weakMatch, ['gRPC']);
+    assert.match(weak.text, /Weak match: no source mentions “gRPC”\./);
+    const strong = await new Asker(retriever, undefined).ask(WS, 'Are snapshots written to disk?');
+    assert.deepEqual(strong.weakMatch, []);
+    assert.doesNotMatch(strong.text, /Weak match/);
+  });
+
   it('a long question drops the history before it leaves no room for sources', async () => {
     const { retriever } = setUp();
     const asker = new Asker(retriever, chat, { contextTokens: 4096, maxAnswerTokens: 512 });
