@@ -186,6 +186,7 @@ describe('MCP server over a scripted engine', () => {
       return engine;
     });
     try {
+      await c.client.listTools(); // so the client checks results against the output schemas
       const first = await c.client.callTool({ name: 'index_status', arguments: {} });
       assert.equal(first.isError, true);
       assert.equal(c.text(first), 'Neo4j is not reachable at neo4j://db (remedy)');
