@@ -36,6 +36,8 @@ function checkInvariants(file: string, text: string, cs: Chunk[], maxTokens: num
     assert.equal(c.path, file);
     assert.equal(c.language, languageOf(file));
     assert.match(c.text.split('\n')[0], /\S/, `${where}: starts on a non-blank line`);
+    // A header shows lines of the file above the part, verbatim (line endings aside), never rebuilt ones.
+    for (const h of c.header?.split('\n') ?? []) assert.ok(lines.some((l) => l.replace(/\r$/, '') === h), `${where}: header line ${JSON.stringify(h)} is not a line of the file`);
     for (let i = c.startLine - 1; i < c.endLine; i++) covered[i] = true;
   }
   lines.forEach((line, i) => assert.ok(covered[i] || !/\S/.test(line), `${file} @${maxTokens}: line ${i + 1} not covered: ${line}`));
@@ -248,7 +250,7 @@ describe('chunk', () => {
 
     it('TypeScript: a class over budget splits into a skeleton and methods under the class signature', async () => {
       const cs = await chunks('src/store.ts', fixture('store.ts'), 64);
-      const header = 'class Store extends Base implements Closeable {';
+      const header = 'export class Store extends Base implements Closeable {';
       const parts = cs.filter((c) => c.symbol === 'Store' || c.symbol?.startsWith('Store.'));
       assert.deepEqual(parts.map((c) => [c.symbol, c.kind, c.startLine, c.endLine]), [
         ['Store', 'class', 22, 32],
@@ -260,7 +262,7 @@ describe('chunk', () => {
       assert.ok(parts[0].text.includes('constructor('), 'the skeleton keeps fields and the constructor');
       assert.equal(parts[1].header, header);
       // At this small budget the header keeps only the innermost signature (headers take at most a quarter of it).
-      assert.equal(parts[2].header, 'async replaceFiles(files: string[]): Promise<void> {');
+      assert.equal(parts[2].header, '  async replaceFiles(files: string[]): Promise<void> {');
       assert.equal(parts[3].header, header);
     });
 
@@ -340,7 +342,10 @@ describe('chunk', () => {
         ['Person', 'class', 34, 35],
       ]);
       const add = cs.find((c) => c.symbol === 'Store.Add')!;
-      assert.equal(add.header, 'namespace Example.Storage {\n[Serializable] public class Store : IDisposable {');
+      // The class's own lines, verbatim; at this budget the namespace's lines do not fit above them, at twice it they do.
+      assert.equal(add.header, '    [Serializable]\n    public class Store : IDisposable\n    {');
+      const roomier = (await chunks('src/Store.cs', fixture('Store.cs'), 128)).find((c) => c.symbol === 'Store.Add')!;
+      assert.equal(roomier.header, 'namespace Example.Storage\n{\n    [Serializable]\n    public class Store : IDisposable\n    {');
       const cpp = await chunks('src/store.cpp', fixture('store.cpp'), 64);
       assert.deepEqual([...new Set(symbols(cpp).map((s) => s[0]))], ['app', 'Store', 'Store::add', 'Store::size', 'maxOf', 'Point', 'Color']);
       assert.equal(cpp.find((c) => c.symbol === 'Store::size')!.kind, 'method');
@@ -357,7 +362,7 @@ describe('chunk', () => {
       assert.ok(cs.length >= 4);
       assert.ok(cs.every((c) => c.symbol === 'load' && c.kind === 'function'));
       assert.equal(cs[0].header, undefined);
-      for (const c of cs.slice(1)) assert.equal(c.header, 'async function load(ids: string[]): Promise<number> {');
+      for (const c of cs.slice(1)) assert.equal(c.header, 'export async function load(ids: string[]): Promise<number> {');
       const go = ['package x', '', 'func Big() int {', ...Array.from({ length: 40 }, (_, i) => `\tv${i} := compute(${i}, "item")`), '\treturn 0', '}', ''].join('\n');
       const goChunks = await chunks('x.go', go, 64);
       checkInvariants('x.go', go, goChunks, 64);

@@ -1,6 +1,6 @@
 // The line view of one file shared by every chunker: rows are 0-based here and become 1-based lines in `Chunk`.
 import { createHash } from 'node:crypto';
-import { countTokens, truncateToTokens } from '../tokens';
+import { countTokens } from '../tokens';
 import type { Chunk } from '../types';
 
 /** A chunk before its text is cut: an inclusive range of 0-based rows plus its metadata. */
@@ -91,16 +91,14 @@ export class Doc {
   }
 
   /**
-   * A header capped at a quarter of the budget, so every part of a split keeps room for its text: outer lines (the
-   * enclosing namespace or class) are dropped first, then the innermost line is truncated.
+   * The header of a part: the enclosing declarations' lines (`outer`) above this declaration's own, capped at a
+   * quarter of the budget so every part keeps room for its text. The outer lines go first, then its own; a line is
+   * never cut, since a header must be lines of the file.
    */
-  header(text: string | undefined): string | undefined {
-    if (!text) return undefined;
+  header(outer: string | undefined, own: string): string | undefined {
     const cap = Math.floor(this.maxTokens / 4);
-    const lines = text.split('\n');
-    while (lines.length > 1 && countTokens(lines.join('\n')) > cap) lines.shift();
-    const kept = lines.join('\n');
-    return countTokens(kept) <= cap ? kept : truncateToTokens(kept, cap).trimEnd() || undefined;
+    for (const text of [outer ? `${outer}\n${own}` : own, own]) if (text && countTokens(text) <= cap) return text;
+    return undefined;
   }
 
   /** Tokens left for text once `header` is prepended. */

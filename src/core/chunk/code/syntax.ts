@@ -173,7 +173,7 @@ export class CodeChunker {
     }
     const sig = signature(d, this.doc);
     const sigRow = d.decl.startPosition.row;
-    const inner = this.doc.header([header, sig].filter(Boolean).join('\n'));
+    const inner = this.doc.header(header, sig);
     if (d.body && (d.classLike || d.kind === 'module')) {
       const siblings = kids(d.body);
       const ctx: MemberContext = { inClass: d.classLike, className: d.name };
@@ -237,13 +237,22 @@ function usable(root: Node, doc: Doc): boolean {
 }
 
 /** The declaration's text up to its body, on one line: `class Store extends Base {`, `def f(x):`. */
+/** A header shows at most this many lines of one declaration (a long parameter list keeps its beginning). */
+const SIGNATURE_LINES = 3;
+
+/**
+ * The declaration's own lines down to the one where its body opens, verbatim (line endings aside): a header shown
+ * above a part is real lines of the file, never a signature rebuilt from its tokens.
+ */
 function signature(d: Desc, doc: Doc): string {
-  const decl = d.decl;
-  const body = d.body && d.body.startIndex > decl.startIndex ? d.body : null;
-  let text = body ? doc.text.slice(decl.startIndex, body.startIndex) : doc.lines[decl.startPosition.row];
-  text = text.replace(/\s+/g, ' ').trim();
-  if (body && doc.text[body.startIndex] === '{' && !text.endsWith('{')) text += ' {';
-  return text.length > 200 ? `${text.slice(0, 199)}…` : text;
+  const first = d.decl.startPosition.row;
+  const body = d.body && d.body.startIndex > d.decl.startIndex ? d.body : null;
+  // A brace opens the body on its own row (kept); an indented block (Python) starts at its first statement (not kept).
+  const bodyRow = !body ? first : Math.max(first, body.startPosition.row - (doc.text[body.startIndex] === '{' ? 0 : 1));
+  return doc.lines
+    .slice(first, Math.min(bodyRow, first + SIGNATURE_LINES - 1) + 1)
+    .map((line) => line.replace(/\r$/, ''))
+    .join('\n');
 }
 
 /** Statements of a function body (Go wraps them in a statement_list). */
