@@ -184,7 +184,7 @@ function mergeSiblings(doc: Doc, pieces: SectionPiece[]): Piece[] {
  * docs of a function, not only its code. Prose headings name nothing: a lone capitalised word ("Introduction",
  * "Objects") is not an identifier, and neither is anything with spaces outside a call's parentheses.
  */
-export function documentedNames(heading: string): string[] {
+function documentedNames(heading: string): string[] {
   const m = /^`?(\.)?([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)(\(.*\))?`?$/.exec(heading.trim());
   if (!m) return [];
   const [, member, name, call] = m;
