@@ -1,21 +1,33 @@
 #!/usr/bin/env bash
-# A real Neo4j 5.26 Community server for development and CI, without Docker: only Java 17 and Maven are needed.
+# A real Neo4j Community server for development and CI, without Docker: only a JDK and Maven are needed.
+# Neo4j 5.26 LTS by default (Java 17+); NEO4J_VERSION=2026.09.0 runs a 2026.x server instead (Java 21+).
 #
-#   bash scripts/neo4j.sh start|stop|restart|status|env|build
+#   bash scripts/neo4j.sh start|stop|restart|status|env|build|java
 #
-# Environment: NEO4J_PORT (7687), NEO4J_PASSWORD (workspace-rag-test, at least 8 characters), NEO4J_HEAP (2g),
-# NEO4J_PAGECACHE (1g), NEO4J_START_TIMEOUT (seconds, 180), NEO4J_DIR (.neo4j in the repo: data, logs and the pid
-# file; a second server needs its own NEO4J_DIR and NEO4J_PORT);
-# the resolved classpath and compiled launcher are cached in .tools/neo4j-server/ (rebuilt when their sources change).
+# (`java` prints the JDK this version would run on, or fails saying what is missing.)
+# Environment: NEO4J_VERSION (5.26.30, from tools/neo4j-server/pom.xml; any Neo4j release on Maven Central),
+# NEO4J_PORT (7687), NEO4J_PASSWORD (workspace-rag-test, at least 8 characters), NEO4J_HEAP (2g), NEO4J_PAGECACHE (1g),
+# NEO4J_START_TIMEOUT (seconds, 180), NEO4J_DIR (data, logs and the pid file: .neo4j in the repo for the default
+# version, .neo4j-<version> for another; a second server needs its own NEO4J_DIR and NEO4J_PORT), NEO4J_JAVA_HOME
+# (the JDK to use; otherwise JAVA_HOME, the java on PATH, or the newest JDK under /usr/lib/jvm that is new enough).
+# The resolved classpath and compiled launcher are cached per version in .tools/neo4j-<version>/ (rebuilt when their
+# sources, the version or the JDK change). A data folder remembers the version that made it, and another version
+# refuses it (an upgrade cannot be undone): NEO4J_ALLOW_UPGRADE=1 lets a newer version upgrade it.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SRC_DIR="$ROOT/tools/neo4j-server"
-BUILD_DIR="$ROOT/.tools/neo4j-server"
-HOME_DIR="${NEO4J_DIR:-$ROOT/.neo4j}"
+DEFAULT_VERSION="$(sed -n 's:.*<neo4j.version>\(.*\)</neo4j.version>.*:\1:p' "$SRC_DIR/pom.xml")"
+NEO4J_VERSION="${NEO4J_VERSION:-$DEFAULT_VERSION}"
+[[ "$NEO4J_VERSION" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || { echo "neo4j.sh: error: NEO4J_VERSION must look like 5.26.30 or 2026.09.0, not '$NEO4J_VERSION'" >&2; exit 64; }
+BUILD_DIR="$ROOT/.tools/neo4j-$NEO4J_VERSION"
+if [[ "$NEO4J_VERSION" == "$DEFAULT_VERSION" ]]; then HOME_DIR="${NEO4J_DIR:-$ROOT/.neo4j}"; else HOME_DIR="${NEO4J_DIR:-$ROOT/.neo4j-$NEO4J_VERSION}"; fi
 PID_FILE="$HOME_DIR/neo4j.pid"
 LOG_FILE="$HOME_DIR/logs/server.log"
+VERSION_FILE="$HOME_DIR/neo4j-version"
 MAIN_CLASS="workspacerag.Neo4jTestServer"
+# Calendar versions (2025.01 and later) need Java 21; 5.x runs on Java 17.
+if (( ${NEO4J_VERSION%%.*} >= 2025 )); then JAVA_NEEDED=21; else JAVA_NEEDED=17; fi
 
 export NEO4J_PORT="${NEO4J_PORT:-7687}"
 export NEO4J_USERNAME="neo4j"
@@ -30,30 +42,72 @@ URI="neo4j://127.0.0.1:$NEO4J_PORT"
 say() { echo "neo4j.sh: $*"; }
 die() { echo "neo4j.sh: error: $*" >&2; exit 1; }
 
+# The feature version of a JDK's java (17, 21, 25), or nothing when it does not run.
+java_major() {
+  "$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p'
+}
+
+# Whether $1 is a JDK (java and javac) of at least JAVA_NEEDED; sets JDK_MAJOR.
+jdk_ok() {
+  [[ -n "$1" && -x "$1/bin/java" && -x "$1/bin/javac" ]] || return 1
+  JDK_MAJOR="$(java_major "$1")"
+  [[ "$JDK_MAJOR" =~ ^[0-9]+$ ]] && (( JDK_MAJOR >= JAVA_NEEDED ))
+}
+
+# JAVA_DIR, JAVA_MAJOR, JAVA: NEO4J_JAVA_HOME if set; else the first of JAVA_HOME and the JDK on PATH that is new
+# enough; else the newest JDK under /usr/lib/jvm.
+find_java() {
+  local dir best=0 path_jdk=""
+  JAVA_DIR=""
+  if [[ -n "${NEO4J_JAVA_HOME:-}" ]]; then
+    jdk_ok "$NEO4J_JAVA_HOME" || die "NEO4J_JAVA_HOME=$NEO4J_JAVA_HOME is not a JDK $JAVA_NEEDED or newer (Neo4j $NEO4J_VERSION needs one)"
+    JAVA_DIR="$NEO4J_JAVA_HOME"
+  else
+    if command -v javac >/dev/null; then path_jdk="$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")"; fi
+    for dir in "${JAVA_HOME:-}" "$path_jdk"; do
+      if jdk_ok "$dir"; then JAVA_DIR="$dir"; break; fi
+    done
+    if [[ -z "$JAVA_DIR" ]]; then
+      for dir in /usr/lib/jvm/*/; do
+        dir="${dir%/}"
+        if jdk_ok "$dir" && (( JDK_MAJOR > best )); then JAVA_DIR="$dir"; best="$JDK_MAJOR"; fi
+      done
+    fi
+  fi
+  [[ -n "$JAVA_DIR" ]] || die "Neo4j $NEO4J_VERSION needs a JDK $JAVA_NEEDED or newer (java and javac): none in JAVA_HOME, on PATH or under /usr/lib/jvm. Install one (a Debian openjdk-$JAVA_NEEDED-jdk-headless where the release has it) or set NEO4J_JAVA_HOME"
+  JAVA_MAJOR="$(java_major "$JAVA_DIR")"
+  JAVA="$JAVA_DIR/bin/java"
+}
+
 # Hash of everything the build depends on; a change triggers a rebuild.
 source_stamp() {
-  cat "$SRC_DIR/pom.xml" $(find "$SRC_DIR/src" -name '*.java' | sort) | sha256sum | cut -d' ' -f1
+  { cat "$SRC_DIR/pom.xml" $(find "$SRC_DIR/src" -name '*.java' | sort); echo "$NEO4J_VERSION $JAVA_DIR"; } | sha256sum | cut -d' ' -f1
 }
 
 build() {
+  find_java
   local stamp
   stamp="$(source_stamp)"
   if [[ -f "$BUILD_DIR/stamp" && "$(cat "$BUILD_DIR/stamp")" == "$stamp" ]]; then
     return 0
   fi
-  command -v java >/dev/null || die "java not found (Java 17 or newer is required)"
-  command -v javac >/dev/null || die "javac not found (install a Java 17 JDK)"
   command -v mvn >/dev/null || die "mvn not found (Maven 3.8 or newer is required)"
-  say "building the Neo4j launcher in $BUILD_DIR (first time: downloads Neo4j from Maven Central)"
+  say "building the Neo4j $NEO4J_VERSION launcher in $BUILD_DIR with Java $JAVA_MAJOR ($JAVA_DIR) (first time: downloads Neo4j from Maven Central)"
   rm -rf "$BUILD_DIR"
   mkdir -p "$BUILD_DIR/classes"
-  mvn -B -q -f "$SRC_DIR/pom.xml" dependency:copy-dependencies \
+  mvn -B -q -f "$SRC_DIR/pom.xml" dependency:copy-dependencies -Dneo4j.version="$NEO4J_VERSION" \
     -DoutputDirectory="$BUILD_DIR/lib" -DincludeScope=runtime >"$BUILD_DIR/maven.log" 2>&1 \
-    || { tail -n 30 "$BUILD_DIR/maven.log" >&2; die "Maven could not resolve Neo4j (log: $BUILD_DIR/maven.log)"; }
-  javac --release 17 -nowarn -cp "$BUILD_DIR/lib/*" -d "$BUILD_DIR/classes" \
+    || { tail -n 30 "$BUILD_DIR/maven.log" >&2; die "Maven could not resolve Neo4j $NEO4J_VERSION (log: $BUILD_DIR/maven.log)"; }
+  "$JAVA_DIR/bin/javac" --release "$JAVA_NEEDED" -nowarn -cp "$BUILD_DIR/lib/*" -d "$BUILD_DIR/classes" \
     $(find "$SRC_DIR/src" -name '*.java') || die "javac failed"
   echo "$stamp" >"$BUILD_DIR/stamp"
   say "built ($(ls "$BUILD_DIR/lib" | wc -l) jars)"
+}
+
+# JVM flags beyond the heap: on Java 21+, Lucene's vector search uses the Vector API (Neo4j logs a warning without it)
+# and Neo4j's native calls are allowed without a warning each.
+jvm_flags() {
+  if (( JAVA_MAJOR >= 21 )); then echo "--add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED"; fi
 }
 
 classpath() { echo "$BUILD_DIR/classes:$BUILD_DIR/lib/*"; }
@@ -73,7 +127,8 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$NEO4J_PORT") 2>/dev/null; }
 
 # Exit status: 0 authenticated query ran, 2 credentials rejected, 1 not (yet) reachable.
 ping_server() {
-  java -Xmx64m -XX:TieredStopAtLevel=1 -cp "$(classpath)" "$MAIN_CLASS" ping 2>&1
+  [[ -n "${JAVA:-}" ]] || find_java
+  "$JAVA" -Xmx64m -XX:TieredStopAtLevel=1 -cp "$(classpath)" "$MAIN_CLASS" ping 2>&1
 }
 
 log_tail() {
@@ -86,7 +141,7 @@ log_tail() {
 }
 
 print_details() {
-  say "Neo4j is up: $URI (bolt on 127.0.0.1:$NEO4J_PORT only), user $NEO4J_USERNAME, database $NEO4J_DATABASE"
+  say "Neo4j $NEO4J_VERSION is up: $URI (bolt on 127.0.0.1:$NEO4J_PORT only), user $NEO4J_USERNAME, database $NEO4J_DATABASE"
   say "password from NEO4J_PASSWORD (default workspace-rag-test); \`eval \"\$(bash scripts/neo4j.sh env)\"\` exports it all"
 }
 
@@ -103,11 +158,21 @@ start() {
   if port_open; then
     die "port $NEO4J_PORT on 127.0.0.1 is taken by another program; stop it or set NEO4J_PORT"
   fi
+  # Patch releases of one line (5.26.x) share their data; another line would upgrade it, for good.
+  local made_by=""
+  if [[ -f "$VERSION_FILE" ]]; then made_by="$(cat "$VERSION_FILE")"
+  elif [[ -d "$HOME_DIR/data" ]]; then made_by="5.26.x"  # made before the folder recorded its version: 5.26 only
+  fi
+  if [[ -n "$made_by" && "${made_by%.*}" != "${NEO4J_VERSION%.*}" && "${NEO4J_ALLOW_UPGRADE:-}" != 1 ]]; then
+    die "the data in $HOME_DIR is Neo4j $made_by's; Neo4j $NEO4J_VERSION would upgrade it for good. Use another NEO4J_DIR, or NEO4J_ALLOW_UPGRADE=1 to upgrade it"
+  fi
   mkdir -p "$HOME_DIR/logs"
   rm -f "$HOME_DIR/ready"
-  say "starting Neo4j (heap $HEAP, page cache $NEO4J_PAGECACHE, data in $HOME_DIR)"
+  echo "$NEO4J_VERSION" >"$VERSION_FILE"
+  say "starting Neo4j $NEO4J_VERSION on Java $JAVA_MAJOR (heap $HEAP, page cache $NEO4J_PAGECACHE, data in $HOME_DIR)"
   # setsid + nohup: the server outlives this shell; stdin closed so it never waits on a terminal.
-  setsid nohup java "-Xmx$HEAP" -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError \
+  # shellcheck disable=SC2046 # jvm_flags is a list of flags
+  setsid nohup "$JAVA" "-Xmx$HEAP" -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError $(jvm_flags) \
     -cp "$(classpath)" "$MAIN_CLASS" serve </dev/null >>"$LOG_FILE" 2>&1 &
   echo $! >"$PID_FILE"
   local pid=$! started=$SECONDS out status
@@ -191,5 +256,6 @@ case "${1:-}" in
   status) status ;;
   env) print_env ;;
   build) build; say "launcher is up to date in $BUILD_DIR" ;;
-  *) echo "usage: bash scripts/neo4j.sh start|stop|restart|status|env|build" >&2; exit 64 ;;
+  java) find_java; echo "$JAVA_DIR (Java $JAVA_MAJOR, for Neo4j $NEO4J_VERSION)" ;;
+  *) echo "usage: bash scripts/neo4j.sh start|stop|restart|status|env|build|java" >&2; exit 64 ;;
 esac

@@ -20,7 +20,8 @@ import org.neo4j.driver.SessionConfig;
 import org.neo4j.driver.exceptions.AuthenticationException;
 
 /**
- * A Neo4j 5.26 Community server for local development and CI, driven by scripts/neo4j.sh.
+ * A Neo4j Community server (5.26 LTS, or 2026.x with NEO4J_VERSION) for local development and CI, driven by
+ * scripts/neo4j.sh. The same source builds against both: it uses only the embedding API they share.
  *
  * <pre>
  *   serve  run the DBMS with Bolt on 127.0.0.1 and authentication on, until SIGTERM
@@ -127,7 +128,8 @@ public final class Neo4jTestServer {
         try (Driver driver = GraphDatabase.driver(uri,
                 AuthTokens.basic(env("NEO4J_USERNAME", "neo4j"), env("NEO4J_PASSWORD", "workspace-rag-test")), config);
              var session = driver.session(SessionConfig.forDatabase(env("NEO4J_DATABASE", "neo4j")))) {
-            Record r = session.run("CALL dbms.components() YIELD name, versions, edition "
+            // 2026.x also lists a "Cypher" component (the language versions it speaks).
+            Record r = session.run("CALL dbms.components() YIELD name, versions, edition WHERE name = 'Neo4j Kernel' "
                     + "RETURN name + ' ' + versions[0] + ' ' + edition AS v").single();
             System.out.println(r.get("v").asString());
             return 0;
