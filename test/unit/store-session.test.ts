@@ -3,7 +3,7 @@
 import { strict as assert } from 'node:assert';
 import neo4j from 'neo4j-driver';
 import { StoreUnavailableError } from '../../src/core/store';
-import { explainDriverError } from '../../src/core/store/session';
+import { explainDriverError, serverInfo } from '../../src/core/store/session';
 
 const cfg = { uri: 'neo4j://db.example.com:7687', username: 'reader', database: 'docs' };
 const driverError = (code: string, message: string, cause?: Error) => new neo4j.Neo4jError(message, code, '50N42', 'error', undefined, cause);
@@ -83,5 +83,20 @@ describe('store session: the driver errors explained', () => {
         assert.ok(!e.message.includes(secret), e.message);
       }
     }
+  });
+});
+
+describe('store session: what the server can do, from its version', () => {
+  it('uses vector filters inside the index from Neo4j 2026.01 on', () => {
+    for (const version of ['2026.01.0', '2026.09.0', '2026.10.1', '2027.01.0', '2026.02-aura']) {
+      assert.equal(serverInfo(version).vectorFilters, true, version);
+    }
+  });
+
+  it('filters after the search on 5.26 LTS, 2025.x and an unknown version', () => {
+    for (const version of ['5.26.30', '5.27-aura', '2025.10.1', '2025.12.0', '', 'dev']) {
+      assert.equal(serverInfo(version).vectorFilters, false, version);
+    }
+    assert.equal(serverInfo('5.26.30').version, '5.26.30');
   });
 });

@@ -2,7 +2,7 @@
 import neo4j from 'neo4j-driver';
 import { type WorkspaceStatus, type WorkspaceSummary, workspaceSummarySchema } from '../types';
 import { statusRow } from './rows';
-import { VECTOR_INDEX } from './schema';
+import { VECTOR_INDEX_NAMES } from './schema';
 import type { StoreContext } from './session';
 
 /** Rows per transaction of the batched deletes of clear operations. */
@@ -53,7 +53,7 @@ export async function clearWorkspace(ctx: StoreContext, workspaceId: string): Pr
   });
 }
 
-/** Deletes every workspace and drops the vector index, so the next ensureSchema may use other dimensions. */
+/** Deletes every workspace and drops the vector index (and a migration's twin), so the next ensureSchema may use other dimensions. */
 export async function clearAll(ctx: StoreContext): Promise<void> {
   ctx.counts.clear();
   await ctx.withSession(async (session) => {
@@ -64,7 +64,7 @@ export async function clearAll(ctx: StoreContext): Promise<void> {
         { batch: neo4j.int(DELETE_BATCH) },
       );
     }
-    await session.run(`DROP INDEX ${VECTOR_INDEX} IF EXISTS`);
+    for (const name of VECTOR_INDEX_NAMES) await session.run(`DROP INDEX ${name} IF EXISTS`);
   });
-  ctx.vectorDimensions = null;
+  ctx.vectorIndex = null;
 }

@@ -16,6 +16,7 @@ import * as schema from './schema';
 import * as search from './search';
 import { StoreContext } from './session';
 import * as state from './state';
+import * as vector from './vector';
 import * as writes from './writes';
 import type { WriteFailure } from './writes';
 
@@ -28,6 +29,11 @@ export { writeIsolated, type WriteFailure } from './writes';
 export interface StoreOptions {
   /** Chunks written per transaction; files are never split across transactions (IndexingConfig.writeBatchChunks). */
   maxChunksPerTransaction?: number;
+  /**
+   * Workspaces up to this many chunks are scored exactly when the ANN search returns fewer than k of their chunks
+   * (20,000; 0 turns the exact fallback off, so a search returns only what the index found).
+   */
+  exactScanLimit?: number;
 }
 
 export class Neo4jStore implements Store {
@@ -35,7 +41,12 @@ export class Neo4jStore implements Store {
 
   /** Opens a driver and proves that the server answers, accepts the credentials and has the database. */
   static async connect(cfg: Neo4jConfig, options: StoreOptions = {}): Promise<Neo4jStore> {
-    return new Neo4jStore(await StoreContext.open(cfg, Math.max(1, options.maxChunksPerTransaction ?? 1000)));
+    return new Neo4jStore(await StoreContext.open(cfg, Math.max(1, options.maxChunksPerTransaction ?? 1000), Math.max(0, options.exactScanLimit ?? 20_000)));
+  }
+
+  /** The server's kernel version, as it said when the store connected. */
+  get serverVersion(): string {
+    return this.ctx.server.version;
   }
 
   close(): Promise<void> {
@@ -76,10 +87,21 @@ export class Neo4jStore implements Store {
     return state.cachedEmbeddings(this.ctx, embedKeys);
   }
 
-  // search.ts
-  vectorSearch(workspaceId: string, vector: number[] | Float32Array, k: number): Promise<Hit[]> {
-    return search.vectorSearch(this.ctx, workspaceId, vector, k);
+  // vector.ts
+  vectorSearch(workspaceId: string, embedding: number[] | Float32Array, k: number): Promise<Hit[]> {
+    return vector.vectorSearch(this.ctx, workspaceId, embedding, k);
   }
+  /**
+   * How a vector search is confined to its workspace: 'in-index' (Neo4j 2026.01+ with the workspace declared on the
+   * index: a pre-filter) or 'after-search' (5.26, 2025.x, or while the index's migration runs: an over-fetch); null
+   * while there is no vector index.
+   */
+  async vectorFiltering(): Promise<vector.VectorFiltering | null> {
+    const index = await schema.lookUpVectorIndex(this.ctx);
+    return index && vector.filteringOf(index);
+  }
+
+  // search.ts
   fulltextSearch(workspaceId: string, userText: string, k: number): Promise<Hit[]> {
     return search.fulltextSearch(this.ctx, workspaceId, userText, k);
   }

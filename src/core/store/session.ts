@@ -40,10 +40,41 @@ const DRIVER_TIMEOUTS = {
 
 const isConnectionFailure = (e: unknown): boolean => ['ServiceUnavailable', 'SessionExpired'].includes(errorCode(e));
 
+/** What the server can do, found once per connection (`CALL dbms.components()`). */
+export interface ServerInfo {
+  /** The kernel's version: '5.26.30', '2026.09.0'. */
+  version: string;
+  /**
+   * Cypher 25's SEARCH clause with filters inside the vector index (`CREATE VECTOR INDEX … WITH [c.workspace]`,
+   * `SEARCH c IN (VECTOR INDEX … WHERE c.workspace = $ws …)`): Neo4j 2026.01 and later. Earlier servers (5.26 LTS,
+   * 2025.x) only filter after the ANN search, through `db.index.vector.queryNodes`, which 2026 deprecates.
+   */
+  vectorFilters: boolean;
+}
+
+/** The server's capabilities from its kernel version; an unknown version string gets the 5.26 behaviour. */
+export function serverInfo(version: string): ServerInfo {
+  const m = /^(\d+)\.(\d+)/.exec(version);
+  const [major, minor] = m ? [Number(m[1]), Number(m[2])] : [0, 0];
+  return { version, vectorFilters: major > 2026 || (major === 2026 && minor >= 1) };
+}
+
+/** The vector index the store searches and writes, as last looked up (schema.ts). */
+export interface VectorIndexInfo {
+  name: string;
+  dimensions: number;
+  /** `workspace` is one of its filter properties, so a search can be confined to one workspace inside the index. */
+  filtered: boolean;
+  /** A filtered index is being built beside this one (a migration): look again after a while. */
+  migrating: boolean;
+  /** Date.now() of the look-up. */
+  checkedAt: number;
+}
+
 /** One driver and database, and what the store's modules keep between calls. */
 export class StoreContext {
-  /** Dimensions of the vector index: undefined = not looked up yet, null = no index. */
-  vectorDimensions: number | null | undefined;
+  /** The vector index: undefined = not looked up yet, null = there is none. */
+  vectorIndex: VectorIndexInfo | null | undefined;
   /** Chunk counts by workspace for the vector search's over-fetch; every write that adds or removes chunks clears them. */
   readonly counts = new Map<string, { mine: number; total: number; at: number }>();
   /**
@@ -53,19 +84,34 @@ export class StoreContext {
    */
   private unreachable = false;
 
-  private constructor(private readonly driver: Driver, private readonly cfg: Neo4jConfig, readonly maxChunksPerTx: number) {}
+  /** Set by open(), before any other call. */
+  server: ServerInfo = serverInfo('');
 
-  /** Opens a driver and proves that the server answers, accepts the credentials and has the database. */
-  static async open(cfg: Neo4jConfig, maxChunksPerTx: number): Promise<StoreContext> {
+  private constructor(
+    private readonly driver: Driver,
+    private readonly cfg: Neo4jConfig,
+    readonly maxChunksPerTx: number,
+    /** Workspaces up to this many chunks are scored exactly when the ANN search comes back short (search.ts). */
+    readonly exactScanLimit: number,
+  ) {}
+
+  /**
+   * Opens a driver and proves that the server answers, accepts the credentials and has the database; learns the
+   * server's version on the way.
+   */
+  static async open(cfg: Neo4jConfig, maxChunksPerTx: number, exactScanLimit: number): Promise<StoreContext> {
     const driver = neo4j.driver(cfg.uri, neo4j.auth.basic(cfg.username, cfg.password), {
       disableLosslessIntegers: true, // counts, lines and sizes are far below 2^53
       ...DRIVER_TIMEOUTS,
       userAgent: 'workspace-rag',
     });
-    const ctx = new StoreContext(driver, cfg, maxChunksPerTx);
+    const ctx = new StoreContext(driver, cfg, maxChunksPerTx, exactScanLimit);
     try {
       // An auto-commit query, not executeRead: a down server must fail now, not after the driver's 30 s of retries.
-      await ctx.withSession((session) => session.run('RETURN 1'));
+      const kernel = await ctx.withSession((session) =>
+        session.run(`CALL dbms.components() YIELD name, versions WHERE name = 'Neo4j Kernel' RETURN versions[0] AS version`),
+      );
+      ctx.server = serverInfo(String(kernel.records[0]?.get('version') ?? ''));
     } catch (e) {
       await driver.close();
       throw e;
