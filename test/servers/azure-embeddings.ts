@@ -1,9 +1,12 @@
 // A local server speaking the Azure OpenAI embeddings protocol: the same URL shape, auth, limits, error bodies and
-// base64 encoding as Azure, and deterministic embeddings with real similarity structure (see text.ts).
+// base64 encoding as Azure, and deterministic embeddings with real similarity structure (see text.ts). With `quota`,
+// it enforces a deployment's tokens and requests per minute over a sliding window as Azure does (quota.ts), and every
+// answer to a request for a deployment carries x-ratelimit-remaining-tokens and x-ratelimit-remaining-requests.
 import type http from 'node:http';
 import { decode } from 'gpt-tokenizer/encoding/cl100k_base';
 import { countTokens } from '../../src/core/tokens';
 import { FaultSlot, listen, recordOf, parseJson, presentedKey, readBody, sendJson, sleep, type RecordedRequest } from './http';
+import { SlidingWindowQuota, type QuotaOptions, type Remaining } from './quota';
 import { denseEmbedding, hashEmbedding } from './text';
 
 export type EmbeddingFault = { times?: number } & (
@@ -25,6 +28,10 @@ export interface EmbeddingServerOptions {
   dimensions?: number;
   /** Added latency per request, so tests can observe concurrency. */
   latencyMs?: number;
+  /** Added latency per input token, on top of latencyMs: a request takes longer the larger it is. */
+  latencyMsPerToken?: number;
+  /** Tokens and requests per minute over a sliding window; none: unlimited, and no rate-limit headers. */
+  quota?: QuotaOptions;
   /** Keep request bodies in `requests` (off by default in fast mode: 50k-chunk benchmarks would hold every text). */
   recordBodies?: boolean;
   /** Benchmark mode: no latency, no body recording. */
@@ -39,6 +46,8 @@ export interface EmbeddingServerStats {
   requests: number;
   /** Requests answered with embeddings. */
   served: number;
+  /** Requests answered 429: by the quota or by a throttle fault. */
+  throttled: number;
   inputs: number;
   tokens: number;
   inFlight: number;
@@ -49,7 +58,11 @@ export interface EmbeddingServer {
   url: string;
   port: number;
   requests: RecordedRequest[];
+  /** The HTTP status each request in `requests` was answered with (absent while unanswered, or for a reset). */
+  statuses: number[];
   stats: EmbeddingServerStats;
+  /** The quota being enforced, if any (its allowances per window). */
+  quota?: SlidingWindowQuota;
   setFault(fault: EmbeddingFault | null): void;
   close(): Promise<void>;
 }
@@ -61,25 +74,45 @@ const MAX_DIMENSIONS = 3072;
 const azureError = (res: http.ServerResponse, status: number, code: string, message: string, headers?: Record<string, string>) =>
   sendJson(res, status, { error: { code, message } }, headers);
 
+/** Azure's words for a request over the deployment's token or call rate limit. */
+const rateLimitMessage = (limit: 'tokens' | 'requests', apiVersion: string, seconds: number) =>
+  `Requests to the Embeddings_Create Operation under Azure OpenAI API version ${apiVersion} have exceeded ${limit === 'tokens' ? 'token' : 'call'} ` +
+  `rate limit of your current OpenAI S0 pricing tier. Please retry after ${seconds} second${seconds === 1 ? '' : 's'}. ` +
+  'Please go here: https://aka.ms/oai/quotaincrease if you would like to further increase the default rate limit.';
+
+const remainingHeaders = (r: Remaining): Record<string, string> => ({
+  'x-ratelimit-remaining-tokens': String(r.tokens),
+  'x-ratelimit-remaining-requests': String(r.requests),
+});
+
+/** retry-after-ms as Azure sends it, and retry-after in whole seconds (rounded up, so waiting it is always enough). */
+const retryHeaders = (ms: number): Record<string, string> => ({ 'retry-after-ms': String(Math.ceil(ms)), 'retry-after': String(Math.ceil(ms / 1000)) });
+
 export async function startEmbeddingServer(opts: EmbeddingServerOptions = {}): Promise<EmbeddingServer> {
   const apiKey = opts.apiKey ?? 'test-embedding-key';
   const deployments = new Set(opts.deployments ?? ['text-embedding-3-small']);
   const defaultDimensions = opts.dimensions ?? 1536;
   const latencyMs = opts.fast ? 0 : (opts.latencyMs ?? 0);
+  const latencyMsPerToken = opts.fast ? 0 : (opts.latencyMsPerToken ?? 0);
+  const quota = opts.quota && new SlidingWindowQuota(opts.quota);
   const recordBodies = opts.recordBodies ?? !opts.fast;
   const embed = opts.vectors === 'dense' ? denseEmbedding : hashEmbedding;
   const faults = new FaultSlot<EmbeddingFault>();
   faults.set(opts.fault ?? null);
   const requests: RecordedRequest[] = [];
-  const stats: EmbeddingServerStats = { requests: 0, served: 0, inputs: 0, tokens: 0, inFlight: 0, maxInFlight: 0 };
+  const statuses: number[] = [];
+  const stats: EmbeddingServerStats = { requests: 0, served: 0, throttled: 0, inputs: 0, tokens: 0, inFlight: 0, maxInFlight: 0 };
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const raw = await readBody(req);
     const body = parseJson(raw);
     stats.requests++;
-    requests.push(recordOf(req, url, recordBodies ? body : undefined));
-    if (latencyMs) await sleep(latencyMs);
+    const index = requests.push(recordOf(req, url, recordBodies ? body : undefined)) - 1;
+    res.on('finish', () => (statuses[index] = res.statusCode));
+    // Without a quota the latency comes first, as it always did; with one, a request is admitted on arrival and then
+    // takes its time, and a refusal is immediate (as Azure's gateway answers a 429 at once).
+    if (latencyMs && !quota) await sleep(latencyMs);
 
     const route = /^\/openai\/deployments\/([^/]+)\/embeddings$/.exec(url.pathname);
     if (!route || req.method !== 'POST') return azureError(res, 404, '404', 'Resource not found');
@@ -91,16 +124,19 @@ export async function startEmbeddingServer(opts: EmbeddingServerOptions = {}): P
     if (!deployments.has(deployment))
       return azureError(res, 404, 'DeploymentNotFound', 'The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.');
 
+    // From here on every answer says what is left of the quota, a refusal included.
+    const limits = (): Record<string, string> => (quota ? remainingHeaders(quota.remaining(Date.now())) : {});
     const fault = faults.take();
     switch (fault?.kind) {
       case 'throttle': {
-        const headers: Record<string, string> = {};
+        const headers: Record<string, string> = limits();
         if (fault.retryAfterMs !== undefined) headers['retry-after-ms'] = String(fault.retryAfterMs);
         if (fault.retryAfterSeconds !== undefined || fault.retryAfterMs === undefined) headers['retry-after'] = String(fault.retryAfterSeconds ?? 1);
+        stats.throttled++;
         return azureError(res, 429, '429', 'Requests to the Embeddings_Create Operation under Azure OpenAI API have exceeded the token rate limit of your current pricing tier. Please retry after the time in the retry-after header.', headers);
       }
       case 'server-error':
-        return azureError(res, fault.status ?? 500, 'InternalServerError', 'The server had an error while processing your request. Sorry about that!');
+        return azureError(res, fault.status ?? 500, 'InternalServerError', 'The server had an error while processing your request. Sorry about that!', limits());
       case 'reset':
         req.socket.destroy();
         return;
@@ -110,19 +146,40 @@ export async function startEmbeddingServer(opts: EmbeddingServerOptions = {}): P
     }
 
     const parsed = parseRequest(body);
-    if (typeof parsed === 'string') return sendJson(res, 400, { error: { message: parsed, type: 'invalid_request_error', param: null, code: null } });
+    if (typeof parsed === 'string') return sendJson(res, 400, { error: { message: parsed, type: 'invalid_request_error', param: null, code: null } }, limits());
     const dimensions = parsed.dimensions ?? defaultDimensions;
     if (dimensions < 1 || dimensions > MAX_DIMENSIONS)
-      return sendJson(res, 400, { error: { message: `dimensions must be between 1 and ${MAX_DIMENSIONS}.`, type: 'invalid_request_error', param: 'dimensions', code: null } });
+      return sendJson(res, 400, { error: { message: `dimensions must be between 1 and ${MAX_DIMENSIONS}.`, type: 'invalid_request_error', param: 'dimensions', code: null } }, limits());
+    const tooLong = parsed.texts.findIndex((t) => t.tokens > MAX_INPUT_TOKENS);
+    if (tooLong >= 0) {
+      const n = parsed.texts[tooLong].tokens;
+      return sendJson(res, 400, {
+        error: { message: `This model's maximum context length is ${MAX_INPUT_TOKENS + 1} tokens, however you requested ${n} tokens (input ${tooLong}). Please reduce your prompt.`, type: 'invalid_request_error', param: null, code: null },
+      }, limits());
+    }
+    const inputTokens = parsed.texts.reduce((n, t) => n + t.tokens, 0);
+
+    let headers: Record<string, string> = {};
+    if (quota) {
+      // Charged at admission: the estimate (here the input's tokens), whatever happens to the request afterwards.
+      const admission = quota.admit(inputTokens, Date.now());
+      headers = remainingHeaders(admission.remaining);
+      if (!admission.admitted) {
+        stats.throttled++;
+        const apiVersion = url.searchParams.get('api-version') ?? '';
+        return azureError(res, 429, '429', rateLimitMessage(admission.limit, apiVersion, Math.ceil(admission.retryAfterMs / 1000)), {
+          ...headers,
+          ...retryHeaders(admission.retryAfterMs),
+        });
+      }
+      if (latencyMs) await sleep(latencyMs);
+    }
+    if (latencyMsPerToken) await sleep(latencyMsPerToken * inputTokens);
 
     let tokens = 0;
     const data = [];
     for (let i = 0; i < parsed.texts.length; i++) {
       const { text, tokens: n } = parsed.texts[i];
-      if (n > MAX_INPUT_TOKENS)
-        return sendJson(res, 400, {
-          error: { message: `This model's maximum context length is ${MAX_INPUT_TOKENS + 1} tokens, however you requested ${n} tokens (input ${i}). Please reduce your prompt.`, type: 'invalid_request_error', param: null, code: null },
-        });
       tokens += n;
       let vector = embed(text, fault?.kind === 'wrong-dimensions' ? fault.dimensions : dimensions);
       if (fault?.kind === 'zero-vector' && i === (fault.index ?? 0)) vector = new Float32Array(vector.length);
@@ -135,11 +192,11 @@ export async function startEmbeddingServer(opts: EmbeddingServerOptions = {}): P
     stats.tokens += tokens;
     if (fault?.kind === 'invalid-json') {
       const text = JSON.stringify(answer);
-      res.writeHead(200, { 'content-type': 'application/json' });
+      res.writeHead(200, { 'content-type': 'application/json', ...headers });
       res.end(text.slice(0, Math.max(1, Math.floor(text.length / 2)))); // a body cut in the middle
       return;
     }
-    sendJson(res, 200, answer);
+    sendJson(res, 200, answer, headers);
   };
 
   const listening = await listen((req, res) => {
@@ -161,7 +218,9 @@ export async function startEmbeddingServer(opts: EmbeddingServerOptions = {}): P
     url: listening.url,
     port: listening.port,
     requests,
+    statuses,
     stats,
+    quota,
     setFault: (f) => faults.set(f),
     close: listening.close,
   };

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { countTokens } from '../../src/core/tokens';
 import { startEmbeddingServer, type EmbeddingServer } from '../servers/azure-embeddings';
+import { SlidingWindowQuota } from '../servers/quota';
 import { answer, startChatServer, type ChatServer } from '../servers/chat-completions';
 import { cosine, denseEmbedding, hashEmbedding, words } from '../servers/text';
 
@@ -107,6 +108,87 @@ describe('Azure embeddings protocol server', function () {
     await assert.rejects(res.json());
     server.setFault({ kind: 'reset', times: 1 });
     await assert.rejects(post({ input: 'x' }));
+  });
+});
+
+describe('Azure embeddings server with a quota', function () {
+  this.timeout(10_000);
+  let server: EmbeddingServer;
+  // A minute-long window: nothing leaves it during the test, so what remains is exact.
+  beforeEach(async () => {
+    server = await startEmbeddingServer({ apiKey: KEY, dimensions: 8, quota: { tokensPerMinute: 6000, requestsPerMinute: 3, windowMs: 60_000 } });
+  });
+  afterEach(async () => server.close());
+  const post = (input: unknown) =>
+    fetch(`${server.url}/openai/deployments/text-embedding-3-small/embeddings?api-version=2024-10-21`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'api-key': KEY },
+      body: JSON.stringify({ input }),
+    });
+  const remaining = (res: Response) => [res.headers.get('x-ratelimit-remaining-tokens'), res.headers.get('x-ratelimit-remaining-requests')];
+
+  it('charges each admitted request its input tokens and says what remains on every answer', async () => {
+    const text = 'the retriever packs sources into the budget';
+    const ok = await post([text]);
+    assert.equal(ok.status, 200);
+    assert.deepEqual(remaining(ok), [String(6000 - countTokens(text)), '2']);
+    const invalid = await post(Array.from({ length: 2049 }, () => 'x'));
+    assert.equal(invalid.status, 400);
+    assert.deepEqual(remaining(invalid), [String(6000 - countTokens(text)), '2'], 'a refused request is not charged, and still says what remains');
+  });
+
+  it('refuses what the window has no room for with 429, retry-after-ms, retry-after and Azure\'s error body', async () => {
+    const big = 'word '.repeat(4000);
+    assert.equal((await post([big])).status, 200);
+    const refused = await post([big]);
+    assert.equal(refused.status, 429);
+    const ms = Number(refused.headers.get('retry-after-ms'));
+    assert.ok(ms > 55_000 && ms <= 60_000, `retry-after-ms ${ms}`);
+    assert.equal(refused.headers.get('retry-after'), String(Math.ceil(ms / 1000)));
+    assert.deepEqual(remaining(refused), [String(6000 - countTokens(big)), '2']);
+    const { error } = (await refused.json()) as { error: { code: string; message: string } };
+    assert.equal(error.code, '429');
+    assert.match(error.message, /^Requests to the Embeddings_Create Operation under Azure OpenAI API version 2024-10-21 have exceeded token rate limit/);
+    assert.match(error.message, /Please retry after \d+ seconds/);
+    assert.equal(server.stats.throttled, 1);
+  });
+
+  it('counts requests as well as tokens', async () => {
+    for (let i = 0; i < 3; i++) assert.equal((await post(['x'])).status, 200);
+    const refused = await post(['x']);
+    assert.equal(refused.status, 429);
+    assert.match(((await refused.json()) as { error: { message: string } }).error.message, /exceeded call rate limit/);
+    assert.deepEqual(remaining(refused)[1], '0');
+  });
+});
+
+describe('sliding-window quota', () => {
+  it('admits up to the allowance per window, and each charge leaves one window after it was made', () => {
+    const q = new SlidingWindowQuota({ tokensPerMinute: 60_000, requestsPerMinute: 600, windowMs: 1000 });
+    assert.equal(q.tokenAllowance, 1000);
+    assert.equal(q.requestAllowance, 10);
+    assert.deepEqual(q.admit(600, 0), { admitted: true, remaining: { tokens: 400, requests: 9 } });
+    assert.deepEqual(q.admit(300, 500), { admitted: true, remaining: { tokens: 100, requests: 8 } });
+    // 200 more fit once the first 600 leave, at 1000 ms.
+    assert.deepEqual(q.admit(200, 700), { admitted: false, limit: 'tokens', retryAfterMs: 300, remaining: { tokens: 100, requests: 8 } });
+    assert.equal(q.admit(200, 1000).admitted, true);
+    assert.deepEqual(q.remaining(1500), { tokens: 800, requests: 9 });
+  });
+
+  it('refuses an eleventh request in the window until the first leaves', () => {
+    const q = new SlidingWindowQuota({ tokensPerMinute: 6_000_000, requestsPerMinute: 600, windowMs: 1000 });
+    for (let i = 0; i < 10; i++) assert.equal(q.admit(1, i * 10).admitted, true);
+    assert.deepEqual(q.admit(1, 200), { admitted: false, limit: 'requests', retryAfterMs: 800, remaining: { tokens: 99_990, requests: 0 } });
+  });
+
+  it('derives requests per minute from tokens as Azure does (6 per 1,000) and tells a request over the whole allowance to wait a window', () => {
+    const q = new SlidingWindowQuota({ tokensPerMinute: 350_000 });
+    assert.equal(q.windowMs, 10_000);
+    assert.equal(q.tokenAllowance, 58_333);
+    assert.equal(q.requestAllowance, 350);
+    const over = q.admit(60_000, 0);
+    assert.equal(over.admitted, false);
+    assert.equal(!over.admitted && over.retryAfterMs, 10_000);
   });
 });
 
