@@ -1,12 +1,13 @@
-// Azure OpenAI embeddings through the `openai` package: token-aware batches, capped concurrency, retries that honour
-// the server's retry-after, per-request timeouts, cancellation, and a strict check of every answer.
+// Azure OpenAI embeddings through the `openai` package: requests sized and sent at the pace of the deployment's quota
+// (embed/pacer.ts, learned from the answers' rate-limit headers and 429s), retries that honour the server's
+// retry-after, per-request timeouts, cancellation, and a strict check of every answer.
 import { createHash } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, AzureOpenAI } from 'openai';
 import { z } from 'zod';
-import { mapLimit } from './concurrency';
+import { EmbedCall } from './embed/call';
+import { QuotaPacer, type PacedRequest, type PaceSnapshot } from './embed/pacer';
+import { readRateLimitHeaders, type RateLimitHeaders } from './embed/rateLimitHeaders';
 import { EngineError } from './errors';
-import { parseRetryAfter } from './retryAfter';
 import type { EmbeddingConfig } from './config';
 import { countTokens, truncateToTokens } from './tokens';
 
@@ -14,7 +15,10 @@ import { countTokens, truncateToTokens } from './tokens';
 export const MAX_INPUT_TOKENS = 8191;
 /** Azure's per-request input count limit. */
 const MAX_BATCH_INPUTS = 2048;
-/** A longer retry-after than this fails the call instead of blocking the indexer (Azure quotas reset every minute). */
+/**
+ * A longer retry-after than this fails the call instead of blocking the indexer (Azure quotas reset every minute), and
+ * so does a text refused with 429s for longer than this.
+ */
 const DEFAULT_MAX_RETRY_WAIT_MS = 120_000;
 
 export type EmbeddingErrorKind = 'auth' | 'throttled' | 'timeout' | 'cancelled' | 'bad-response' | 'http' | 'network';
@@ -50,12 +54,24 @@ export interface EmbedOptions {
   signal?: AbortSignal;
   onProgress?: (p: EmbedProgress) => void;
   /**
-   * Called when this call starts waiting out a throttle (ms > 0: its own 429's retry-after, or the pause another
-   * request was given), when that wait grows by a second or more, and with ms = 0 once none of its requests waits.
+   * Called when this call starts waiting out a throttle (ms > 0: the pause a 429's retry-after set for every request
+   * of this embedder), when that wait grows by a second or more, and with ms = 0 once none of its requests waits.
+   * Pacing to the quota is not a throttle wait: it is how requests flow.
    */
   onWait?: (ms: number, reason: EmbedWaitReason) => void;
   /** cl100k token counts of `inputs`, when the caller has them (chunks carry theirs): counting again is costly. */
   tokens?: readonly number[];
+  /**
+   * Called as vectors arrive, before the call settles: the positions in `inputs` and their vectors. What a caller
+   * keeps from here is paid for even if the call fails or is cancelled later, so it need not be paid for again.
+   */
+  onVectors?: (positions: number[], vectors: Float32Array[]) => void;
+  /**
+   * Stops the call without abandoning what is paid for: no request is sent after it aborts, the requests in flight
+   * are answered (their vectors told through onVectors), and then the call rejects with kind 'cancelled'. `signal`,
+   * by contrast, abandons the requests in flight at once.
+   */
+  stop?: AbortSignal;
 }
 
 export interface EmbedResult {
@@ -72,7 +88,10 @@ export interface EmbedderHooks {
   onRetry?: (e: { attempt: number; delayMs: number; error: EmbeddingError }) => void;
   /** Called for each input cut to MAX_INPUT_TOKENS (index in the input array, tokens before cutting). */
   onTruncate?: (e: { index: number; tokens: number }) => void;
-  /** Longest retry-after honoured; a longer one fails with kind 'throttled'. */
+  /**
+   * Longest a request is refused with 429s before its call fails with kind 'throttled', and the longest retry-after
+   * honoured (a longer one fails at once).
+   */
   maxRetryWaitMs?: number;
 }
 
@@ -83,19 +102,25 @@ const responseSchema = z.object({
   usage: z.object({ prompt_tokens: z.number().int().nonnegative() }).nullish(),
 });
 
-interface Batch {
-  /** Indices into the unique texts. */
-  items: number[];
-  tokens: number;
-}
+/** One request's outcome: its vectors, or the error; and what its headers said of the quota. */
+type Answer =
+  | { ok: true; vectors: Float32Array[]; tokens: number; limits: RateLimitHeaders }
+  | { ok: false; error: EmbeddingError; limits?: RateLimitHeaders };
 
+/**
+ * Embeds through one AzureOpenAI client. Every call's texts go through one dispatcher, paced to the deployment's quota
+ * (embed/pacer.ts): requests are sized and sent when the quota has room, calls with the fewest tokens left go first
+ * (a question is not queued behind an indexing run), and a 429 holds every request until its retry-after.
+ */
 export class Embedder {
   /** Model and vector size: a change of either invalidates every cached embedding. */
   readonly modelKey: string;
   private readonly model: string;
   private readonly client: AzureOpenAI;
-  /** While a 429 is being waited out, every worker holds its next request until then. */
-  private pausedUntil = 0;
+  private readonly pacer: QuotaPacer;
+  private readonly active: EmbedCall[] = [];
+  private seq = 0;
+  private timer: { at: number; handle: NodeJS.Timeout } | undefined;
 
   constructor(
     private readonly cfg: EmbeddingConfig,
@@ -108,11 +133,18 @@ export class Embedder {
       apiKey: cfg.apiKey,
       apiVersion: cfg.apiVersion,
       deployment: cfg.deployment,
-      maxRetries: 0, // retries are ours: cancellable waits, a shared pause on 429, a cap on retry-after
+      // Retries are ours: the pacer must see every 429 (the SDK would wait it out alone and send again behind the
+      // pacer's back), waits are cancellable and shared by every request, and retry-after has a ceiling.
+      maxRetries: 0,
       timeout: cfg.timeoutMs,
       organization: null,
       project: null,
       logLevel: 'off',
+    });
+    this.pacer = new QuotaPacer({
+      maxBatchTokens: cfg.maxBatchTokens,
+      maxBatchInputs: Math.min(cfg.maxBatchInputs, MAX_BATCH_INPUTS),
+      maxConcurrency: cfg.concurrency,
     });
   }
 
@@ -125,7 +157,12 @@ export class Embedder {
     return (tokens / 1_000_000) * this.cfg.pricePerMillionTokens;
   }
 
-  /** Embeds every input or rejects with an EmbeddingError: never a partial result. */
+  /** The pace so far: tokens per minute admitted, and the quota once learned. */
+  pace(): PaceSnapshot {
+    return this.pacer.snapshot();
+  }
+
+  /** Embeds every input or rejects with an EmbeddingError (what arrived before is told through onVectors). */
   async embed(inputs: string[], opts: EmbedOptions = {}): Promise<EmbedResult> {
     const signal = opts.signal ?? new AbortController().signal;
     if (signal.aborted) throw cancelled();
@@ -133,18 +170,15 @@ export class Embedder {
     // Identical inputs are sent once.
     const uniqueIndex = new Map<string, number>();
     const slotOf: number[] = [];
-    /** The first position in `inputs` of each unique text, to name it in errors. */
-    const firstInput: number[] = [];
     const texts: string[] = [];
     const tokensOf: number[] = [];
-    const multiplicity: number[] = [];
+    const positions: number[][] = [];
     let truncated = 0;
     inputs.forEach((input, index) => {
       let u = uniqueIndex.get(input);
       if (u === undefined) {
         u = texts.length;
         uniqueIndex.set(input, u);
-        firstInput.push(index);
         let text = input === '' ? ' ' : input; // the API rejects empty strings; a blank embeds the same "nothing"
         let tokens = opts.tokens?.[index] ?? countTokens(text);
         if (tokens > MAX_INPUT_TOKENS) {
@@ -155,118 +189,151 @@ export class Embedder {
         }
         texts.push(text);
         tokensOf.push(tokens);
-        multiplicity.push(0);
+        positions.push([]);
       }
-      multiplicity[u]++;
+      positions[u].push(index);
       slotOf.push(u);
     });
+    if (texts.length === 0) return { vectors: [], tokens: 0, truncated };
 
-    const batches = this.batch(tokensOf);
-    const vectors: Float32Array[] = new Array(texts.length);
-    let tokens = 0;
-    let done = 0;
-    const failed = new AbortController(); // one failure stops the other batches
-    const linked = AbortSignal.any([signal, failed.signal]);
-    const waits = new WaitReporter(opts.onWait);
-    try {
-      await mapLimit(
-        batches,
-        this.cfg.concurrency,
-        async (batch) => {
-          try {
-            const sent = { texts: batch.items.map((i) => texts[i]), positions: batch.items.map((i) => firstInput[i]), tokens: batch.tokens };
-            const result = await this.embedBatch(sent, { signal: linked, userSignal: signal, waits });
-            batch.items.forEach((u, k) => {
-              vectors[u] = result.vectors[k];
-              done += multiplicity[u];
-            });
-            tokens += result.tokens;
-            opts.onProgress?.({ done, total: inputs.length, tokens });
-          } catch (e) {
-            failed.abort();
-            throw e;
-          }
-        },
-        linked,
-      );
-    } catch (e) {
-      if (signal.aborted) throw cancelled();
-      throw e;
-    }
-    if (signal.aborted) throw cancelled();
-    return { vectors: slotOf.map((u) => vectors[u]), tokens, truncated };
-  }
-
-  /** Consecutive groups within both the input-count and the token ceilings (an input larger than the token ceiling goes alone). */
-  private batch(tokensOf: number[]): Batch[] {
-    const maxInputs = Math.min(this.cfg.maxBatchInputs, MAX_BATCH_INPUTS);
-    const batches: Batch[] = [];
-    let cur: Batch = { items: [], tokens: 0 };
-    tokensOf.forEach((t, i) => {
-      if (cur.items.length > 0 && (cur.items.length >= maxInputs || cur.tokens + t > this.cfg.maxBatchTokens)) {
-        batches.push(cur);
-        cur = { items: [], tokens: 0 };
-      }
-      cur.items.push(i);
-      cur.tokens += t;
+    let call!: EmbedCall;
+    const vectors = new Promise<Float32Array[]>((resolve, reject) => {
+      call = new EmbedCall(this.seq++, { texts, tokens: tokensOf, positions, total: inputs.length }, opts, { resolve, reject });
     });
-    if (cur.items.length > 0) batches.push(cur);
-    return batches;
-  }
-
-  private async embedBatch(batch: SentBatch, run: BatchRun) {
-    const { signal, userSignal, waits } = run;
-    const maxWait = this.hooks.maxRetryWaitMs ?? DEFAULT_MAX_RETRY_WAIT_MS;
-    for (let attempt = 0; ; attempt++) {
-      // Another request's 429 paused every worker: that is a throttle wait of this call too.
-      await waits.during(this.pausedUntil - Date.now(), () => this.sleep(this.pausedUntil - Date.now(), signal, userSignal));
-      try {
-        return await this.request(batch, signal, userSignal);
-      } catch (e) {
-        const error = e as EmbeddingError;
-        if (!error.details.retryable || attempt >= this.cfg.maxRetries) throw error;
-        const { retryAfterMs } = error.details;
-        if (retryAfterMs !== undefined && retryAfterMs > maxWait) {
-          throw new EmbeddingError(
-            'throttled',
-            `Azure OpenAI deployment '${this.cfg.deployment}' is throttled and asks to wait ${Math.ceil(retryAfterMs / 1000)} s ` +
-              `(more than the ${Math.round(maxWait / 1000)} s this client waits); try again later or raise the deployment's quota.`,
-            { status: 429, retryAfterMs },
-          );
-        }
-        // Server-given waits get up to 10% jitter so concurrent workers do not return in lockstep; others back off exponentially.
-        const wait =
-          retryAfterMs !== undefined
-            ? retryAfterMs * (1 + Math.random() * 0.1)
-            : Math.min(500 * 2 ** attempt, 30_000) * (0.75 + Math.random() * 0.25);
-        this.hooks.onRetry?.({ attempt: attempt + 1, delayMs: Math.round(wait), error });
-        if (error.kind !== 'throttled') await this.sleep(wait, signal, userSignal);
-        else {
-          this.pausedUntil = Math.max(this.pausedUntil, Date.now() + wait);
-          await waits.during(wait, () => this.sleep(wait, signal, userSignal));
-        }
-      }
+    const onAbort = () => {
+      call.fail(cancelled());
+      this.pump();
+    };
+    const onStop = () => call.stop(cancelled('stopped'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    opts.stop?.addEventListener('abort', onStop, { once: true });
+    if (opts.stop?.aborted) onStop();
+    this.active.push(call);
+    this.pump();
+    try {
+      const byText = await vectors;
+      return { vectors: slotOf.map((u) => byText[u]), tokens: call.billed, truncated };
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      opts.stop?.removeEventListener('abort', onStop);
+      this.active.splice(this.active.indexOf(call), 1);
     }
   }
 
-  private async request({ texts, positions, tokens }: SentBatch, signal: AbortSignal, userSignal: AbortSignal) {
+  /** Sends whatever the pacer lets go now, and sets a timer for when it lets the next go. */
+  private pump(): void {
+    const now = Date.now();
+    for (;;) {
+      const queued = this.active.filter((c) => c.hasQueued);
+      if (queued.length === 0) return;
+      const paused = this.pacer.pausedFor();
+      if (paused > 0) {
+        for (const c of queued) c.throttleWait(paused);
+        return this.wakeIn(paused);
+      }
+      for (const c of queued) c.throttleOver();
+      const ready = queued.filter((c) => c.notBefore <= now);
+      if (ready.length === 0) return this.wakeIn(Math.min(...queued.map((c) => c.notBefore)) - now);
+      const call = ready.reduce((a, b) => (b.tokensLeft < a.tokensLeft || (b.tokensLeft === a.tokensLeft && b.seq < a.seq) ? b : a));
+      const grant = this.pacer.grant(call.nextTokens);
+      if ('waitMs' in grant) return this.wakeIn(grant.waitMs); // Infinity: an answer will pump again
+      this.send(call, call.take(grant.tokens, grant.inputs), grant.probe);
+    }
+  }
+
+  private wakeIn(ms: number): void {
+    if (!Number.isFinite(ms)) return;
+    const at = Date.now() + Math.max(0, ms);
+    if (this.timer && this.timer.at <= at) return;
+    if (this.timer) clearTimeout(this.timer.handle);
+    this.timer = {
+      at,
+      handle: setTimeout(() => {
+        this.timer = undefined;
+        this.pump();
+      }, Math.max(0, ms)),
+    };
+  }
+
+  private send(call: EmbedCall, batch: number[], probe = false): void {
+    const texts = batch.map((i) => call.inputs.texts[i]);
+    const positions = batch.map((i) => call.inputs.positions[i][0]);
+    const localTokens = batch.reduce((n, i) => n + call.inputs.tokens[i], 0);
+    const paced = this.pacer.start(localTokens, probe);
+    call.inFlight++;
+    void this.request(texts, positions, localTokens, call.abort.signal).then((answer) => {
+      call.inFlight--;
+      if (answer.ok) {
+        this.pacer.succeeded(paced, answer.tokens, answer.limits);
+        call.deliver(batch, answer.vectors, answer.tokens);
+      } else this.retryOrFail(call, batch, paced, answer);
+      call.settleIfStopped();
+      this.pump();
+    });
+  }
+
+  /** A failed request: its texts are sent again (after a 429's pause, or a backoff), or the call fails. */
+  private retryOrFail(call: EmbedCall, batch: number[], paced: PacedRequest, answer: Extract<Answer, { ok: false }>): void {
+    const { error, limits } = answer;
+    if (error.kind === 'cancelled' || call.finished) {
+      this.pacer.failed(paced, limits);
+      return;
+    }
+    const maxWait = this.hooks.maxRetryWaitMs ?? DEFAULT_MAX_RETRY_WAIT_MS;
+    if (error.kind === 'throttled') {
+      const pause = this.pacer.throttled(paced, limits ?? {});
+      const { retryAfterMs } = error.details;
+      if (retryAfterMs !== undefined && retryAfterMs > maxWait) return call.fail(this.waitTooLong(`asks to wait ${Math.ceil(retryAfterMs / 1000)} s`, maxWait, retryAfterMs));
+      const { refusedForMs, times } = call.throttledAt(batch, Date.now());
+      if (refusedForMs + pause > maxWait) return call.fail(this.waitTooLong(`has refused requests for ${Math.round(refusedForMs / 1000)} s`, maxWait, retryAfterMs));
+      this.hooks.onRetry?.({ attempt: times, delayMs: Math.round(pause), error });
+      call.putBack(batch);
+      return;
+    }
+    this.pacer.failed(paced, limits);
+    const failures = call.failedOnce(batch);
+    if (!error.details.retryable || failures > this.cfg.maxRetries) return call.fail(error);
+    // Backoff grows per failure of the same texts, with jitter so that retries do not return in lockstep.
+    const wait = Math.min(500 * 2 ** (failures - 1), 30_000) * (0.75 + Math.random() * 0.25);
+    this.hooks.onRetry?.({ attempt: failures, delayMs: Math.round(wait), error });
+    call.notBefore = Math.max(call.notBefore, Date.now() + wait);
+    call.putBack(batch);
+  }
+
+  private waitTooLong(what: string, maxWait: number, retryAfterMs: number | undefined): EmbeddingError {
+    return new EmbeddingError(
+      'throttled',
+      `Azure OpenAI deployment '${this.cfg.deployment}' is throttled and ${what} ` +
+        `(more than the ${Math.round(maxWait / 1000)} s this client waits); try again later or raise the deployment's quota.`,
+      { status: 429, retryAfterMs },
+    );
+  }
+
+  private async request(texts: string[], positions: number[], localTokens: number, signal: AbortSignal): Promise<Answer> {
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), this.cfg.timeoutMs);
     try {
-      const response = await this.client.embeddings.create(
-        {
-          input: texts,
-          model: this.model,
-          encoding_format: 'base64',
-          ...(this.cfg.sendDimensions ? { dimensions: this.cfg.dimensions } : {}),
-        },
-        { signal: AbortSignal.any([signal, timeout.signal]) },
-      );
-      return this.check(response, positions, tokens);
+      const { data, response } = await this.client.embeddings
+        .create(
+          {
+            input: texts,
+            model: this.model,
+            encoding_format: 'base64',
+            ...(this.cfg.sendDimensions ? { dimensions: this.cfg.dimensions } : {}),
+          },
+          { signal: AbortSignal.any([signal, timeout.signal]) },
+        )
+        .withResponse();
+      const limits = readRateLimitHeaders(response.headers);
+      try {
+        return { ok: true, ...this.check(data, positions, localTokens), limits };
+      } catch (e) {
+        return { ok: false, error: e as EmbeddingError, limits };
+      }
     } catch (e) {
-      if (e instanceof EmbeddingError) throw e;
-      if (signal.aborted) throw cancelled(userSignal.aborted ? undefined : 'another batch failed');
-      throw this.toError(e, timeout.signal.aborted);
+      if (signal.aborted) return { ok: false, error: cancelled() };
+      const limits = e instanceof APIError ? readRateLimitHeaders(e.headers) : undefined;
+      return { ok: false, error: this.toError(e, timeout.signal.aborted, limits), limits };
     } finally {
       clearTimeout(timer);
     }
@@ -318,7 +385,7 @@ export class Embedder {
     return { vectors, tokens: usage?.prompt_tokens ?? localTokens };
   }
 
-  private toError(e: unknown, timedOut: boolean): EmbeddingError {
+  private toError(e: unknown, timedOut: boolean, limits: RateLimitHeaders | undefined): EmbeddingError {
     const where = `Azure OpenAI deployment '${this.cfg.deployment}' at ${this.cfg.endpoint}`;
     if (timedOut || e instanceof APIConnectionTimeoutError)
       return new EmbeddingError('timeout', `${where} did not answer within ${this.cfg.timeoutMs} ms.`, { retryable: true });
@@ -328,7 +395,7 @@ export class Embedder {
       if (status === 401 || status === 403)
         return new EmbeddingError('auth', `${where} rejected the API key (HTTP ${status}); check the key and the endpoint.`, { status });
       if (status === 429) {
-        const retryAfterMs = parseRetryAfter(e.headers);
+        const retryAfterMs = limits?.retryAfterMs;
         return new EmbeddingError('throttled', `${where} is throttling requests (HTTP 429): ${detail}`, { status, retryable: true, retryAfterMs });
       }
       if (status === 404) return new EmbeddingError('http', `${where} was not found (HTTP 404); check the deployment name and endpoint: ${detail}`, { status });
@@ -343,62 +410,11 @@ export class Embedder {
   private redact(text: string): string {
     return text.split(this.cfg.apiKey).join('***');
   }
-
-  private async sleep(ms: number, signal: AbortSignal, userSignal: AbortSignal): Promise<void> {
-    if (ms <= 0) return;
-    try {
-      await delay(ms, undefined, { signal });
-    } catch {
-      throw cancelled(userSignal.aborted ? undefined : 'another batch failed');
-    }
-  }
-}
-
-/** The texts of one request, their places in the caller's inputs, and their local token count. */
-interface SentBatch {
-  texts: string[];
-  positions: number[];
-  tokens: number;
-}
-
-interface BatchRun {
-  /** Aborts on the caller's cancel or another batch's failure. */
-  signal: AbortSignal;
-  /** The caller's own signal, to tell a cancel from a sibling's failure. */
-  userSignal: AbortSignal;
-  waits: WaitReporter;
-}
-
-/** Tells one embed() call's onWait when its throttle waits begin, grow and end (its workers wait in parallel). */
-class WaitReporter {
-  private waiting = 0;
-  private until = 0;
-
-  constructor(private readonly onWait: EmbedOptions['onWait']) {}
-
-  async during(ms: number, sleep: () => Promise<void>): Promise<void> {
-    if (ms <= 0 || !this.onWait) return sleep();
-    const until = Date.now() + ms;
-    this.waiting++;
-    if (this.waiting === 1 || until >= this.until + 1000) {
-      this.until = Math.max(this.until, until);
-      this.onWait(Math.round(this.until - Date.now()), 'throttled');
-    }
-    try {
-      await sleep();
-    } finally {
-      if (--this.waiting === 0) {
-        this.until = 0;
-        this.onWait(0, 'throttled');
-      }
-    }
-  }
 }
 
 function cancelled(why?: string): EmbeddingError {
-  return new EmbeddingError('cancelled', why ? `Embedding stopped: ${why}.` : 'Embedding was cancelled.');
+  return new EmbeddingError('cancelled', why ? `Embedding ${why}.` : 'Embedding was cancelled.');
 }
-
 
 function describeCause(e: unknown): string {
   const err = e as { message?: string; cause?: { message?: string; code?: string } };

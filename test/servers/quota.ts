@@ -32,7 +32,7 @@ export interface Remaining {
 }
 
 /** Azure's ratio of requests per minute to tokens per minute for standard deployments: 6 RPM per 1,000 TPM. */
-export const REQUESTS_PER_THOUSAND_TOKENS = 6;
+const REQUESTS_PER_THOUSAND_TOKENS = 6;
 const DEFAULT_WINDOW_MS = 10_000;
 const MINUTE_MS = 60_000;
 

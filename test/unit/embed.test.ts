@@ -114,7 +114,9 @@ describe('Embedder (Azure OpenAI embeddings)', function () {
     const result = await new Embedder(config({ dimensions: 8 }), { onTruncate: (e) => cut.push(e) }).embed(['short', long]);
     assert.equal(result.truncated, 1);
     assert.deepEqual(cut, [{ index: 1, tokens: countTokens(long) }]);
-    assert.ok(countTokens(inputsOf(0)[1]) <= MAX_INPUT_TOKENS);
+    const sent = server.requests.flatMap((_, i) => inputsOf(i));
+    assert.equal(sent.length, 2);
+    assert.ok(sent.every((t) => countTokens(t) <= MAX_INPUT_TOKENS));
     assert.equal(result.vectors.length, 2);
   });
 
