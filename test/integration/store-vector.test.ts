@@ -66,7 +66,7 @@ describe('Neo4jStore vector search on this server (5.26 or 2026.x)', function ()
   const query = async (cypher: string, params: Record<string, unknown> = {}) =>
     (await driver.executeQuery(cypher, params, { database: cfg.database })).records.map((r) => r.toObject());
   const vectorIndexes = async () =>
-    (await query('SHOW VECTOR INDEXES YIELD name, properties, state RETURN name, properties, state ORDER BY name')) as Array<{ name: string; properties: string[]; state: string }>;
+    (await query("SHOW VECTOR INDEXES YIELD name, properties, state WHERE name STARTS WITH 'chunk_embedding' RETURN name, properties, state ORDER BY name")) as Array<{ name: string; properties: string[]; state: string }>;
 
   async function newWorkspace(store: Neo4jStore, label: string): Promise<string> {
     const id = uniqueWorkspaceId(label);
@@ -198,8 +198,9 @@ describe('Neo4jStore vector search on this server (5.26 or 2026.x)', function ()
           ['chunk_embedding', ['embedding']],
           ['chunk_embedding_ws', ['embedding', 'workspace']],
         ], 'the filtered twin is built beside the old index, which stays in use meanwhile');
-        const [twinConfig] = await query("SHOW VECTOR INDEXES YIELD name, options WHERE name = 'chunk_embedding_ws' RETURN options.indexConfig AS c");
-        assert.equal((twinConfig.c as Record<string, unknown>)['vector.hnsw.ef_construction'], 48, 'the twin keeps the old configuration');
+        const [twin] = await query("SHOW VECTOR INDEXES YIELD name, labelsOrTypes, options WHERE name = 'chunk_embedding_ws' RETURN labelsOrTypes, options.indexConfig AS c");
+        assert.equal((twin.c as Record<string, unknown>)['vector.hnsw.ef_construction'], 48, 'the twin keeps the old configuration');
+        assert.deepEqual(twin.labelsOrTypes, ['Chunk', 'MigratedChunk'], 'another schema, so it gets the current provider (see schema.ts)');
         // Written while the twin is being built: both indexes take it.
         const late = fileWrite(small, 'lonely/late.md', [near(q, prng(5), 0.01)]);
         await old.replaceFiles(small, [late]);

@@ -6,11 +6,18 @@ import { errorCode, type StoreContext, type VectorIndexInfo } from './session';
 
 /**
  * The vector index's name. On a server with vector filters (2026.01+) it is created `WITH [c.workspace]`; an index
- * made without that property (by an earlier version, or on 5.26 before the server was upgraded) is migrated by
- * building a filtered one beside it under MIGRATED_VECTOR_INDEX, and dropping the old one once that is online.
+ * made without that property (by an earlier version, or by 5.26 before the server was upgraded) is migrated by
+ * building a filtered twin beside it under MIGRATED_VECTOR_INDEX, and dropping the old one once the twin is online.
  */
 const VECTOR_INDEX = 'chunk_embedding';
 const MIGRATED_VECTOR_INDEX = 'chunk_embedding_ws';
+/**
+ * The twin's second label, which no node carries. Measured on 5.26.30 data opened by 2026.09.0: a new index on
+ * :Chunk(embedding) takes the provider of the index already there (vector-2.0), which cannot filter ("Creating a
+ * filtering vector index with provider 'vector-2.0' is not supported"); an index on :Chunk|MigratedChunk is another
+ * schema, so it gets the server's current provider, and it indexes exactly the :Chunk nodes.
+ */
+const TWIN_EXTRA_LABEL = 'MigratedChunk';
 /** Every name the store gives its vector index (clearAll drops them all). */
 export const VECTOR_INDEX_NAMES = [VECTOR_INDEX, MIGRATED_VECTOR_INDEX] as const;
 /** The property a filtered vector index declares, so a search is confined to one workspace inside the index. */
@@ -118,7 +125,7 @@ const KEPT_SETTINGS = ['vector.dimensions', 'vector.similarity_function', 'vecto
  * which needs Cypher 25 (a server with vector filters). Index names and options cannot be parameters, so the values
  * are written into the statement: names are our constants, and only numbers, booleans and plain words are accepted.
  */
-function vectorIndexStatement(name: string, config: Record<string, unknown>, filtered: boolean): string {
+function vectorIndexStatement(name: string, config: Record<string, unknown>, filtered: boolean, labels = 'Chunk'): string {
   const literal = (v: unknown): string => {
     if (typeof v === 'number' && Number.isFinite(v)) return String(v);
     if (typeof v === 'boolean') return String(v);
@@ -129,7 +136,7 @@ function vectorIndexStatement(name: string, config: Record<string, unknown>, fil
     .filter(([key]) => KEPT_SETTINGS.includes(key))
     .map(([key, value]) => `\`${key}\`: ${literal(value)}`)
     .join(', ');
-  return `${filtered ? 'CYPHER 25 ' : ''}CREATE VECTOR INDEX ${name} IF NOT EXISTS FOR (c:Chunk) ON (c.embedding)
+  return `${filtered ? 'CYPHER 25 ' : ''}CREATE VECTOR INDEX ${name} IF NOT EXISTS FOR (c:${labels}) ON (c.embedding)
           ${filtered ? `WITH [c.${FILTER_PROPERTY}]` : ''}
           OPTIONS {indexConfig: {${options}}}`;
 }
@@ -218,9 +225,10 @@ async function migrateVectorIndex(ctx: StoreContext): Promise<void> {
   if (!old || found.some((i) => i.filtered)) return;
   const twin = VECTOR_INDEX_NAMES.find((name) => name !== old.name)!;
   try {
-    await ctx.withSession((session) => session.run(vectorIndexStatement(twin, old.config, true)));
+    await ctx.withSession((session) => session.run(vectorIndexStatement(twin, old.config, true, `Chunk|${TWIN_EXTRA_LABEL}`)));
   } catch (e) {
-    // Another process started the same migration a moment earlier.
-    if (!/EquivalentSchemaRuleAlreadyExists|IndexWithNameAlreadyExists/.test(errorCode(e))) throw e;
+    // Another process started the same migration a moment earlier; or the server refused the twin, and the old index
+    // keeps serving, filtered after the search, as on 5.26: opening the engine must not fail for the migration.
+    if (!errorCode(e).startsWith('Neo.ClientError.')) throw e;
   }
 }
