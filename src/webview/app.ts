@@ -79,7 +79,7 @@ export class ChatApp {
     this.stopButton.hidden = true;
     const newChat = button(doc, 'New Chat', 'icon-button new-chat', icon(doc, 'add'));
     const composer = h(doc, 'div', { class: 'composer' }, this.input, h(doc, 'div', { class: 'composer-bar' }, newChat, h(doc, 'span', { class: 'spacer' }), this.stopButton, this.sendButton));
-    root.replaceChildren(h(doc, 'div', { class: 'chat' }, this.banners, this.conversation.element, composer), this.preview.panel);
+    root.replaceChildren(h(doc, 'div', { class: 'chat' }, this.banners, this.conversation.container, composer), this.preview.panel);
 
     this.input.addEventListener('keydown', (e) => this.onInputKey(e));
     this.input.addEventListener('input', () => this.persistence.save());
@@ -172,6 +172,8 @@ export class ChatApp {
     if (!question || this.conversation.busy) return;
     const turn = this.conversation.add({ id: this.newId(), question, answer: '', sources: [], cited: [], status: 'streaming' });
     turn.history = this.conversation.historyBefore(turn);
+    // The new question and its answer are what the user looks at now, wherever they had scrolled to.
+    this.conversation.follow();
     if (!this.ask(turn)) return;
     this.input.value = '';
     this.focusInput();
@@ -213,6 +215,7 @@ export class ChatApp {
       progress: undefined,
       status: 'streaming',
     });
+    this.conversation.follow();
     this.ask(turn);
     this.focusInput();
   }
@@ -284,7 +287,7 @@ export class ChatApp {
     for (const turn of saved.turns) this.conversation.add(turn);
     this.input.value = saved.draft;
     this.updateControls();
-    this.conversation.scrollToBottom();
+    this.conversation.follow();
   }
 }
 

@@ -4,7 +4,7 @@
 import type { FromWebview, IncompleteReason, ReadingProgress, SourceView, ToWebview } from '../protocol/messages';
 import { MAX_HISTORY_CONTENT } from '../protocol/limits';
 import type { Clock } from './clock';
-import { button, h } from './dom';
+import { button, h, icon } from './dom';
 import { incompleteText, lineRange, readingText, retryIn, sourceLabel } from './format';
 import { AnswerRenderer } from './markdown';
 
@@ -66,9 +66,21 @@ export interface ConversationDeps {
   clock: Clock;
 }
 
+/** How close to the end (px) still counts as "at the latest": scroll positions are fractional when zoomed. */
+const AT_END_PX = 16;
+
 export class Conversation {
   /** The transcript: the turns, then the notices. */
   readonly element: HTMLElement;
+  /** The transcript with its "Jump to latest" control, which floats over its lower edge. */
+  readonly container: HTMLElement;
+  private readonly jump: HTMLButtonElement;
+  /**
+   * Whether the transcript keeps to its end as answers grow: on after sending and while the user stays at the end,
+   * off once they scroll up to read (then "Jump to latest" shows until they are back at the end).
+   */
+  private following = true;
+  private lastScrollTop = 0;
   private readonly doc: Document;
   private readonly renderer = new AnswerRenderer();
   private readonly empty: HTMLElement;
@@ -93,6 +105,22 @@ export class Conversation {
     this.notices = h(doc, 'div', { class: 'notices' });
     this.element = h(doc, 'div', { class: 'transcript', role: 'log', 'aria-live': 'polite', 'aria-label': 'Conversation' }, this.empty, this.notices);
     this.element.addEventListener('click', (e) => this.onClick(e));
+    this.jump = button(doc, 'Jump to latest', 'jump-latest', icon(doc, 'down'));
+    this.jump.append('Jump to latest');
+    this.jump.hidden = true;
+    this.jump.addEventListener('click', () => {
+      this.follow();
+      this.deps.focusInput();
+    });
+    this.container = h(doc, 'div', { class: 'transcript-wrap' }, this.element, this.jump);
+    this.element.addEventListener('scroll', () => this.onScroll());
+    // Intent to read up is known before the scroll it causes: a stream's next delta must not pull the view back down.
+    this.element.addEventListener('wheel', (e) => {
+      if (e.deltaY < 0) this.stopFollowing();
+    });
+    this.element.addEventListener('keydown', (e) => {
+      if (['ArrowUp', 'PageUp', 'Home'].includes(e.key)) this.stopFollowing();
+    });
   }
 
   get turns(): readonly Turn[] {
@@ -158,11 +186,11 @@ export class Conversation {
     turn.view.root.dataset.turn = turn.id;
     this.renderAnswer(turn);
     this.renderMeta(turn);
+    this.grown();
   }
 
   /** Re-renders the answer's markdown (it is small, so each delta renders the whole text). */
   renderAnswer(turn: Turn): void {
-    const stick = this.nearBottom();
     const { html, cited } = this.renderer.render(answerBody(turn), turn.sources.map((s) => s.n));
     // The one raw-HTML sink: markdown-it output with html:false, so model text arrives here escaped.
     turn.view.answer.innerHTML = html;
@@ -178,7 +206,7 @@ export class Conversation {
     turn.view.answer.classList.toggle('pending', beforeFirstWord(turn) && !turn.progress);
     turn.view.root.classList.toggle('streaming', turn.status === 'streaming');
     this.deps.rendered();
-    if (stick) this.scrollToBottom();
+    this.grown();
   }
 
   /**
@@ -286,7 +314,7 @@ export class Conversation {
       this.deps.focusInput();
     });
     this.notices.append(notice);
-    this.scrollToBottom();
+    this.follow();
   }
 
   /** The transcript's part of the controls: while an answer streams no Retry can start another; the empty text. */
@@ -303,13 +331,40 @@ export class Conversation {
     return turn?.sources.find((s) => s.n === Number(el.dataset.source));
   }
 
-  private nearBottom(): boolean {
+  private atEnd(): boolean {
     const t = this.element;
-    return t.scrollHeight - t.scrollTop - t.clientHeight < 40;
+    return t.scrollHeight - t.scrollTop - t.clientHeight <= AT_END_PX;
   }
 
-  scrollToBottom(): void {
+  /** Scrolls to the end and keeps there as the answer grows (after sending, Jump to latest, a restore). */
+  follow(): void {
+    this.following = true;
     this.element.scrollTop = this.element.scrollHeight;
+    this.lastScrollTop = this.element.scrollTop;
+    this.jump.hidden = true;
+  }
+
+  private stopFollowing(): void {
+    this.following = false;
+  }
+
+  /** After the transcript grew: keep to the end when following, else offer the way back to it. */
+  private grown(): void {
+    if (this.following) this.follow();
+    else this.jump.hidden = this.atEnd();
+  }
+
+  /**
+   * The user's scrolling decides: moving down to the end follows again; anywhere above the end stops following. A
+   * scroll that moves up never restarts it, even near the end (a smooth wheel scroll starts with small steps).
+   */
+  private onScroll(): void {
+    const top = this.element.scrollTop;
+    const atEnd = this.atEnd();
+    if (!atEnd) this.following = false;
+    else if (top >= this.lastScrollTop) this.following = true;
+    this.lastScrollTop = top;
+    this.jump.hidden = this.following || atEnd;
   }
 
   dispose(): void {

@@ -25,6 +25,7 @@ const ICONS = {
   send: 'M1.5 2.2 14.6 8 1.5 13.8 2.9 8.6H8.5V7.4H2.9Z',
   stop: 'M4 4H12V12H4Z',
   add: 'M7.4 2H8.6V7.4H14V8.6H8.6V14H7.4V8.6H2V7.4H7.4Z',
+  down: 'M7.4 2H8.6V11.1L12.1 7.6 12.9 8.4 8 13.3 3.1 8.4 3.9 7.6 7.4 11.1Z',
 } as const;
 
 export type IconName = keyof typeof ICONS;

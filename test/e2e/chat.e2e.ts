@@ -1,7 +1,7 @@
 // The UI end to end, as a user meets it: the .vsix from `vsce package` installed into code-server (VS Code 1.100),
 // settings in the user settings.json, keys typed into the Set Credentials password boxes, then Index Workspace, a
-// streamed answer, a citation's hover preview and its jump to the cited lines, and a hostile workspace file whose
-// HTML, scripts and links must stay inert. Real Neo4j (scripts/neo4j.sh, NEO4J_* honoured); the Azure embeddings
+// streamed answer, a citation's hover preview and its jump to the cited lines, a hostile workspace file whose
+// HTML, scripts and links must stay inert, and a third question kept in view below the others (Jump to latest). Real Neo4j (scripts/neo4j.sh, NEO4J_* honoured); the Azure embeddings
 // and BitNet protocol servers of test/servers run in this process on 127.0.0.1.
 //   npx tsx test/e2e/chat.e2e.ts [--update-images]        (npm run test:e2e)
 // Screenshots of every step go to test-results/; --update-images also writes the README's docs/images/chat.png and
@@ -46,6 +46,7 @@ const STEP_TIMEOUT_MS = 60_000;
 const QUESTION = 'How often does Pebble write snapshots to disk, and how do I change the interval?';
 const HOSTILE_QUESTION = 'How are Pebble webhook notifications delivered and retried?';
 const HOSTILE_PATH = 'docs/hostile.md';
+const THIRD_QUESTION = 'How do I install Pebble on Linux?';
 
 /**
  * A workspace file that attacks the chat: every payload would leave a marker if it ran (a window property, the
@@ -216,11 +217,35 @@ class ChatFrame {
     return this.frame.locator('article.turn').last();
   }
 
+  /** Types a question and presses Enter; the new turn and its question must be in view at once. */
   async ask(question: string): Promise<void> {
     const input = this.frame.locator('textarea.input');
+    const before = await this.frame.locator('article.turn').count();
     await input.click();
     await input.fill(question);
     await input.press('Enter');
+    await poll(async () => ((await this.frame.locator('article.turn').count()) > before ? true : undefined), `a new turn for ${JSON.stringify(question)}`, 10_000);
+    const view = await this.lastTurnView();
+    check(view.question === question, `the newest turn asks ${JSON.stringify(view.question)}, not ${JSON.stringify(question)}`);
+    check(view.questionInView, `the question just sent is off-screen: ${JSON.stringify(view)}`);
+    check((await input.inputValue()) === '', 'the input still holds the question after Enter');
+  }
+
+  /** Where the newest turn is in the transcript's viewport: its question, and the end of the transcript. */
+  async lastTurnView(): Promise<{ question: string; questionInView: boolean; endInView: boolean; jumpShown: boolean }> {
+    return this.frame.evaluate(() => {
+      const transcript = document.querySelector<HTMLElement>('.transcript')!;
+      const turns = document.querySelectorAll<HTMLElement>('article.turn');
+      const question = turns[turns.length - 1]?.querySelector<HTMLElement>('.question');
+      const box = transcript.getBoundingClientRect();
+      const q = question?.getBoundingClientRect();
+      return {
+        question: question?.textContent ?? '',
+        questionInView: q !== undefined && q.top >= box.top - 1 && q.top < box.bottom - 10,
+        endInView: transcript.scrollHeight - transcript.scrollTop - transcript.clientHeight <= 16,
+        jumpShown: !document.querySelector<HTMLElement>('.jump-latest')!.hidden,
+      };
+    });
   }
 
   /** The answer's text at each change until the turn finishes: a streamed answer is seen at several lengths. */
@@ -476,6 +501,8 @@ async function main(): Promise<void> {
       await chatFrame.frame.locator('textarea.input').click();
       await chatFrame.ask(HOSTILE_QUESTION);
       const seen = await chatFrame.watchAnswer();
+      const view = await chatFrame.lastTurnView();
+      check(view.endInView && !view.jumpShown, `the finished second answer is not in view: ${JSON.stringify(view)}`);
       const sources = await chatFrame.sourcePaths();
       check(
         sources.some((s) => s.startsWith(`${HOSTILE_PATH}:`)),
@@ -514,6 +541,35 @@ async function main(): Promise<void> {
       const overflow = await chatFrame.frame.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       check(overflow <= 1, `very long lines make the chat scroll sideways by ${overflow}px`);
       console.log(`    ${HOSTILE_PATH} cited and previewed; nothing ran (no marker, beacon hit, dialog, popup or active element)`);
+    });
+
+    await steps.run('a third question and its answer are scrolled into view and followed, below the long answers', async () => {
+      await chatFrame.leave(page).catch(() => undefined);
+      // A shorter window, so the two answers above fill the transcript and a question sent without scrolling would
+      // land below its viewport.
+      await page.setViewportSize({ width: 1400, height: 560 });
+      await chatFrame.ask(THIRD_QUESTION);
+      const scrolled = await chatFrame.frame.evaluate(() => {
+        const t = document.querySelector<HTMLElement>('.transcript')!;
+        return { scrollTop: t.scrollTop, overflow: t.scrollHeight - t.clientHeight };
+      });
+      check(scrolled.overflow > 0 && scrolled.scrollTop > 0, `the transcript did not overflow its viewport, so the check proves nothing: ${JSON.stringify(scrolled)}`);
+      await chatFrame.watchAnswer();
+      const view = await chatFrame.lastTurnView();
+      check(view.endInView && !view.jumpShown, `the finished third answer is not in view: ${JSON.stringify(view)}`);
+      // Reading further up stops the following and offers Jump to latest, which brings the end back.
+      // The pointer on the transcript's padding, not on a chip (whose preview would cover the control).
+      await chatFrame.frame.locator('.transcript').hover({ position: { x: 3, y: 60 } });
+      await page.mouse.wheel(0, -5000);
+      const jump = chatFrame.frame.locator('.jump-latest');
+      await jump.waitFor({ state: 'visible', timeout: 10_000 });
+      await jump.click();
+      await poll(async () => ((await chatFrame.lastTurnView()).endInView ? true : undefined), 'the end of the transcript after Jump to latest', 10_000);
+      await jump.waitFor({ state: 'hidden', timeout: 10_000 });
+      await screenshot(page, 'e2e-third-question');
+      await page.setViewportSize({ width: 1400, height: 860 });
+      // The workbench lays itself out again after a resize; a quick pick opened during that shows no rows.
+      await page.waitForTimeout(1000);
     });
 
     await steps.run('clear the index of the workspace', async () => {

@@ -3,7 +3,9 @@ import { afterEach, describe, it } from 'mocha';
 import { MAX_HISTORY_CONTENT, MAX_QUESTION } from '../../../src/protocol/limits';
 import { createHarness, done, hover, source, type Harness } from './harness';
 
-describe('chat webview', () => {
+describe('chat webview', function () {
+  // The first harness of a run loads happy-dom, seconds on a busy machine.
+  this.timeout(10_000);
   let h: Harness;
   afterEach(() => h?.dispose());
 

@@ -160,3 +160,38 @@ export function done(id: string, overrides: Partial<Extract<ToWebview, { type: '
 export function hover(h: Harness, el: Element): void {
   el.dispatchEvent(new h.window.MouseEvent('mouseover', { bubbles: true }) as unknown as Event);
 }
+
+/**
+ * A layout for the transcript, which happy-dom does not compute: a viewport of `viewport` px, content as tall as its
+ * text (2 px a character, 40 px an element), scrollTop clamped like a browser's, and a scroll event after each change
+ * of it (a task later, as a browser sends it). `wheel` scrolls as the user does: the wheel event, then the move.
+ */
+export function layout(h: Harness, viewport = 300) {
+  const t = h.$('.transcript');
+  let top = 0;
+  const height = () => Math.max(viewport, (t.textContent ?? '').length * 2 + t.querySelectorAll('*').length * 40);
+  const clamp = (v: number) => Math.max(0, Math.min(v, height() - viewport));
+  const scrolled = () => setTimeout(() => t.dispatchEvent(new h.window.Event('scroll') as unknown as Event), 0);
+  Object.defineProperty(t, 'clientHeight', { configurable: true, get: () => viewport });
+  Object.defineProperty(t, 'scrollHeight', { configurable: true, get: height });
+  Object.defineProperty(t, 'scrollTop', {
+    configurable: true,
+    get: () => top,
+    set: (v: number) => {
+      const next = clamp(v);
+      if (next === top) return;
+      top = next;
+      scrolled();
+    },
+  });
+  return {
+    /** The scroll events of the moves so far have arrived. */
+    settle: () => new Promise((resolve) => setTimeout(resolve, 5)),
+    atEnd: () => height() - top - viewport <= 1,
+    top: () => top,
+    wheel: (deltaY: number) => {
+      t.dispatchEvent(new h.window.WheelEvent('wheel', { deltaY, bubbles: true }) as unknown as Event);
+      t.scrollTop = top + deltaY;
+    },
+  };
+}
