@@ -8,6 +8,7 @@ import { errorMessage } from '../core/errors';
 import type { WorkspaceSpec } from '../core/workspace';
 import { fromWebview, toWebview, type AnswerProgressView, type FromWebview, type SourceView, type ToWebview } from '../protocol/messages';
 import { MAX_LANGUAGE, MAX_NOTICE, MAX_NOTICES } from '../protocol/limits';
+import type { ConversationStore } from './conversations';
 import type { OpenEngine } from './engineHost';
 import { describeError, isCancellation, type WebviewCommand } from './errors';
 import type { Log, Redact } from './log';
@@ -38,6 +39,8 @@ export interface ChatDeps {
   openSource: (location: SourceLocation, column: vscode.ViewColumn) => Promise<boolean>;
   /** Runs a button's command; `setting` is the one the last error named, for Open Settings. */
   runCommand: (command: WebviewCommand, setting?: string) => void;
+  /** The conversation every chat view shows, and the kept ones. */
+  conversations: ConversationStore;
   log: Log;
   redact: Redact;
 }
@@ -63,6 +66,10 @@ export class ChatSession implements vscode.Disposable {
       deps.onEngineChange(() => {
         if (this.ready) void this.postState();
       }),
+      // A conversation changed or opened in another chat view is shown here too: one conversation, wherever it is read.
+      deps.conversations.onDidSwitch(({ conversation, origin }) => {
+        if (this.ready && origin !== this) void this.post({ type: 'conversation', conversation });
+      }),
     ];
   }
 
@@ -81,12 +88,19 @@ export class ChatSession implements vscode.Disposable {
     const message = parsed.data;
     this.deps.log.trace(`webview → host: ${message.type}`);
     switch (message.type) {
-      case 'ready':
+      case 'ready': {
         this.ready = true;
         await this.postState();
+        const current = this.deps.conversations.current();
+        if (current) await this.post({ type: 'conversation', conversation: current });
         if (this.pendingPrefill !== undefined) await this.post({ type: 'prefill', question: this.pendingPrefill });
         this.pendingPrefill = undefined;
         return;
+      }
+      case 'saveConversation':
+        return this.deps.conversations.save(message.conversation, this);
+      case 'openConversation':
+        return this.deps.conversations.open(message.id);
       case 'ask':
         return this.ask(message);
       case 'stop':
@@ -300,7 +314,13 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Webv
     this.adopt(panel);
   }
 
+  /** The chat in an editor tab: the one already open, brought forward, or a new one showing the same conversation. */
   openPanel(): vscode.WebviewPanel {
+    const open = [...this.panels][0];
+    if (open) {
+      open.panel.reveal(undefined, false);
+      return open.panel;
+    }
     const panel = vscode.window.createWebviewPanel(CHAT_PANEL_TYPE, PANEL_TITLE, vscode.ViewColumn.Active, {
       ...webviewOptions(this.extensionUri),
       enableFindWidget: true,

@@ -7,6 +7,7 @@ import { openEngine } from '../core/engine';
 import type { ToWebview } from '../protocol/messages';
 import { Actions } from './actions';
 import { CHAT_PANEL_TYPE, CHAT_VIEW_ID, ChatSession, ChatViewProvider, type ChatDeps, type SourceLocation } from './chatView';
+import { ConversationStore } from './conversations';
 import { EngineHost } from './engineHost';
 import { workspaceOf, type Folder } from './folders';
 import { IndexingService } from './indexing';
@@ -80,6 +81,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
   });
 
   const sources = new SourceFiles(folders, log);
+  const conversations = new ConversationStore(context.workspaceState, log);
   const chatDeps: ChatDeps = {
     useEngine: (work) => host.use(work),
     onEngineChange: host.onDidChange,
@@ -87,6 +89,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
     currentText: (relPath) => sources.currentText(relPath),
     openSource: (location, column) => sources.open(location, column),
     runCommand,
+    conversations,
     log,
     redact: secrets.redact,
   };
@@ -98,6 +101,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
     host,
     statusBar,
     indexing,
+    conversations,
     chat,
     statusView,
     ...indexing.watch(),

@@ -21,3 +21,7 @@ export const MAX_ACTION_LABEL = 60;
 export const MAX_NOTICE = 2000;
 /** Notices on one answer. */
 export const MAX_NOTICES = 8;
+/** Turns of one conversation kept and sent (the webview's saved state, a conversation between it and the host). */
+export const MAX_SAVED_TURNS = 50;
+/** Characters of an answer as saved. */
+export const MAX_SAVED_ANSWER = 100_000;

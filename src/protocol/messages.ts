@@ -11,6 +11,8 @@ import {
   MAX_NOTICES,
   MAX_PATH,
   MAX_QUESTION,
+  MAX_SAVED_ANSWER,
+  MAX_SAVED_TURNS,
   MAX_TURN_ID,
 } from './limits';
 
@@ -27,15 +29,6 @@ const historyMessage = z.object({ role: z.enum(['user', 'assistant']), content: 
 
 /** Commands a webview button may ask for: a closed list, never a free command id. */
 export const webviewCommand = z.enum(['setCredentials', 'openSettings', 'indexWorkspace', 'showLog', 'showStatus']);
-
-export const fromWebview = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('ready') }),
-  z.object({ type: z.literal('ask'), id: turnId, question: z.string().min(1).max(MAX_QUESTION), history: z.array(historyMessage).max(MAX_HISTORY_MESSAGES) }),
-  z.object({ type: z.literal('stop'), id: turnId }),
-  z.object({ type: z.literal('openSource'), path: relativePath, startLine: line, endLine: line }),
-  z.object({ type: z.literal('command'), command: webviewCommand }),
-]);
-export type FromWebview = z.infer<typeof fromWebview>;
 
 export const sourceView = z.object({
   n: z.number().int().min(1),
@@ -71,6 +64,40 @@ const answerProgress = z.discriminatedUnion('kind', [
 export type AnswerProgressView = z.infer<typeof answerProgress>;
 export type ReadingProgress = Extract<AnswerProgressView, { kind: 'reading' }>;
 
+const savedTurn = z.object({
+  id: turnId,
+  question: z.string().max(MAX_QUESTION),
+  answer: z.string().max(MAX_SAVED_ANSWER),
+  sources: z.array(sourceView),
+  cited: z.array(z.number().int()),
+  footer: z.string().optional(),
+  error: z.string().optional(),
+  incomplete: incompleteReason.optional(),
+  notices: notices.optional(),
+});
+export type SavedTurn = z.infer<typeof savedTurn>;
+
+/** A conversation as the webview saves it and the host keeps it; `updatedAt` is the webview's clock at its last change. */
+export const savedConversation = z.object({
+  id: turnId,
+  updatedAt: z.number().int().min(0),
+  turns: z.array(savedTurn).max(MAX_SAVED_TURNS),
+});
+export type SavedConversation = z.infer<typeof savedConversation>;
+
+export const fromWebview = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready') }),
+  /** The conversation after a turn ended: the host keeps it, and every other chat view shows it too. */
+  z.object({ type: z.literal('saveConversation'), conversation: savedConversation }),
+  /** Show this conversation in every chat view (a new one: an id the host does not know yet). */
+  z.object({ type: z.literal('openConversation'), id: turnId }),
+  z.object({ type: z.literal('ask'), id: turnId, question: z.string().min(1).max(MAX_QUESTION), history: z.array(historyMessage).max(MAX_HISTORY_MESSAGES) }),
+  z.object({ type: z.literal('stop'), id: turnId }),
+  z.object({ type: z.literal('openSource'), path: relativePath, startLine: line, endLine: line }),
+  z.object({ type: z.literal('command'), command: webviewCommand }),
+]);
+export type FromWebview = z.infer<typeof fromWebview>;
+
 export const errorKind = z.enum(['neo4j', 'missing-key', 'auth', 'throttled', 'timeout', 'not-indexed', 'config', 'other']);
 
 export const toWebview = z.discriminatedUnion('type', [
@@ -102,6 +129,8 @@ export const toWebview = z.discriminatedUnion('type', [
     notices,
   }),
   z.object({ type: z.literal('stopped'), id: turnId }),
+  /** The conversation every chat view shows: sent when a view is ready and whenever another view changes it. */
+  z.object({ type: z.literal('conversation'), conversation: savedConversation }),
   z.object({
     type: z.literal('error'),
     id: turnId.optional(),
@@ -115,19 +144,10 @@ export type ToWebview = z.infer<typeof toWebview>;
 
 /** The webview's persisted state (getState/setState), parsed on restore like any other input. */
 export const chatState = z.object({
-  turns: z.array(
-    z.object({
-      id: turnId,
-      question: z.string(),
-      answer: z.string(),
-      sources: z.array(sourceView),
-      cited: z.array(z.number().int()),
-      footer: z.string().optional(),
-      error: z.string().optional(),
-      incomplete: incompleteReason.optional(),
-      notices: notices.optional(),
-    }),
-  ),
+  /** The conversation shown and the time of its last change (absent in states saved before conversations had ids). */
+  conversationId: turnId.optional(),
+  updatedAt: z.number().int().min(0).optional(),
+  turns: z.array(savedTurn).max(MAX_SAVED_TURNS),
   draft: z.string().optional(),
 });
 export type ChatState = z.infer<typeof chatState>;

@@ -1,13 +1,13 @@
 // The chat panel: the banners, the conversation, the composer and the source preview, and the protocol between them
 // and the extension. It knows nothing of the VS Code API: main.ts hands it a `post` function and a state store, so
 // tests drive it with a DOM implementation and plain functions.
-import { fromWebview, toWebview, type FromWebview, type ToWebview } from '../protocol/messages';
+import { fromWebview, toWebview, type FromWebview, type SavedConversation, type ToWebview } from '../protocol/messages';
 import { MAX_NOTICES, MAX_QUESTION } from '../protocol/limits';
 import { systemClock, type Clock } from './clock';
 import { Conversation, type Turn, type TurnData } from './conversation';
 import { button, h, icon } from './dom';
 import { footerText } from './format';
-import { Persistence, type StateStore } from './persistence';
+import { Persistence, restoredTurns, savedTurns, type StateStore } from './persistence';
 import { SourcePreview } from './preview';
 
 export type { StateStore } from './persistence';
@@ -20,6 +20,8 @@ export interface AppDeps {
   copy(text: string): Promise<void>;
   log?(message: string, detail?: unknown): void;
   newId?(): string;
+  /** Ids of conversations; random by default. */
+  newConversationId?(): string;
   /** The time for countdowns; the browser's by default. */
   clock?: Clock;
 }
@@ -33,6 +35,7 @@ export class ChatApp {
   private readonly doc: Document;
   private readonly log: (message: string, detail?: unknown) => void;
   private readonly newId: () => string;
+  private readonly newConversationId: () => string;
   private readonly clock: Clock;
   private readonly conversation: Conversation;
   private readonly preview: SourcePreview;
@@ -42,6 +45,9 @@ export class ChatApp {
   private readonly input: HTMLTextAreaElement;
   private readonly sendButton: HTMLButtonElement;
   private readonly stopButton: HTMLButtonElement;
+  /** The conversation shown, and the time of its last change here or in another chat view (0: none yet). */
+  private conversationId: string;
+  private updatedAt = 0;
 
   constructor(
     private readonly root: HTMLElement,
@@ -51,6 +57,8 @@ export class ChatApp {
     this.log = deps.log ?? ((message, detail) => console.warn(message, detail));
     this.newId = deps.newId ?? (() => crypto.randomUUID());
     this.clock = deps.clock ?? systemClock;
+    this.newConversationId = deps.newConversationId ?? (() => crypto.randomUUID());
+    this.conversationId = this.newConversationId();
     const doc = this.doc;
 
     this.conversation = new Conversation(doc, {
@@ -63,7 +71,12 @@ export class ChatApp {
       clock: this.clock,
     });
     this.preview = new SourcePreview(this.conversation.element, (el) => this.conversation.sourceOf(el));
-    this.persistence = new Persistence(deps.state, () => ({ turns: this.conversation.turns, draft: this.input.value }));
+    this.persistence = new Persistence(deps.state, () => ({
+      conversationId: this.conversationId,
+      updatedAt: this.updatedAt,
+      turns: this.conversation.turns,
+      draft: this.input.value,
+    }));
 
     this.banners = h(doc, 'div', { class: 'banners', role: 'status' });
     this.input = h(doc, 'textarea', {
@@ -111,6 +124,8 @@ export class ChatApp {
         return this.persistence.save();
       case 'error':
         return this.onError(message);
+      case 'conversation':
+        return this.showConversation(message.conversation);
     }
     // The rest belong to a turn in flight; after New Chat or Stop its late messages are dropped.
     const turn = this.conversation.find(message.id);
@@ -156,6 +171,32 @@ export class ChatApp {
     Object.assign(turn, patch);
     this.conversation.render(turn);
     this.updateControls();
+    this.persistence.save();
+    // A turn that ended is part of the conversation now: the host keeps it and shows it in the other chat views.
+    if (patch.status !== undefined && patch.status !== 'streaming' && !this.conversation.busy) this.saveConversation();
+  }
+
+  private saveConversation(): void {
+    this.updatedAt = Math.max(this.updatedAt + 1, Math.round(this.clock.now()));
+    this.persistence.save();
+    this.send({ type: 'saveConversation', conversation: { id: this.conversationId, updatedAt: this.updatedAt, turns: savedTurns(this.conversation.turns) } });
+  }
+
+  /**
+   * The conversation every chat view shows, from the host: when this view is ready, and when another one changed it
+   * or moved on to another conversation. An answer streaming here wins (its end is saved and shown everywhere), and
+   * what this view already shows as recently is kept.
+   */
+  private showConversation(incoming: SavedConversation): void {
+    if (this.conversation.busy) return;
+    if (incoming.id === this.conversationId && incoming.updatedAt <= this.updatedAt) return;
+    this.preview.hide();
+    this.conversation.clear();
+    for (const turn of restoredTurns(incoming.turns)) this.conversation.add(turn);
+    this.conversationId = incoming.id;
+    this.updatedAt = incoming.updatedAt;
+    this.updateControls();
+    this.conversation.follow();
     this.persistence.save();
   }
 
@@ -220,13 +261,21 @@ export class ChatApp {
     this.focusInput();
   }
 
+  /** Stops what streams, and moves this and every other chat view on to a new, empty conversation. */
   private newChat(): void {
     const streaming = this.conversation.streaming;
-    if (streaming) this.send({ type: 'stop', id: streaming.id });
+    if (streaming) {
+      this.send({ type: 'stop', id: streaming.id });
+      // The partial answer stays in the conversation being left.
+      this.update(streaming, STOPPED);
+    }
     this.preview.hide();
     this.conversation.clear();
+    this.conversationId = this.newConversationId();
+    this.updatedAt = 0;
     this.updateControls();
     this.persistence.save();
+    this.send({ type: 'openConversation', id: this.conversationId });
     this.focusInput();
   }
 
@@ -284,6 +333,8 @@ export class ChatApp {
   private restore(): void {
     const saved = this.persistence.restore(this.log);
     if (!saved) return;
+    if (saved.conversationId) this.conversationId = saved.conversationId;
+    this.updatedAt = saved.updatedAt ?? 0;
     for (const turn of saved.turns) this.conversation.add(turn);
     this.input.value = saved.draft;
     this.updateControls();

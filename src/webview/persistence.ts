@@ -1,6 +1,7 @@
 // The conversation across reloads: saved through the webview's state store (getState/setState) and parsed on restore
 // like any other input.
-import { chatState, type ChatState } from '../protocol/messages';
+import { chatState, type ChatState, type SavedTurn } from '../protocol/messages';
+import { MAX_SAVED_ANSWER, MAX_SAVED_TURNS } from '../protocol/limits';
 import type { Status, TurnData } from './conversation';
 
 export interface StateStore {
@@ -8,15 +9,38 @@ export interface StateStore {
   set(state: ChatState): void;
 }
 
-/** What is saved: the turns and the text in the input box. */
+/** What is saved: the conversation shown (its id and last change), its turns and the text in the input box. */
 export interface Snapshot {
+  conversationId?: string;
+  updatedAt?: number;
   turns: readonly TurnData[];
   draft: string;
 }
 
-/** Turns kept across reloads; older ones would only grow the saved state. */
-const SAVED_TURNS = 50;
 const SAVE_DELAY_MS = 500;
+
+/** Turns as they are saved and sent to the host: the latest MAX_SAVED_TURNS, without their elements or progress. */
+export function savedTurns(turns: readonly TurnData[]): SavedTurn[] {
+  return turns.slice(-MAX_SAVED_TURNS).map((t) => ({
+    id: t.id,
+    question: t.question,
+    answer: t.answer.slice(0, MAX_SAVED_ANSWER),
+    sources: t.sources,
+    cited: t.cited,
+    footer: t.footer,
+    error: t.error,
+    incomplete: t.incomplete,
+    notices: t.notices,
+  }));
+}
+
+/** Saved turns as turns again; one saved mid-answer lost its stream (a reload, another view), so it reads as stopped. */
+export function restoredTurns(saved: readonly SavedTurn[]): TurnData[] {
+  return saved.map((t): TurnData => {
+    const status: Status = t.error !== undefined ? 'error' : t.footer === undefined ? 'stopped' : 'done';
+    return { ...t, sources: t.sources.map((s) => ({ ...s })), footer: t.footer ?? (status === 'stopped' ? 'Stopped' : undefined), status };
+  });
+}
 
 export class Persistence {
   private saveTimer: ReturnType<typeof setTimeout> | undefined;
@@ -34,21 +58,8 @@ export class Persistence {
   save(): void {
     clearTimeout(this.saveTimer);
     this.saveTimer = undefined;
-    const { turns, draft } = this.snapshot();
-    const state: ChatState = {
-      turns: turns.slice(-SAVED_TURNS).map((t) => ({
-        id: t.id,
-        question: t.question,
-        answer: t.answer,
-        sources: t.sources,
-        cited: t.cited,
-        footer: t.footer,
-        error: t.error,
-        incomplete: t.incomplete,
-        notices: t.notices,
-      })),
-      draft: draft || undefined,
-    };
+    const { conversationId, updatedAt, turns, draft } = this.snapshot();
+    const state: ChatState = { conversationId, updatedAt, turns: savedTurns(turns), draft: draft || undefined };
     this.store.set(state);
   }
 
@@ -61,12 +72,8 @@ export class Persistence {
       log('Workspace RAG: discarded a saved chat that does not parse', parsed.error.issues);
       return undefined;
     }
-    const turns = parsed.data.turns.map((t): TurnData => {
-      // A turn saved mid-answer lost its stream with the reload, so it reads as stopped.
-      const status: Status = t.error !== undefined ? 'error' : t.footer === undefined ? 'stopped' : 'done';
-      return { ...t, sources: t.sources.map((s) => ({ ...s })), footer: t.footer ?? (status === 'stopped' ? 'Stopped' : undefined), status };
-    });
-    return { turns, draft: parsed.data.draft ?? '' };
+    const { conversationId, updatedAt, turns, draft } = parsed.data;
+    return { conversationId, updatedAt, turns: restoredTurns(turns), draft: draft ?? '' };
   }
 
   dispose(): void {

@@ -22,6 +22,7 @@ import { launchChromium, REPO_ROOT, startCodeServer, workbenchUrl, type CodeServ
 import {
   activeEditorTitle,
   editorSelection,
+  editorTabCount,
   fillInputBox,
   findInWebviews,
   pickQuickItem,
@@ -29,6 +30,7 @@ import {
   waitForNotification,
   waitForStatusBarText,
   waitForWorkbench,
+  webviewFramesWith,
 } from '../vscode/workbench';
 
 const RESULTS = path.join(REPO_ROOT, 'test-results');
@@ -262,6 +264,13 @@ class ChatFrame {
     return seen;
   }
 
+  /** Each turn's question and answer text, as shown. */
+  async transcript(): Promise<Array<{ question: string; answer: string }>> {
+    return this.frame.locator('article.turn').evaluateAll((turns) =>
+      turns.map((t) => ({ question: t.querySelector('.question')?.textContent ?? '', answer: t.querySelector('.answer')?.textContent?.trim() ?? '' })),
+    );
+  }
+
   async sourcePaths(): Promise<string[]> {
     return this.turn().locator('.source-list .source-path').allInnerTexts();
   }
@@ -449,6 +458,27 @@ async function main(): Promise<void> {
       console.log(`    seen at ${seen.length} lengths; answer: ${seen.at(-1)}\n    sources: ${sources.join(', ')}`);
       await screenshot(page, 'e2e-answer');
       return chips.first();
+    });
+
+    await steps.run('the Activity Bar view and Open Chat show the same conversation, in one editor tab', async () => {
+      const expected = await chatFrame.transcript();
+      await page.locator('.activitybar .action-item a[aria-label^="Workspace RAG"]').first().click();
+      const view = await poll(async () => {
+        const frames = (await webviewFramesWith(page, 'textarea.input')).filter((f) => f !== chatFrame.frame);
+        return frames.length === 1 ? new ChatFrame(frames[0]) : undefined;
+      }, 'the chat in the Activity Bar view');
+      const shown = await poll(async () => {
+        const t = await view.transcript();
+        return t.length === expected.length ? t : undefined;
+      }, 'the view to show the conversation of the editor tab');
+      check(JSON.stringify(shown) === JSON.stringify(expected), `the view shows another conversation:\n      view ${JSON.stringify(shown)}\n      tab  ${JSON.stringify(expected)}`);
+      await screenshot(page, 'e2e-same-conversation');
+      // Open Chat again brings the tab forward rather than opening a second, empty chat.
+      await runCommandFromPalette(page, 'Workspace RAG: Open Chat');
+      await poll(async () => ((await activeEditorTitle(page).catch(() => '')) === 'Workspace RAG Chat' ? true : undefined), 'the chat tab in front');
+      const tabs = await editorTabCount(page, 'Workspace RAG Chat');
+      check(tabs === 1, `Open Chat opened ${tabs} chat tabs`);
+      await page.locator('.activitybar .action-item a[aria-label^="Explorer"]').first().click();
     });
 
     const cited = await steps.run('hover a citation: the preview shows the cited lines', async () => {

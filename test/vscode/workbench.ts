@@ -119,6 +119,25 @@ export async function findInWebviews(page: Page, selector: string, timeoutMs = 3
   }
 }
 
+/** Every webview content frame where `selector` matches now (e.g. the chat in the Activity Bar and in an editor tab). */
+export async function webviewFramesWith(page: Page, selector: string): Promise<Frame[]> {
+  const found: Frame[] = [];
+  for (const frame of page.frames()) {
+    if (frame === page.mainFrame()) continue;
+    const count = await frame
+      .locator(selector)
+      .count()
+      .catch(() => 0); // a frame navigating or detaching mid-query
+    if (count > 0) found.push(frame);
+  }
+  return found;
+}
+
+/** The tabs of every editor group whose label is `label`. */
+export async function editorTabCount(page: Page, label: string): Promise<number> {
+  return page.locator('.tabs-container .tab .label-name', { hasText: new RegExp(`^${escapeRegExp(label)}$`) }).count();
+}
+
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

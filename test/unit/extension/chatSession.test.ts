@@ -8,6 +8,7 @@ import type { EngineConfig } from '../../../src/core/config';
 import type { AskOptions, Answer } from '../../../src/core/answer';
 import type { Source } from '../../../src/core/retrieve';
 import { chatHtml, ChatSession, linesChanged, type ChatDeps, type SourceLocation } from '../../../src/extension/chatView';
+import { ConversationStore } from '../../../src/extension/conversations';
 import { Log } from '../../../src/extension/log';
 import { redactValues } from '../../../src/extension/secrets';
 import type { ToWebview } from '../../../src/protocol/messages';
@@ -53,6 +54,7 @@ function setup(fake: Fake) {
     currentText: async (p) => fake.files[p],
     openSource: async (l) => (opened.push(l), true),
     runCommand: (c, setting) => commands.push(setting ? `${c} ${setting}` : c),
+    conversations: new ConversationStore({ get: () => undefined, update: async () => undefined }, log),
     log,
     redact,
   };

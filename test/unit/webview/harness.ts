@@ -71,6 +71,7 @@ export async function createHarness(initialState?: unknown): Promise<Harness> {
   const logs: string[] = [];
   let state: unknown = initialState;
   let ids = 0;
+  let conversations = 0;
   const time = manualClock();
   const app = new ChatApp(root, {
     post: (message) => posted.push(structuredClone(message)),
@@ -80,6 +81,7 @@ export async function createHarness(initialState?: unknown): Promise<Harness> {
     },
     log: (message) => logs.push(message),
     newId: () => `turn-${++ids}`,
+    newConversationId: () => `conv-${++conversations}`,
     clock: time.clock,
   });
   const $ = <T extends Element = HTMLElement>(selector: string) => {

@@ -270,12 +270,36 @@ describe('Workspace RAG extension', function () {
   });
 
   describe('chat view', () => {
-    it('opens the chat in an editor tab', async () => {
+    const chatTabs = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('workspaceRag.chatPanel'));
+
+    it('opens the chat in one editor tab, however often Open Chat runs', async () => {
       await command('openChat');
-      await eventually(async () => {
-        const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs);
-        return tabs.some((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('workspaceRag.chatPanel')) || undefined;
-      }, 'the chat tab');
+      await eventually(async () => chatTabs().length > 0 || undefined, 'the chat tab');
+      await command('openChat');
+      await command('openChat');
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(chatTabs().length, 1, 'Open Chat brings the tab forward instead of opening a second, empty chat');
+    });
+
+    it('shows a chat view that opens later the conversation another chat view saved, kept in the workspace state', async () => {
+      const conversation = {
+        id: 'conv-suite-1',
+        updatedAt: 1_700_000_000_000,
+        turns: [{ id: 't-suite-1', question: 'How do I install Pebble on Linux?', answer: 'Unpack it [1].', sources: [], cited: [], footer: 'Total 1 s' }],
+      };
+      await api.chat([{ type: 'ready' }, { type: 'saveConversation', conversation }]);
+      const later = await api.chat([{ type: 'ready' }]);
+      assert.deepEqual(
+        later.filter((m) => m.type === 'conversation').map((m) => m.type === 'conversation' && m.conversation),
+        [conversation],
+      );
+      // New Chat in any view: the next view opens on the new, empty conversation.
+      await api.chat([{ type: 'openConversation', id: 'conv-suite-2' }]);
+      const next = await api.chat([{ type: 'ready' }]);
+      assert.deepEqual(
+        next.filter((m) => m.type === 'conversation').map((m) => m.type === 'conversation' && m.conversation.id),
+        ['conv-suite-2'],
+      );
     });
   });
 
