@@ -211,10 +211,25 @@ function readGroup<S extends z.ZodObject>(schema: S, names: Record<string, strin
     const inner = unwrap(schema.shape[field] as z.ZodType);
     if (inner instanceof z.ZodNumber) out[field] = raw.match(/^-?\d+(\.\d+)?$/) ? Number(raw) : raw;
     else if (inner instanceof z.ZodBoolean) out[field] = raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : raw;
-    else if (inner instanceof z.ZodArray) out[field] = raw.split(',').map((s) => s.trim()).filter(Boolean);
+    else if (inner instanceof z.ZodArray) out[field] = listOf(raw);
     else out[field] = raw;
   }
   return out;
+}
+
+/**
+ * A list variable: comma-separated, or a JSON array of strings for items with commas in them (a glob such as
+ * `*.{ts,js}`), as configToEnv writes them.
+ */
+function listOf(raw: string): unknown {
+  if (raw.startsWith('[')) {
+    try {
+      return JSON.parse(raw) as unknown;
+    } catch {
+      // Not JSON after all: a glob may start with a character class.
+    }
+  }
+  return raw.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
 function unwrap(t: z.ZodType): z.ZodType {
@@ -294,3 +309,32 @@ export function configFromEnv(env: Env = process.env): EngineConfig {
     retrieval: group(retrievalSchema, ENV.retrieval),
   };
 }
+
+/**
+ * The environment that configFromEnv reads back as `config`: every variable of the CLI's, set from the configuration
+ * or undefined where it has no value (the group is absent, or an optional field is unset), so a host starting a
+ * child with it can also remove what the child would otherwise inherit. Keys are among the values: a host passes them
+ * to its child process's environment only, never to a file or a log.
+ */
+export function configToEnv(config: EngineConfig): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = {};
+  const put = (names: Record<string, string>, values: object | undefined) => {
+    for (const [field, variable] of Object.entries(names)) {
+      const value: unknown = values?.[field as keyof typeof values];
+      env[variable] = value === undefined ? undefined : Array.isArray(value) ? listVariable(value as string[]) : String(value);
+    }
+  };
+  put(ENV.neo4j, config.neo4j);
+  put(ENV.embedding, config.embedding);
+  put(ENV.chat, config.chat);
+  put(ENV.indexing, config.indexing);
+  put(ENV.retrieval, config.retrieval);
+  return env;
+}
+
+/** The variables of configToEnv that carry keys. */
+export const SECRET_VARIABLES: readonly string[] = [ENV.neo4j.password, ENV.embedding.apiKey, ENV.chat.apiKey];
+
+/** Comma-separated when that reads back the same, else a JSON array. */
+const listVariable = (items: string[]): string =>
+  items.some((item) => item.includes(',') || item !== item.trim() || item === '') || items[0]?.startsWith('[') ? JSON.stringify(items) : items.join(',');

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { configFromEnv, ConfigError } from '../../src/core/config';
+import { configFromEnv, ConfigError, configToEnv, type EngineConfig } from '../../src/core/config';
 
 const base = { NEO4J_PASSWORD: 'test-password' };
 const azure = { AZURE_OPENAI_ENDPOINT: 'https://example.openai.azure.com/', AZURE_OPENAI_API_KEY: 'fake-key', AZURE_OPENAI_EMBEDDING_DEPLOYMENT: 'emb' };
@@ -152,5 +152,62 @@ describe('configFromEnv: messages read naturally', () => {
     ];
     for (const env of envs)
       assert.doesNotMatch(configError({ ...base, ...env }).message, /Too small|Too big|Invalid|>=|<=|expected int|expected one of/);
+  });
+});
+
+describe('configToEnv', () => {
+  const defined = (env: Record<string, string | undefined>) => Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+
+  it('writes every variable configFromEnv reads, so the configuration reads back the same', () => {
+    const full: EngineConfig = configFromEnv({
+      ...base,
+      ...azure,
+      NEO4J_URI: 'neo4j+s://db.example.com:7687',
+      AZURE_OPENAI_EMBEDDING_DIMENSIONS: '256',
+      AZURE_OPENAI_SEND_DIMENSIONS: 'false',
+      AZURE_OPENAI_EMBEDDING_MODEL: 'text-embedding-3-large',
+      EMBED_PRICE_PER_MILLION_TOKENS: '0.13',
+      BITNET_ENDPOINT: 'http://127.0.0.1:8080/v1',
+      BITNET_API_KEY: 'fake-bitnet',
+      BITNET_TEMPERATURE: '0.7',
+      BITNET_FIRST_TOKEN_SECONDS: '2.5',
+      RAG_INCLUDE: 'docs/**,src/**',
+      RAG_TOP_K: '5',
+    });
+    assert.deepEqual(configFromEnv(defined(configToEnv(full))), full);
+    const minimal = configFromEnv(base);
+    assert.deepEqual(configFromEnv(defined(configToEnv(minimal))), minimal);
+  });
+
+  it('names the variables of absent groups and unset fields, so a child can drop inherited ones', () => {
+    const env = configToEnv(configFromEnv(base));
+    for (const name of ['AZURE_OPENAI_ENDPOINT', 'AZURE_OPENAI_API_KEY', 'BITNET_ENDPOINT', 'BITNET_API_KEY']) {
+      assert.ok(name in env, `${name} is listed`);
+      assert.equal(env[name], undefined);
+    }
+    assert.equal(env.NEO4J_PASSWORD, 'test-password');
+    // A child's environment: what it inherits, with each listed variable set or removed. Inherited values of the
+    // absent groups would otherwise turn them on in the child.
+    const child: Record<string, string | undefined> = { AZURE_OPENAI_ENDPOINT: 'https://elsewhere.example.com', AZURE_OPENAI_API_KEY: 'other', NEO4J_PASSWORD: 'other' };
+    for (const [name, value] of Object.entries(env)) {
+      if (value === undefined) delete child[name];
+      else child[name] = value;
+    }
+    assert.equal(configFromEnv(child).embedding, undefined);
+    assert.equal(configFromEnv(child).neo4j.password, 'test-password');
+  });
+
+  it('writes lists whose items hold commas as JSON, which configFromEnv reads back', () => {
+    const config = configFromEnv(base);
+    config.indexing.include = ['src/**/*.{ts,js}', 'docs/**'];
+    config.indexing.exclude = ['[abc]*.md'];
+    const env = configToEnv(config);
+    assert.equal(env.RAG_INCLUDE, '["src/**/*.{ts,js}","docs/**"]');
+    assert.equal(env.RAG_EXCLUDE, '["[abc]*.md"]');
+    const back = configFromEnv(defined(env));
+    assert.deepEqual(back.indexing.include, ['src/**/*.{ts,js}', 'docs/**']);
+    assert.deepEqual(back.indexing.exclude, ['[abc]*.md']);
+    // A comma list that starts with a character class is still a comma list.
+    assert.deepEqual(configFromEnv({ ...base, RAG_EXCLUDE: '[abc]*.md,*.txt' }).indexing.exclude, ['[abc]*.md', '*.txt']);
   });
 });
