@@ -2,6 +2,7 @@
 // on its own while every other file, queued or not, is still chunked.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { chunkFile } from '../../src/core/chunk';
 import { ChunkingFailed, InThreadChunker, WorkerChunker } from '../../src/core/chunk/chunker';
@@ -67,6 +68,37 @@ describe('WorkerChunker', function () {
       const reason = (r as PromiseRejectedResult).reason;
       assert.ok(reason instanceof Error && !(reason instanceof ChunkingFailed));
       assert.match(reason.message, /^The chunking worker could not start \(.*no-such-chunk-worker\.js.*\); the installation may be incomplete\.$/);
+    }
+  });
+
+  it("sends what the worker prints to stderr, never to stdout (the MCP server's protocol stream)", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wrag-noisy-worker-'));
+    const script = path.join(dir, 'noisy-worker.js');
+    fs.writeFileSync(
+      script,
+      `const { parentPort } = require('node:worker_threads');
+console.log('noise from the chunking worker');
+parentPort.on('message', (m) => parentPort.postMessage({ id: m.id, result: { chunks: [], links: [] } }));
+`,
+    );
+    const seen = { stdout: '', stderr: '' };
+    const writes = { stdout: process.stdout.write, stderr: process.stderr.write };
+    for (const stream of ['stdout', 'stderr'] as const) {
+      process[stream].write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+        seen[stream] += String(chunk);
+        return (writes[stream] as (...a: unknown[]) => boolean).call(process[stream], chunk, ...rest);
+      }) as typeof process.stdout.write;
+    }
+    try {
+      chunker = new WorkerChunker({ script });
+      assert.deepEqual(await chunker.chunk('a.md', '# A\n', OPTIONS), { chunks: [], links: [] });
+      for (let i = 0; i < 100 && !seen.stderr.includes('noise from the chunking worker'); i++) await new Promise((r) => setTimeout(r, 20));
+      assert.match(seen.stderr, /noise from the chunking worker/);
+      assert.doesNotMatch(seen.stdout, /noise from the chunking worker/);
+    } finally {
+      process.stdout.write = writes.stdout;
+      process.stderr.write = writes.stderr;
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -144,9 +144,12 @@ export class WorkerChunker implements Chunker {
       eval: evaluate,
       workerData: { grammarDir: this.grammarDir } satisfies z.infer<typeof workerDataSchema>,
       resourceLimits: { maxOldGenerationSizeMb: this.maxHeapMb, maxYoungGenerationSizeMb: 16 },
-      stdout: false,
+      // Whatever the worker prints (a grammar's warning, say) goes to stderr: stdout may be a protocol stream (the MCP
+      // server's), where a stray line would break the client.
+      stdout: true,
       stderr: false,
     });
+    worker.stdout.on('data', (chunk: Buffer) => process.stderr.write(chunk));
     this.answered = false;
     worker.on('message', (message: unknown) => {
       this.answered = true;
