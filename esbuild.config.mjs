@@ -32,6 +32,9 @@ await esbuild.build({ ...node, entryPoints: { 'chunk-worker': 'src/core/chunk/wo
 
 if (existsSync('src/extension/extension.ts')) {
   await esbuild.build({ ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', external: ['vscode'] });
+  // The CLI again, with the tree-sitter runtime inside and the grammars of dist/grammars: the .vsix carries it so the
+  // extension can start `workspace-rag mcp` for VS Code's agent mode without node_modules.
+  await esbuild.build({ ...node, entryPoints: { 'workspace-rag': 'src/cli/main.ts' }, outdir: 'dist' });
   copyGrammars(path.join('dist', 'grammars'));
 }
 

@@ -4,7 +4,7 @@
 //
 // The heap ceiling in the first line is not a squeeze (an indexing run keeps ~50 MB live) but a hint: V8 sizes heap
 // growth for the machine, and on a large one it let ~200 MB of garbage pile up between collections (bench/results.md).
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -98,7 +98,18 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 }
 
 /** The engine under the configuration the environment gives: the one way every command, the MCP server's too, opens it. */
-const openFromEnv = (config: EngineConfig, env: NodeJS.ProcessEnv): Promise<Engine> => openEngine(config, nodeFileSystem, { cacheDir: cacheDirOf(env) });
+const openFromEnv = (config: EngineConfig, env: NodeJS.ProcessEnv): Promise<Engine> =>
+  openEngine(config, nodeFileSystem, { cacheDir: cacheDirOf(env), grammarDir: bundledGrammars() });
+
+/**
+ * The tree-sitter runtime and grammars beside this bundle, as the .vsix carries them (dist/workspace-rag.js, which
+ * the extension starts as its MCP server, with dist/grammars; the .vsix has no node_modules). Elsewhere (src/ under
+ * tsx, or a repository without a build) the installed package's.
+ */
+function bundledGrammars(): string | undefined {
+  const dir = path.join(__dirname, 'grammars');
+  return existsSync(path.join(dir, 'tree-sitter.wasm')) ? dir : undefined;
+}
 
 /**
  * The MCP server on the workspace, until the client closes stdin or a signal stops it. The configuration is read
