@@ -5,7 +5,8 @@
 //   src/mcp       the MCP server over the engine, which the CLI starts: no `vscode`, nothing from the editor side or the CLI
 //   src/protocol  the messages between the webview and the extension, loaded by both: zod and its own files only
 //   src/webview   browser code: no Node builtins, nothing from the engine, the CLI, the MCP server or the extension
-//   src/extension the VS Code adapter: everything but the webview's browser code, the CLI and the MCP server
+//   src/extension the VS Code adapter: everything but the webview's browser code, the CLI and the MCP server (of which
+//                 only the search tool's schemas and text, for its Language Model tool)
 //   src/**        never anything from test/ or bench/
 //
 // Folder boundaries are checked on resolved paths (import-x/no-restricted-paths), so `../core/x` and
@@ -76,7 +77,15 @@ export default defineConfig(
             zone('src/mcp', ['src/extension', 'src/webview', 'src/protocol', 'src/cli'], 'The MCP server runs the engine alone: nothing from the editor side, and the CLI that starts it passes its configuration in.'),
             zone('src/protocol', ['src/core', 'src/extension', 'src/webview', 'src/cli', 'src/mcp'], 'The protocol is shared by the webview and the extension: zod and its own files only.'),
             zone('src/webview', ['src/core', 'src/extension', 'src/cli', 'src/mcp'], 'The webview runs in the browser: it talks to the extension through src/protocol messages only.'),
-            zone('src/extension', ['src/webview', 'src/cli', 'src/mcp'], 'The extension loads the webview as a bundle, never as a module, and starts the CLI and the MCP server as processes.'),
+            zone('src/extension', ['src/webview', 'src/cli'], 'The extension loads the webview as a bundle, never as a module, and starts the CLI and the MCP server as processes.'),
+            // Its Language Model tool searches with the MCP tool's input schema, budget and text (pure modules without
+            // the SDK); the server itself runs as a process (dist/workspace-rag.js mcp).
+            {
+              target: './src/extension',
+              from: './src/mcp',
+              except: ['./schemas.ts', './format.ts'],
+              message: "The extension starts the MCP server as a process; of src/mcp it shares only the search tool's schemas and text (schemas.ts, format.ts).",
+            },
             ...['src/cli', 'src/mcp', 'src/extension'].map((host) =>
               zone(host, ['src/core/store', 'src/core/indexer/plan.ts', 'src/core/indexer/prepare.ts', 'src/core/indexer/leases.ts'], "Hosts call the engine API (src/core/engine.ts), never its store or the indexer's parts."),
             ),

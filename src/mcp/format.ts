@@ -1,5 +1,6 @@
 // The engine's results as the tools return them: the structured value (checked against schemas.ts) and the readable
-// text next to it, which is what most clients put in front of the model. Text is exact, as in the CLI's --json: it is
+// text next to it, which is what most clients put in front of the model (the extension's Language Model tool returns
+// the same text of a search, so both agent paths read alike). Text is exact, as in the CLI's --json: it is
 // read by a model or shown in a chat, never written to a terminal. File text sits in fences longer than any backtick
 // run inside it, so a file cannot close its fence and pose as the server's own words.
 import type { z } from 'zod';
@@ -45,12 +46,20 @@ export function searchResult(query: string, r: Retrieval, k: number | undefined)
     candidates: r.candidates,
     notice: r.fallback,
   };
+  return { structured, text: searchParagraphs(query, r, k).join('\n\n') };
+}
+
+/**
+ * A search's text as paragraphs: a fallback notice, what was found (or that nothing matched, with `remedy` for a
+ * stale index), then each source. The extension's Language Model tool returns them as one text part each.
+ */
+export function searchParagraphs(query: string, r: Retrieval, k: number | undefined, remedy = 'reindex if files changed'): string[] {
+  const sources = k === undefined ? r.sources : r.sources.slice(0, k);
   const mode = r.mode === 'hybrid' ? 'hybrid search (vector, full-text and graph)' : 'keyword-only search (full-text and graph)';
   const head = sources.length
     ? `${plural(sources.length, 'source')} for "${query}" (${mode}), best first:`
-    : `Nothing in the indexed files matches "${query}" (${mode}). Try other words, or reindex if files changed.`;
-  const text = [r.fallback ? `(${r.fallback})` : '', head, ...sources.map(renderSource)].filter(Boolean).join('\n\n');
-  return { structured, text };
+    : `Nothing in the indexed files matches "${query}" (${mode}). Try other words, or ${remedy}.`;
+  return [r.fallback ? `(${r.fallback})` : '', head, ...sources.map(renderSource)].filter(Boolean);
 }
 
 const INCOMPLETE: Record<NonNullable<Answer['incomplete']>, string> = {

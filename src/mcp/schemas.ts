@@ -11,6 +11,13 @@ const MAX_QUERY_CHARS = 20_000;
 /** The most paths one reindex call may name. */
 const MAX_PATHS = 1_000;
 
+/**
+ * Tokens the sources of one search may take. An agent's context is far larger than BitNet's 4096 tokens, so search
+ * returns whole sections rather than the lines BitNet's prompt has room for; RAG_TOP_K still caps how many. The
+ * extension's Language Model tool searches with the same budget.
+ */
+export const SEARCH_BUDGET_TOKENS = 8_000;
+
 // z.object, not z.strictObject: the SDK's own validation reports unknown keys with a message of its own, and clients
 // may add fields of later protocol versions.
 const queryText = (what: string) =>

@@ -8,7 +8,7 @@ import type { WorkspaceSpec } from '../core/workspace';
 import { askResult, describeRoots, reindexResult, searchResult, statusResult } from './format';
 import { indexPaths } from './paths';
 import { answerProgress, indexProgress, ProgressReporter } from './progress';
-import { askInput, askOutput, reindexInput, reindexOutput, searchInput, searchOutput, statusOutput } from './schemas';
+import { askInput, askOutput, reindexInput, reindexOutput, SEARCH_BUDGET_TOKENS, searchInput, searchOutput, statusOutput } from './schemas';
 
 export interface McpHost {
   workspace: WorkspaceSpec;
@@ -22,12 +22,6 @@ export interface McpHost {
   /** Where the server's own notes go (stderr: stdout is the protocol). */
   log: (line: string) => void;
 }
-
-/**
- * Tokens the sources of one search may take. An agent's context is far larger than BitNet's 4096 tokens, so search
- * returns whole sections rather than the lines BitNet's prompt has room for; RAG_TOP_K still caps how many.
- */
-const SEARCH_BUDGET_TOKENS = 8_000;
 
 /** Opens the engine once for all calls; a failed opening is forgotten, so the next call tries again. */
 export class EngineHolder {
