@@ -58,7 +58,7 @@ export interface EmbeddingServer {
   url: string;
   port: number;
   requests: RecordedRequest[];
-  /** The HTTP status each request in `requests` was answered with (absent while unanswered, or for a reset). */
+  /** The HTTP status each request in `requests` was answered with, read by the client or not (absent while unanswered, or for a reset). */
   statuses: number[];
   stats: EmbeddingServerStats;
   /** The quota being enforced, if any (its allowances per window). */
@@ -109,7 +109,13 @@ export async function startEmbeddingServer(opts: EmbeddingServerOptions = {}): P
     const body = parseJson(raw);
     stats.requests++;
     const index = requests.push(recordOf(req, url, recordBodies ? body : undefined)) - 1;
-    res.on('finish', () => (statuses[index] = res.statusCode));
+    // The status the server answered with, whether or not the client was still there to read it (Azure bills an
+    // embedding it computed either way).
+    const writeHead = res.writeHead.bind(res) as (status: number, headers?: http.OutgoingHttpHeaders) => http.ServerResponse;
+    res.writeHead = ((status: number, headers?: http.OutgoingHttpHeaders) => {
+      statuses[index] = status;
+      return writeHead(status, headers);
+    }) as typeof res.writeHead;
     // Without a quota the latency comes first, as it always did; with one, a request is admitted on arrival and then
     // takes its time, and a refusal is immediate (as Azure's gateway answers a 429 at once).
     if (latencyMs && !quota) await sleep(latencyMs);

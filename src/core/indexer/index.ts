@@ -5,16 +5,19 @@
 import type { IndexingConfig } from '../config';
 import { checkRoots, type WorkspaceSpec } from '../workspace';
 import { discover, summarizeSkipped } from '../discover';
-import { CHUNKER_VERSION, embeddingInput } from '../chunk';
+import { CHUNKER_VERSION } from '../chunk';
 import { inThreadChunker, type Chunker } from '../chunk/chunker';
 import { mapInOrder } from '../concurrency';
-import type { EmbedOptions, Embedder } from '../embed';
+import type { Embedder } from '../embed';
 import { EngineError, errorMessage } from '../errors';
 import type { FileWrite, IndexWriter } from '../ports';
 import { keepsOldVersion, plan } from './plan';
 import { prepareFile, type PrepareContext } from './prepare';
-import type { FileSystem, SkippedFile, SkipReason, StoredChunk } from '../types';
+import type { FileSystem, SkippedFile, SkipReason } from '../types';
 import { VectorCache } from './vectorCache';
+import { RunEmbeddings, type EmbeddingPace } from './embeddings';
+
+export type { EmbeddingPace } from './embeddings';
 
 export type IndexPhase = 'discovering' | 'comparing' | 'indexing' | 'removing' | 'done';
 
@@ -26,11 +29,42 @@ export interface IndexProgress {
   tokens: number;
   /** Set while the embeddings endpoint throttles (429): the wait it asked for, in ms from this event. */
   throttledMs?: number;
+  /** The embedding pace, once this run has something to embed. */
+  embedding?: EmbeddingPace;
 }
 
 /** The progress hosts show while a 429 is waited out, e.g. "throttled by Azure OpenAI: waiting 12 s". */
 export function throttleNote(p: IndexProgress): string | undefined {
   return p.throttledMs ? `throttled by Azure OpenAI: waiting ${Math.ceil(p.throttledMs / 1000)} s` : undefined;
+}
+
+/** The pace hosts show while embedding, e.g. "embedding 812k of 1M tokens/min (quota), about 3 min left". */
+export function paceNote(p: IndexProgress): string | undefined {
+  const e = p.embedding;
+  if (!e || (e.tokensPerMinute === 0 && e.tokensLeft === 0)) return undefined;
+  const rate = `embedding ${compact(e.tokensPerMinute)} tokens/min${e.quotaTokensPerMinute ? ` of the ${compact(e.quotaTokensPerMinute)} quota` : ''}`;
+  const left = etaNote(p);
+  return left ? `${rate}, ${left}` : rate;
+}
+
+/** What is left of the embedding, e.g. "about 3 min left"; undefined when nothing is or no pace is known yet. */
+export function etaNote(p: IndexProgress): string | undefined {
+  const e = p.embedding;
+  return e?.etaMs !== undefined && e.tokensLeft > 0 ? `about ${duration(e.etaMs)} left` : undefined;
+}
+
+/** 812k, 1.2M: three significant figures at most. */
+function compact(n: number): string {
+  if (n >= 1e6) return `${Number((n / 1e6).toPrecision(3))}M`;
+  if (n >= 1e3) return `${Number((n / 1e3).toPrecision(3))}k`;
+  return String(Math.round(n));
+}
+
+function duration(ms: number): string {
+  const s = Math.max(1, Math.ceil(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const min = Math.round(s / 60);
+  return min < 60 ? `${min} min` : `${Math.floor(min / 60)} h ${min % 60} min`;
 }
 
 export interface IndexFailure {
@@ -90,6 +124,13 @@ function scopeOf(paths: string[] | undefined): ((path: string) => boolean) | und
 
 /** Files read and chunked ahead of the writer: enough to hide I/O latency, few enough to bound memory. */
 const READ_CONCURRENCY = 16;
+/**
+ * Write batches being embedded or written at once. The next batch is embedding while one waits for its last answers or
+ * is written, so the quota never idles between batches; more would only hold more chunks in memory.
+ */
+const BATCHES_IN_FLIGHT = 2;
+/** Progress events for arriving vectors come at most this often. */
+const PROGRESS_INTERVAL_MS = 500;
 /** Up to this many changed files (a save, a rename, a branch switch of a few files) are chunked on this thread: starting the chunking worker would cost more than their garbage. */
 const IN_THREAD_FILES = 32;
 
@@ -141,7 +182,7 @@ export class Indexer {
     const started = performance.now();
     const { signal } = options;
     const progress: IndexProgress = { phase: 'discovering', filesTotal: 0, filesDone: 0, chunksDone: 0, tokens: 0 };
-    const emit = (phase: IndexPhase) => options.onProgress?.({ ...progress, phase });
+    const emitProgress = (phase: IndexPhase) => options.onProgress?.({ ...progress, phase });
     const report: IndexReport = {
       workspaceId: ws.id,
       mode: this.embedder ? 'embeddings' : 'keyword-only',
@@ -156,13 +197,13 @@ export class Indexer {
       durationMs: 0,
     };
     await checkRoots(ws.roots, this.fs);
-    emit('discovering');
+    emitProgress('discovering');
     // The walk of the folders and the look-ups in Neo4j do not depend on each other: overlap them.
     const [{ files, skipped }, stored] = await Promise.all([
       discover(ws.roots, this.config, this.fs),
       this.store.upsertWorkspace({ id: ws.id, name: ws.name, roots: ws.roots.map((r) => r.path) }).then(() => this.store.fileStates(ws.id)),
     ]);
-    emit('comparing');
+    emitProgress('comparing');
     const chunkerKey = this.chunkerKey;
     const decided = plan({ files, skipped }, stored, chunkerKey, options.force ?? false);
     const inScope = scopeOf(options.paths);
@@ -188,21 +229,50 @@ export class Indexer {
     const settled = new Set<string>();
     let pending: FileWrite[] = [];
     let pendingChunks = 0;
-    let writing: Promise<void> = Promise.resolve();
     const touched: Array<{ path: string; size: number; mtimeMs: number }> = [];
 
-    // Embeds and writes one batch; the write of batch n overlaps the reading and embedding of batch n+1.
+    // A batch that fails stops the others from sending more; what their requests in flight bring is still kept.
+    const stopEmbedding = new AbortController();
+    let lastVectorsEvent = 0;
+    const embeddings =
+      this.embedder &&
+      new RunEmbeddings(this.embedder, this.store, this.unwritten, report, {
+        signal,
+        stop: stopEmbedding.signal,
+        bytesToRead: candidates.reduce((n, c) => n + c.file.size, 0),
+        onWait: (ms) => {
+          progress.throttledMs = ms || undefined;
+          emit('indexing');
+        },
+        onVectors: () => {
+          if (performance.now() - lastVectorsEvent < PROGRESS_INTERVAL_MS) return;
+          lastVectorsEvent = performance.now();
+          emit('indexing');
+        },
+      });
+    const emit = (phase: IndexPhase) => {
+      progress.embedding = embeddings?.pace();
+      emitProgress(phase);
+    };
+
+    // Each batch is embedded as soon as it is full and written once it is embedded, in order, one write at a time.
+    // The next batch embeds while the previous one waits for its last answers or is written, so neither the quota
+    // nor Neo4j waits for the other; at most BATCHES_IN_FLIGHT batches are held.
+    let writing: Promise<void> = Promise.resolve();
+    const inFlight: Array<Promise<void>> = [];
     const flush = async () => {
       const batch = pending;
       pending = [];
       pendingChunks = 0;
       if (batch.length === 0) return;
-      await this.embedMissing(batch, report, signal, (ms) => {
-        progress.throttledMs = ms || undefined;
-        emit('indexing');
-      });
-      await writing;
-      writing = this.store.replaceFiles(ws.id, batch).then((refused) => {
+      const embedded = embeddings ? embeddings.fill(batch) : Promise.resolve();
+      embedded.catch(() => stopEmbedding.abort());
+      const previous = writing;
+      // Settles only after every earlier batch has, so awaiting the last one waits for all; the first failure wins.
+      writing = Promise.allSettled([previous, embedded]).then(async ([before, own]) => {
+        if (before.status === 'rejected') throw before.reason;
+        if (own.status === 'rejected') throw own.reason;
+        const refused = await this.store.replaceFiles(ws.id, batch);
         const failed = new Set(refused.map((r) => r.item.file.path));
         for (const r of refused) lateSkips.push({ path: r.item.file.path, reason: 'index-failed', detail: r.message });
         const written = batch.filter((f) => !failed.has(f.file.path));
@@ -214,14 +284,17 @@ export class Indexer {
         progress.tokens = report.tokens;
         emit('indexing');
       });
-      // Keep the rejection observed now; it is re-thrown at the next await of `writing`.
+      // Keep the rejection observed now; it is re-thrown when the batch is awaited.
       writing.catch(() => undefined);
+      inFlight.push(writing);
+      while (inFlight.length >= BATCHES_IN_FLIGHT) await inFlight.shift();
     };
 
     emit('indexing');
     try {
       const prepared = mapInOrder(candidates, READ_CONCURRENCY, (c) => prepareFile(ctx, c.file, c.reusableHash), signal);
       for await (const p of prepared) {
+        embeddings?.read(candidates[progress.filesDone].file.size, 'chunks' in p ? p.chunks.reduce((n, c) => n + c.tokens, 0) : 0);
         if ('skip' in p) {
           lateSkips.push(p.skip);
           settled.add(p.skip.path);
@@ -248,6 +321,8 @@ export class Indexer {
       if (gone.length) await this.store.deleteFiles(ws.id, gone);
       report.files.deleted = gone.length;
     } catch (error) {
+      // Nothing of this run may go on behind its report: every batch embedding or being written settles first.
+      stopEmbedding.abort();
       await writing.catch(() => undefined);
       report.cancelled = signal?.aborted ?? false;
       // A stop asked for by another process (a clear) says so; the user's own cancel is just that.
@@ -273,39 +348,5 @@ export class Indexer {
     progress.tokens = report.tokens;
     emit('done');
     return report;
-  }
-
-  /**
-   * Fills in embeddings: from vectors this process paid for but did not write yet, then from the store's content cache,
-   * then one embedding call for what is really new.
-   */
-  private async embedMissing(batch: FileWrite[], report: IndexReport, signal?: AbortSignal, onWait?: EmbedOptions['onWait']): Promise<void> {
-    if (!this.embedder) return;
-    const chunks = batch.flatMap((f) => f.chunks);
-    const cached = new Map<string, Float32Array>();
-    for (const c of chunks) {
-      const v = this.unwritten.get(c.embedKey);
-      if (v) cached.set(c.embedKey, v);
-    }
-    const fromStore = await this.store.cachedEmbeddings([...new Set(chunks.map((c) => c.embedKey).filter((k) => !cached.has(k)))]);
-    for (const [k, v] of fromStore) cached.set(k, v);
-    report.chunks.reused += chunks.filter((c) => cached.has(c.embedKey)).length;
-    const missing = new Map<string, StoredChunk>();
-    for (const c of chunks) if (!cached.has(c.embedKey)) missing.set(c.embedKey, c);
-    if (missing.size) {
-      const keys = [...missing.keys()];
-      const inputs = [...missing.values()];
-      const { vectors, tokens } = await this.embedder.embed(inputs.map(embeddingInput), { signal, onWait, tokens: inputs.map((c) => c.tokens) });
-      report.tokens += tokens;
-      report.chunks.embedded += keys.length;
-      keys.forEach((k, i) => {
-        cached.set(k, vectors[i]);
-        this.unwritten.set(k, vectors[i]);
-      });
-    }
-    for (const c of chunks) {
-      c.embedding = cached.get(c.embedKey) ?? null;
-      if (!c.embedding) throw new Error(`No embedding was returned for a chunk of ${c.path}; nothing of this batch was written.`);
-    }
   }
 }

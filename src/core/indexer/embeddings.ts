@@ -1,0 +1,180 @@
+// The embeddings of one indexing run, batch by batch: each chunk's vector comes from what this process paid for but has
+// not written yet, else from the store's content cache, else from a text another batch of the run is embedding right
+// now (waited for, not paid again), else from one embedding call for what is really new. Vectors are kept the moment
+// they arrive, so a batch that fails or is cancelled later does not pay for them twice. Batches embed concurrently
+// (the indexer embeds the next while the previous is written); the embedder paces them together to the quota.
+//
+// It also says how the embedding goes: tokens per minute against the quota, and what is left with its ETA, estimated
+// from the tokens per byte of the files read so far and the share of their chunks that needed embedding.
+import { embeddingInput } from '../chunk';
+import type { EmbedOptions, Embedder } from '../embed';
+import type { FileWrite, IndexWriter } from '../ports';
+import type { StoredChunk } from '../types';
+import type { VectorCache } from './vectorCache';
+
+export interface EmbeddingCounts {
+  tokens: number;
+  chunks: { embedded: number; reused: number };
+}
+
+export interface EmbeddingPace {
+  /** Tokens per minute the deployment admitted lately. */
+  tokensPerMinute: number;
+  /** The deployment's quota as learned from its answers; undefined until it is known. */
+  quotaTokensPerMinute?: number;
+  /** Tokens still to embed in this run (an estimate until every file is read). */
+  tokensLeft: number;
+  /** How long the rest should take at the quota's pace (or the pace so far, while the quota is unknown). */
+  etaMs?: number;
+}
+
+export interface RunEmbeddingsOptions {
+  /**
+   * The user's cancel: nothing more is sent, and the requests in flight get DRAIN_MS to answer (what they bring is
+   * paid for, so it is kept) before they are abandoned.
+   */
+  signal?: AbortSignal;
+  /** The run failed elsewhere: send nothing more, keep what the requests in flight bring. */
+  stop: AbortSignal;
+  onWait?: EmbedOptions['onWait'];
+  /** Vectors arrived (at most as often as the caller wants to hear of them). */
+  onVectors?: () => void;
+  /** Bytes of the files this run reads, for the estimate of what is left. */
+  bytesToRead: number;
+}
+
+/** How long a cancelled run waits for the answers to its requests in flight. */
+const DRAIN_MS = 2000;
+
+export class RunEmbeddings {
+  /** Texts being embedded by a batch of this run, by embedding key. */
+  private readonly inFlight = new Map<string, Promise<Float32Array>>();
+  private bytesRead = 0;
+  private tokensRead = 0;
+  /** Tokens of chunks whose vectors were looked for, and of those that had to be embedded. */
+  private tokensLookedUp = 0;
+  private tokensMissing = 0;
+  /** Tokens sent to embed, and of those embedded so far (counted here, as the pace's estimate is). */
+  private tokensSent = 0;
+  private tokensEmbedded = 0;
+
+  /** Stops sending: the run failed, or was cancelled. */
+  private readonly stop: AbortSignal;
+  /** Abandons the requests in flight: DRAIN_MS after a cancel. */
+  private readonly abandon = new AbortController();
+
+  constructor(
+    private readonly embedder: Embedder,
+    private readonly store: Pick<IndexWriter, 'cachedEmbeddings'>,
+    private readonly unwritten: VectorCache,
+    private readonly counts: EmbeddingCounts,
+    private readonly options: RunEmbeddingsOptions,
+  ) {
+    const { signal } = options;
+    this.stop = signal ? AbortSignal.any([signal, options.stop]) : options.stop;
+    if (signal?.aborted) this.abandon.abort();
+    else signal?.addEventListener('abort', () => setTimeout(() => this.abandon.abort(), DRAIN_MS).unref(), { once: true });
+  }
+
+  /** A file was read: `bytes` on disk, `tokens` in its chunks (0 for a file skipped or unchanged). */
+  read(bytes: number, tokens: number): void {
+    this.bytesRead += bytes;
+    this.tokensRead += tokens;
+  }
+
+  /** Gives every chunk of `batch` its embedding, or rejects (nothing of the batch may be written then). */
+  async fill(batch: FileWrite[]): Promise<void> {
+    const chunks = batch.flatMap((f) => f.chunks);
+    const found = new Map<string, Float32Array>();
+    for (const c of chunks) {
+      const v = this.unwritten.get(c.embedKey);
+      if (v) found.set(c.embedKey, v);
+    }
+    const lookUp = [...new Set(chunks.map((c) => c.embedKey).filter((k) => !found.has(k) && !this.inFlight.has(k)))];
+    for (const [k, v] of await this.store.cachedEmbeddings(lookUp)) found.set(k, v);
+
+    const awaited = new Map<string, Promise<Float32Array>>();
+    const missing = new Map<string, StoredChunk>();
+    for (const c of chunks) {
+      if (found.has(c.embedKey) || missing.has(c.embedKey) || awaited.has(c.embedKey)) continue;
+      const other = this.inFlight.get(c.embedKey);
+      if (other) awaited.set(c.embedKey, other);
+      else missing.set(c.embedKey, c);
+    }
+    this.counts.chunks.reused += chunks.filter((c) => found.has(c.embedKey) || awaited.has(c.embedKey)).length;
+    this.tokensLookedUp += chunks.reduce((n, c) => n + c.tokens, 0);
+    const inputs = [...missing.values()];
+    this.tokensMissing += inputs.reduce((n, c) => n + c.tokens, 0);
+
+    if (inputs.length) await this.embed(inputs, found);
+    for (const [k, p] of awaited) found.set(k, await p);
+    for (const c of chunks) {
+      c.embedding = found.get(c.embedKey) ?? null;
+      if (!c.embedding) throw new Error(`No embedding was returned for a chunk of ${c.path}; nothing of this batch was written.`);
+    }
+  }
+
+  /** The pace now, or undefined before this run has anything to embed. */
+  pace(): EmbeddingPace | undefined {
+    if (this.tokensLookedUp === 0 && this.tokensSent === 0) return undefined;
+    const { tokensPerMinute, quotaTokensPerMinute } = this.embedder.pace();
+    // What the files not read yet, and the chunks read but not looked up yet, will need at the share seen so far.
+    const needShare = this.tokensLookedUp > 0 ? this.tokensMissing / this.tokensLookedUp : 1;
+    const perByte = this.bytesRead > 0 ? this.tokensRead / this.bytesRead : 0;
+    const unread = Math.max(0, this.options.bytesToRead - this.bytesRead) * perByte;
+    const notLookedUp = Math.max(0, this.tokensRead - this.tokensLookedUp);
+    const tokensLeft = Math.round(this.tokensSent - this.tokensEmbedded + needShare * (unread + notLookedUp));
+    const rate = quotaTokensPerMinute ?? tokensPerMinute;
+    return { tokensPerMinute, quotaTokensPerMinute, tokensLeft, etaMs: rate > 0 ? (tokensLeft / rate) * 60_000 : undefined };
+  }
+
+  private async embed(inputs: StoredChunk[], found: Map<string, Float32Array>): Promise<void> {
+    const keys = inputs.map((c) => c.embedKey);
+    // Other batches of this run wait for these texts instead of paying for them again.
+    const arrivals = keys.map(() => deferred<Float32Array>());
+    keys.forEach((k, i) => this.inFlight.set(k, arrivals[i].promise));
+    let billed = 0;
+    let embedded = 0;
+    this.tokensSent += inputs.reduce((n, c) => n + c.tokens, 0);
+    try {
+      await this.embedder.embed(inputs.map(embeddingInput), {
+        signal: this.abandon.signal,
+        stop: this.stop,
+        onWait: this.options.onWait,
+        tokens: inputs.map((c) => c.tokens),
+        onProgress: (p) => (billed = p.tokens),
+        onVectors: (positions, vectors) => {
+          positions.forEach((p, i) => {
+            this.unwritten.set(keys[p], vectors[i]);
+            found.set(keys[p], vectors[i]);
+            arrivals[p].resolve(vectors[i]);
+            this.tokensEmbedded += inputs[p].tokens;
+          });
+          embedded += positions.length;
+          this.options.onVectors?.();
+        },
+      });
+    } catch (error) {
+      for (const a of arrivals) a.reject(error);
+      throw error;
+    } finally {
+      // Paid for, whether or not the call finished.
+      this.counts.tokens += billed;
+      this.counts.chunks.embedded += embedded;
+      keys.forEach((k, i) => {
+        if (this.inFlight.get(k) === arrivals[i].promise) this.inFlight.delete(k);
+      });
+    }
+  }
+}
+
+function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined); // a batch that never waits for it must not leave a rejection unobserved
+  return { promise, resolve, reject };
+}
