@@ -1,7 +1,7 @@
 // What the CLI prints: the text forms of reports, answers and status for people (every piece of file text, file name
 // and model output neutralised for the terminal), the JSON forms for machines (exact), and the progress line.
 import type { Answer, AnswerProgress } from '../core/answer';
-import { throttleNote, type IndexProgress, type IndexReport } from '../core/indexer';
+import { paceNote, throttleNote, type IndexProgress, type IndexReport } from '../core/indexer';
 import type { WorkspaceStatus } from '../core/ports';
 import type { WorkspaceSpec } from '../core/workspace';
 import { terminalLine } from '../core/controlChars';
@@ -125,7 +125,9 @@ export class ProgressBar {
   update(p: IndexProgress): void {
     const fraction = p.filesTotal ? p.filesDone / p.filesTotal : 0;
     const elapsed = (Date.now() - this.started) / 1000;
-    const eta = fraction > 0.02 && fraction < 1 ? ` ETA ${Math.ceil((elapsed / fraction) * (1 - fraction))}s` : '';
+    // While embedding, the pace against the quota says what is left; before that, the share of files read does.
+    const pace = paceNote(p);
+    const eta = pace ? ` — ${pace}` : fraction > 0.02 && fraction < 1 ? ` ETA ${Math.ceil((elapsed / fraction) * (1 - fraction))}s` : '';
     const throttled = throttleNote(p);
     const text = `${p.phase} files ${p.filesDone}/${p.filesTotal} chunks ${p.chunksDone} tokens ${p.tokens}${throttled ? ` — ${throttled}` : eta}`;
     if (this.out.isTTY) {

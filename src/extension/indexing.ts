@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import type { EngineConfig } from '../core/config';
 import type { ClearScope as EngineClearScope, Engine } from '../core/engine';
-import { throttleNote, type IndexProgress, type IndexReport } from '../core/indexer';
+import { etaNote, paceNote, throttleNote, type IndexProgress, type IndexReport } from '../core/indexer';
 import type { WorkspaceStatus } from '../core/types';
 import type { WorkspaceSpec } from '../core/workspace';
 import type { EngineHost } from './engineHost';
@@ -181,13 +181,13 @@ export class IndexingService implements vscode.Disposable {
             let shown = 0;
             return run((p) => {
               const percent = percentOf(p);
-              statusBar.set({ kind: 'indexing', percent });
+              statusBar.set(indexingState(p));
               progress.report({ message: progressMessage(p, config), increment: percent - shown });
               shown = percent;
             }).finally(() => cancel.dispose());
           },
         )
-      : await run((p) => statusBar.set({ kind: 'indexing', percent: percentOf(p) }));
+      : await run((p) => statusBar.set(indexingState(p)));
     this.lastReport = report;
     this.lastRunAt = new Date();
     this.finish(ws, report, request.interactive, config);
@@ -277,6 +277,11 @@ export function isIndexRelevant(uri: { scheme: string; path: string }): boolean 
   return uri.scheme === 'file' && !uri.path.split('/').some((s) => s === '.git' || s === 'node_modules');
 }
 
+/** The status bar while a run goes: its share of files, and while embedding, what is left and the pace. */
+export function indexingState(p: IndexProgress): IndexState {
+  return { kind: 'indexing', percent: percentOf(p), left: etaNote(p), pace: paceNote(p) };
+}
+
 export function percentOf(p: IndexProgress): number {
   if (p.phase === 'done') return 100;
   if (p.phase !== 'indexing' && p.phase !== 'removing') return 0;
@@ -297,9 +302,11 @@ export function progressMessage(p: IndexProgress, config: Pick<EngineConfig, 'em
       return 'comparing with the index…';
     default: {
       const counts = `${p.filesDone}/${p.filesTotal} files · ${plural(p.chunksDone, 'chunk')} · ${p.tokens} tokens · ~${money(estimatedCost(p.tokens, config))}`;
+      const pace = paceNote(p);
+      const withPace = pace ? `${counts} · ${pace}` : counts;
       // First, where a narrow notification still shows it.
       const throttled = throttleNote(p);
-      return throttled ? `${throttled} · ${counts}` : counts;
+      return throttled ? `${throttled} · ${withPace}` : withPace;
     }
   }
 }

@@ -6,7 +6,8 @@ export type IndexState =
   | { kind: 'unknown' }
   | { kind: 'no-folder' }
   | { kind: 'not-indexed' }
-  | { kind: 'indexing'; percent: number }
+  /** `left`: what is left of the embedding ("about 3 min left"); `pace`: tokens per minute against the quota. */
+  | { kind: 'indexing'; percent: number; left?: string; pace?: string }
   | { kind: 'up-to-date'; files: number }
   | { kind: 'changed'; files: number }
   /** The last run indexed the rest but could not index these files (each keeps its previous version). */
@@ -22,7 +23,10 @@ export function presentState(state: IndexState): { text: string; tooltip: string
     case 'not-indexed':
       return { text: '$(database) RAG: not indexed', tooltip: 'Workspace RAG: this workspace is not indexed yet. Run "Workspace RAG: Index Workspace".' };
     case 'indexing':
-      return { text: `$(sync~spin) RAG: indexing ${state.percent}%`, tooltip: 'Workspace RAG: indexing the workspace' };
+      return {
+        text: `$(sync~spin) RAG: indexing ${state.percent}%${state.left ? ` (${state.left})` : ''}`,
+        tooltip: `Workspace RAG: indexing the workspace${state.pace ? `, ${state.pace}` : ''}`,
+      };
     case 'up-to-date':
       return { text: '$(check) RAG: up to date', tooltip: `Workspace RAG: ${plural(state.files, 'file')} indexed, nothing changed since` };
     case 'changed':

@@ -2,9 +2,10 @@
 import '../shim/register';
 import { strict as assert } from 'node:assert';
 import type { EngineConfig } from '../../src/core/config';
-import { throttleNote, type IndexProgress } from '../../src/core/indexer';
+import { etaNote, paceNote, throttleNote, type IndexProgress } from '../../src/core/indexer';
 import { ProgressBar } from '../../src/cli/format';
-import { progressMessage } from '../../src/extension/indexing';
+import { indexingState, progressMessage } from '../../src/extension/indexing';
+import { presentState } from '../../src/extension/statusBar';
 
 const progress = (p: Partial<IndexProgress>): IndexProgress => ({ phase: 'indexing', filesTotal: 10, filesDone: 3, chunksDone: 12, tokens: 500, ...p });
 
@@ -49,5 +50,39 @@ describe('progress while throttled', () => {
       'throttled by Azure OpenAI: waiting 12 s · 3/10 files · 12 chunks · 500000 tokens · ~$0.01',
     );
     assert.equal(progressMessage(progress({ tokens: 500_000 }), config), '3/10 files · 12 chunks · 500000 tokens · ~$0.01');
+  });
+});
+
+describe('progress while embedding at the quota', () => {
+  const pacing = (over: Partial<NonNullable<IndexProgress['embedding']>> = {}) =>
+    progress({ embedding: { tokensPerMinute: 812_345, quotaTokensPerMinute: 1_000_000, tokensLeft: 2_400_000, etaMs: 170_000, ...over } });
+
+  it('says tokens per minute against the quota, and what is left at that pace', () => {
+    assert.equal(paceNote(pacing()), 'embedding 812k tokens/min of the 1M quota, about 3 min left');
+    assert.equal(etaNote(pacing()), 'about 3 min left');
+    assert.equal(paceNote(pacing({ quotaTokensPerMinute: undefined, etaMs: 40_200 })), 'embedding 812k tokens/min, about 41 s left');
+    assert.equal(paceNote(pacing({ tokensLeft: 0 })), 'embedding 812k tokens/min of the 1M quota', 'nothing left: no ETA');
+    assert.equal(etaNote(pacing({ etaMs: undefined })), undefined, 'no pace yet: no ETA');
+    assert.equal(paceNote(pacing({ etaMs: 2 * 3600_000 + 5 * 60_000 })), 'embedding 812k tokens/min of the 1M quota, about 2 h 5 min left');
+    assert.equal(paceNote(progress({})), undefined);
+  });
+
+  it('the CLI progress bar gives the pace instead of the files-read ETA', () => {
+    const { out, written } = stream(true);
+    new ProgressBar(out).update(pacing());
+    assert.match(written.at(-1)!, /30% indexing files 3\/10 chunks 12 tokens 500 — embedding 812k tokens\/min of the 1M quota, about 3 min left\x1b\[K$/);
+  });
+
+  it("the extension's notification adds the pace, and a 429's wait still comes first", () => {
+    const config = { embedding: { pricePerMillionTokens: 0.02 } } as EngineConfig;
+    assert.equal(progressMessage(pacing(), config), '3/10 files · 12 chunks · 500 tokens · ~$0.0000 · embedding 812k tokens/min of the 1M quota, about 3 min left');
+    assert.match(progressMessage({ ...pacing(), throttledMs: 2000 }, config), /^throttled by Azure OpenAI: waiting 2 s · 3\/10 files/);
+  });
+
+  it('the status bar shows what is left, and the pace in its tooltip', () => {
+    const shown = presentState(indexingState(pacing()));
+    assert.equal(shown.text, '$(sync~spin) RAG: indexing 30% (about 3 min left)');
+    assert.equal(shown.tooltip, 'Workspace RAG: indexing the workspace, embedding 812k tokens/min of the 1M quota, about 3 min left');
+    assert.equal(presentState(indexingState(progress({}))).text, '$(sync~spin) RAG: indexing 30%');
   });
 });
