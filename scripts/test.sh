@@ -7,7 +7,7 @@
 # end-to-end test: the packaged .vsix installed into code-server and driven in Chromium.
 #
 # The second server: NEO4J_2026_VERSION (2026.09.0), NEO4J_2026_PORT (NEO4J_PORT + 20, so 7707), NEO4J_2026_DIR
-# (.neo4j-2026); it starts in the background while the type check runs, and stops after its suites.
+# (.neo4j-2026); it starts in the background while the type check and lint run, and stops after its suites.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -34,7 +34,8 @@ fi
 started_2026=0
 start_2026_log="$(mktemp)"
 if [ "$with_2026" = 1 ] && ! neo4j_2026 status >/dev/null 2>&1; then
-  # NEO4J_PASSWORD is the 5.26 server's, exported above; the build and start-up overlap the type check and lint.
+  # NEO4J_PASSWORD is the 5.26 server's, exported above. The build and start-up overlap the type check and lint, which
+  # have no timeouts; it is waited for before the unit tests, whose 2 s timeouts a starting JVM could break on 2 cores.
   neo4j_2026 start >"$start_2026_log" 2>&1 &
   start_2026_pid=$!
   started_2026=1
@@ -52,16 +53,19 @@ echo "==> type check"
 npm run --silent typecheck
 echo "==> lint"
 npm run --silent lint
+if [ "$started_2026" = 1 ]; then
+  echo "==> waiting for Neo4j ${NEO4J_2026_VERSION:-2026.09.0} to be up"
+  t0=$SECONDS
+  wait "$start_2026_pid" || { cat "$start_2026_log" >&2; echo "Neo4j ${NEO4J_2026_VERSION:-2026.09.0} did not start" >&2; exit 1; }
+  start_2026_pid=
+  cat "$start_2026_log"
+  echo "    (waited $((SECONDS - t0)) s after the lint)"
+fi
 echo "==> unit tests"
 npm run --silent test:unit
 echo "==> integration tests (Neo4j at $NEO4J_URI)"
 npm run --silent test:integration
 if [ "$with_2026" = 1 ]; then
-  if [ "$started_2026" = 1 ]; then
-    wait "$start_2026_pid" || { cat "$start_2026_log" >&2; echo "Neo4j 2026 did not start" >&2; exit 1; }
-    start_2026_pid=
-    cat "$start_2026_log"
-  fi
   uri_2026="$(neo4j_2026 env | sed -n 's/^export NEO4J_URI=//p')"
   echo "==> store and engine integration tests on Neo4j ${NEO4J_2026_VERSION:-2026.09.0} (at $uri_2026)"
   t0=$SECONDS
