@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { openEngine } from '../core/engine';
 import type { ToWebview } from '../protocol/messages';
 import { Actions } from './actions';
+import { McpLauncher, registerMcpServer, registerSearchTool, SearchTool, type McpLaunch, type McpRegistration } from './agents';
 import { CHAT_PANEL_TYPE, CHAT_VIEW_ID, ChatSession, ChatViewProvider, type ChatDeps, type SourceLocation } from './chatView';
 import { ConversationStore } from './conversations';
 import { EngineHost } from './engineHost';
@@ -45,6 +46,8 @@ export interface TestApi {
   statusBar(): IndexState;
   /** Feeds messages to a chat session as a webview would and returns everything the host posted back. */
   chat(messages: unknown[]): Promise<ToWebview[]>;
+  /** What was offered to agents: the Language Model tool, and the MCP provider (where VS Code has the APIs). */
+  agents: { tool: boolean; mcp: McpRegistration | undefined; launch(): Promise<McpLaunch | undefined> };
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<TestApi | undefined> {
@@ -95,6 +98,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
   };
   const chat = new ChatViewProvider(context.extensionUri, chatDeps);
   const statusView = new StatusView();
+  // Agents (optional, where VS Code has the APIs): a search tool in-process, and `workspace-rag mcp` from the .vsix.
+  const searchTool = new SearchTool({ useEngine: chatDeps.useEngine, workspace, redact: secrets.redact, log });
+  const mcpLauncher = new McpLauncher({
+    serverScript: path.join(context.extensionPath, 'dist', 'workspace-rag.js'),
+    version: String((context.extension.packageJSON as { version?: unknown }).version),
+    folders,
+    engineConfig: () => settings.engineConfig(),
+  });
+  const agents = {
+    tool: registerSearchTool(searchTool, log, context.subscriptions),
+    mcp: registerMcpServer(mcpLauncher, host.onDidChange, log, secrets.redact, context.subscriptions),
+  };
 
   context.subscriptions.push(
     settings,
@@ -150,6 +165,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
   return {
     logUri: context.logUri,
     statusBar: () => statusBar.state,
+    agents: { ...agents, launch: () => mcpLauncher.launch(true) },
     async chat(messages) {
       const posted: ToWebview[] = [];
       const received = new vscode.EventEmitter<unknown>();

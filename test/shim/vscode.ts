@@ -117,3 +117,17 @@ export const workspace = {
   getConfiguration: () => ({ get: (_key: string, fallback?: unknown) => fallback }),
   onDidChangeConfiguration: new EventEmitter<unknown>().event,
 };
+
+// The parts of the Language Model API the agents module builds its results from.
+export class LanguageModelTextPart {
+  constructor(public value: string) {}
+}
+export class LanguageModelToolResult {
+  constructor(public content: unknown[]) {}
+}
+export class CancellationError extends Error {
+  constructor() {
+    super('Canceled');
+    this.name = 'Canceled';
+  }
+}

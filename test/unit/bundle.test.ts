@@ -40,4 +40,15 @@ describe('extension bundle', () => {
     assert.match(fs.readFileSync(path.join(ROOT, 'src/core/chunk/chunker.ts'), 'utf8'), /path\.join\(__dirname, 'chunk-worker\.js'\)/);
     assert.ok(fs.readFileSync(path.join(ROOT, '.vscodeignore'), 'utf8').split('\n').includes('!dist/chunk-worker.js'), '.vscodeignore keeps the worker in the .vsix');
   });
+
+  it('builds and ships the CLI the extension starts as its MCP server, tree-sitter inside and the grammars beside it', () => {
+    const config = fs.readFileSync(path.join(ROOT, 'esbuild.config.mjs'), 'utf8');
+    const entry = /await esbuild\.build\(\{ \.\.\.node, entryPoints: \{ 'workspace-rag': 'src\/cli\/main\.ts' \}, outdir: 'dist'( [^}]*)? \}\);/.exec(config);
+    assert.ok(entry, 'esbuild.config.mjs builds dist/workspace-rag.js from the CLI');
+    assert.ok(!entry[1]?.includes('external'), 'nothing is external: the .vsix has no node_modules');
+    assert.match(fs.readFileSync(path.join(ROOT, 'src/extension/agents.ts'), 'utf8'), /serverScript: string/);
+    assert.match(fs.readFileSync(path.join(ROOT, 'src/extension/extension.ts'), 'utf8'), /path\.join\(context\.extensionPath, 'dist', 'workspace-rag\.js'\)/);
+    assert.match(fs.readFileSync(path.join(ROOT, 'src/cli/main.ts'), 'utf8'), /path\.join\(__dirname, 'grammars'\)/);
+    assert.ok(fs.readFileSync(path.join(ROOT, '.vscodeignore'), 'utf8').split('\n').includes('!dist/workspace-rag.js'), '.vscodeignore keeps it in the .vsix');
+  });
 });

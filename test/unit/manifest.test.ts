@@ -8,7 +8,9 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { chatSchema, configFromEnv, embeddingSchema, indexingSchema, neo4jSchema } from '../../src/core/config';
+import { MCP_PROVIDER, SEARCH_TOOL } from '../../src/extension/agents';
 import { HOST_SETTING_OF, hostSchema, readEngineConfig, readHostSettings, SECTION, SETTING_OF } from '../../src/extension/settings';
+import { searchInput } from '../../src/mcp/schemas';
 
 interface JsonSchema {
   type?: string;
@@ -23,7 +25,11 @@ interface JsonSchema {
 }
 
 const manifest = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
-  contributes: { configuration: { properties: Record<string, JsonSchema> } };
+  contributes: {
+    configuration: { properties: Record<string, JsonSchema> };
+    languageModelTools: Array<{ name: string; inputSchema: unknown; when?: string }>;
+    mcpServerDefinitionProviders: Array<{ id: string; label: string }>;
+  };
   capabilities: { untrustedWorkspaces: { restrictedConfigurations: string[] } };
 };
 const contributed = manifest.contributes.configuration.properties;
@@ -111,5 +117,22 @@ describe('package.json settings ↔ the configuration schemas', () => {
       }),
     );
     assert.deepEqual(readHostSettings(defaults({})), hostSchema.parse({}));
+  });
+});
+
+describe('package.json agent contributions', () => {
+  /** A JSON Schema without its descriptions (the tool's wording is VS Code's, the MCP tool's its own) and $schema. */
+  const shape = (schema: unknown): unknown =>
+    JSON.parse(JSON.stringify(schema, (key, value: unknown) => (key === 'description' || key === '$schema' ? undefined : value)));
+
+  it("declares the search tool with the MCP search_workspace tool's input schema, under the name the extension registers", () => {
+    assert.deepEqual(manifest.contributes.languageModelTools.map((t) => t.name), [SEARCH_TOOL]);
+    const [tool] = manifest.contributes.languageModelTools;
+    assert.deepEqual(shape(tool.inputSchema), shape(z.toJSONSchema(searchInput, { io: 'input' })));
+    assert.equal(tool.when, 'workspaceFolderCount > 0');
+  });
+
+  it('declares the MCP server definition provider the extension registers', () => {
+    assert.deepEqual(manifest.contributes.mcpServerDefinitionProviders.map((p) => p.id), [MCP_PROVIDER]);
   });
 });
