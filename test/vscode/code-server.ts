@@ -9,9 +9,9 @@ import { z } from 'zod';
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const SCRIPT = path.join(REPO_ROOT, 'scripts', 'code-server.sh');
 
-const DEFAULT_HOME = path.join(REPO_ROOT, '.tools', 'code-server');
-
 const envSchema = z.object({
+  /** The release scripts/code-server.sh installs and runs; each lives in a folder of its own. */
+  CODE_SERVER_VERSION: z.string().regex(/^\d+\.\d+\.\d+$/).default('4.100.3'),
   /** Unset: scripts/code-server.sh picks a free port and records it in the server's home. */
   CODE_SERVER_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   CHROMIUM_PATH: z.string().min(1).optional(),
@@ -51,10 +51,12 @@ function script(args: string[], env: NodeJS.ProcessEnv): void {
 
 /** Installs code-server when missing (idempotent, fast when done) and starts it; stop() ends it. */
 export function startCodeServer(options: StartOptions): CodeServer {
-  const { CODE_SERVER_PORT: port } = envSchema.parse(process.env);
-  const home = path.resolve(options.home ?? DEFAULT_HOME);
+  const { CODE_SERVER_PORT: port, CODE_SERVER_VERSION: version } = envSchema.parse(process.env);
+  // The default home is the version's install folder, as scripts/code-server.sh has it.
+  const home = path.resolve(options.home ?? path.join(REPO_ROOT, '.tools', version === '4.100.3' ? 'code-server' : `code-server-${version}`));
   fs.mkdirSync(home, { recursive: true });
-  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, CODE_SERVER_HOME: home };
+  // The user data folder reaches the extension hosts too, for the suite's scan of the settings file.
+  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, CODE_SERVER_HOME: home, CODE_SERVER_VERSION: version, VSCODE_TEST_USER_DATA: path.join(home, 'user-data') };
   if (port !== undefined) env.CODE_SERVER_PORT = String(port);
   if (options.settings) {
     const file = path.join(home, 'settings.override.json');
