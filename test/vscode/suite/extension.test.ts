@@ -4,6 +4,8 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { Client } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import neo4j from 'neo4j-driver';
 import * as vscode from 'vscode';
 import type { TestApi } from '../../../src/extension/extension';
@@ -235,6 +237,98 @@ describe('Workspace RAG extension', function () {
           'the open install.md to show the restored text',
         );
       }
+    });
+  });
+
+  describe('agents: the Language Model tool and the MCP server', () => {
+    const manifest = () =>
+      vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as {
+        contributes: { languageModelTools: Array<{ name: string; inputSchema: unknown }>; mcpServerDefinitionProviders: Array<{ id: string }> };
+      };
+    const [major, minor] = vscode.version.split('.').map(Number);
+    /** VS Code 1.101 made the MCP server definition API stable; the extension offers its server from there on. */
+    const mcpIsStable = major > 1 || minor >= 101;
+    const hasMcpApi = typeof (vscode.lm as unknown as Record<string, unknown>).registerMcpServerDefinitionProvider === 'function';
+
+    it('registers the search tool with its declared schema, and returns sources as text parts when invoked', async () => {
+      const [declared] = manifest().contributes.languageModelTools;
+      assert.equal(declared.name, 'workspaceRag_searchWorkspace');
+      assert.equal(api.agents.tool, true, 'vscode.lm.registerTool exists from VS Code 1.95 on');
+      const info = await eventually(async () => vscode.lm.tools.find((t) => t.name === declared.name), 'the tool in vscode.lm.tools');
+      assert.deepEqual(info.inputSchema, declared.inputSchema);
+      const result = await vscode.lm.invokeTool(declared.name, { input: { query: 'How do I install Pebble on Linux?', k: 3 }, toolInvocationToken: undefined });
+      const parts = result.content.filter((p): p is vscode.LanguageModelTextPart => p instanceof vscode.LanguageModelTextPart).map((p) => p.value);
+      assert.equal(parts.length, result.content.length, 'every part is text');
+      assert.match(parts[0], /^3 sources for "How do I install Pebble on Linux\?" \(hybrid search/);
+      assert.equal(parts.length, 4, parts.join('\n---\n'));
+      for (const [i, part] of parts.slice(1).entries()) assert.match(part, new RegExp(`^\\[${i + 1}\\] \\S+:\\d+-\\d+`));
+      assert.ok(parts.some((p) => /^\[\d\] docs\/install\.md:\d+-\d+/.test(p) && p.includes('Linux')), 'the install guide is among the sources');
+    });
+
+    it("gives the model the tool's failures as messages: an empty query, a password Neo4j refuses", async () => {
+      await assert.rejects(Promise.resolve(vscode.lm.invokeTool('workspaceRag_searchWorkspace', { input: { query: '  ' }, toolInvocationToken: undefined })), /query is empty/);
+      await command('setCredentials', { neo4jPassword: 'fake-wrong-password' });
+      try {
+        await assert.rejects(Promise.resolve(vscode.lm.invokeTool('workspaceRag_searchWorkspace', { input: { query: 'install' }, toolInvocationToken: undefined })), (e: Error) => {
+          assert.match(e.message, /Workspace RAG search failed: .*(credentials|authentication|password)/i);
+          assert.ok(!e.message.includes('fake-wrong-password'));
+          return true;
+        });
+      } finally {
+        await command('setCredentials', { neo4jPassword: neo4jConfig.password });
+      }
+    });
+
+    it('offers the MCP server where VS Code has the API, without keys in what the editor stores, and its definition starts and answers', async function () {
+      this.timeout(90_000);
+      assert.equal(manifest().contributes.mcpServerDefinitionProviders[0].id, 'workspaceRag.mcpServer');
+      if (mcpIsStable) assert.ok(hasMcpApi, `VS Code ${vscode.version} has vscode.lm.registerMcpServerDefinitionProvider`);
+      // 1.100 has a preview of the function that throws on our contribution point; activation must stay clean there.
+      assert.equal(api.agents.mcp !== undefined, mcpIsStable, 'the provider is registered exactly where the stable API exists');
+      let launch;
+      if (api.agents.mcp) {
+        const definitions = await api.agents.mcp.definitions();
+        assert.equal(definitions.length, 1);
+        const [{ provided, resolved }] = definitions;
+        // VS Code keeps provided definitions in its workspace storage: the keys are only added on resolve.
+        for (const secret of [AZURE_KEY, BITNET_KEY, neo4jConfig.password]) assert.ok(!JSON.stringify(provided).includes(secret), 'no key in the provided definition');
+        assert.deepEqual([provided.env.NEO4J_PASSWORD, provided.env.AZURE_OPENAI_API_KEY, provided.env.BITNET_API_KEY], [null, null, null]);
+        assert.equal(provided.env.AZURE_OPENAI_ENDPOINT, embeddings.url);
+        assert.ok(resolved);
+        launch = resolved;
+      } else {
+        launch = await api.agents.launch();
+      }
+      assert.ok(launch);
+      assert.equal(launch.env.NEO4J_PASSWORD, neo4jConfig.password);
+      assert.equal(launch.env.AZURE_OPENAI_API_KEY, AZURE_KEY);
+      assert.equal(launch.env.BITNET_API_KEY, BITNET_KEY);
+      assert.equal(launch.env.BITNET_AUTH_STYLE, 'api-key');
+      assert.equal(launch.command, process.execPath);
+      assert.ok(launch.args.some((a) => a.endsWith(path.join('dist', 'workspace-rag.js'))), launch.args.join(' '));
+      // Started as VS Code starts it: the extension host's environment, with the definition's over it (null removes).
+      const env: Record<string, string> = {};
+      for (const [k, v] of Object.entries({ ...process.env, ...launch.env })) if (typeof v === 'string') env[k] = v;
+      const transport = new StdioClientTransport({ command: launch.command, args: launch.args, cwd: launch.cwd, env, stderr: 'pipe' });
+      let stderr = '';
+      transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const client = new Client({ name: 'workspace-rag-vscode-suite', version: '1.0.0' });
+      try {
+        await client.connect(transport);
+        const tools = (await client.listTools()).tools.map((t) => t.name).sort();
+        assert.deepEqual(tools, ['ask_workspace', 'index_status', 'reindex', 'search_workspace']);
+        const found = await client.callTool({ name: 'search_workspace', arguments: { query: 'How do I install Pebble on Linux?' } });
+        assert.notEqual(found.isError, true, JSON.stringify(found.content));
+        const result = found.structuredContent as { retrievalMode: string; notice?: string; sources: Array<{ path: string }> };
+        assert.ok(result.sources.some((s) => s.path === 'docs/install.md'), JSON.stringify(result.sources.map((s) => s.path)));
+        // Hybrid, not the keyword-only fallback: the Azure key reached the server and the embeddings endpoint took it.
+        assert.deepEqual([result.retrievalMode, result.notice], ['hybrid', undefined]);
+      } catch (error) {
+        throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- server stderr ---\n${stderr}`);
+      } finally {
+        await client.close();
+      }
+      for (const secret of [AZURE_KEY, BITNET_KEY]) assert.ok(!stderr.includes(secret), 'no key in the server log');
     });
   });
 
