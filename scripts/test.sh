@@ -3,8 +3,10 @@
 # then runs the type check (everything, then each layer in its own environment), the lint (layering, floating
 # promises, unused exports), the unit tests and the integration tests against that real Neo4j, the store and engine
 # integration suites again against a second server, Neo4j 2026.x (Java 21+; NEO4J_2026=0 leaves it out), the
-# extension-host suite inside code-server (a real VS Code 1.100) against the 5.26 Neo4j, and finally the UI
-# end-to-end test: the packaged .vsix installed into code-server and driven in Chromium.
+# extension-host suite inside code-server against the 5.26 Neo4j, on VS Code 1.100 (the minimum) and again on the
+# newest code-server (CODE_SERVER_LATEST, 4.139.1 = VS Code 1.139; it runs on Node 24, which code-server.sh installs
+# from PyPI; VSCODE_LATEST=0 leaves it out), and finally the UI end-to-end test: the packaged .vsix installed into
+# code-server and driven in Chromium.
 #
 # The second server: NEO4J_2026_VERSION (2026.09.0), NEO4J_2026_PORT (NEO4J_PORT + 20, so 7707), NEO4J_2026_DIR
 # (.neo4j-2026); it starts in the background while the type check and lint run, and stops after its suites.
@@ -81,5 +83,18 @@ echo "==> extension-host tests in code-server (VS Code 1.100, Neo4j at $NEO4J_UR
 bash scripts/code-server.sh install
 npm run --silent build
 npm run --silent test:vscode
+if [ "${VSCODE_LATEST:-1}" != 0 ]; then
+  latest="${CODE_SERVER_LATEST:-4.139.1}"
+  echo "==> extension-host tests in code-server $latest (the newest VS Code, Neo4j at $NEO4J_URI)"
+  # Pinned, so a new release cannot break a run without a change here; this says when one is out.
+  newest="$(timeout 20 npm view code-server version 2>/dev/null || true)"
+  if [ -n "$newest" ] && [ "$newest" != "$latest" ]; then
+    echo "    note: code-server $newest is on the npm registry; CODE_SERVER_LATEST=$newest tries it, and scripts/test.sh pins it"
+  fi
+  t0=$SECONDS
+  CODE_SERVER_VERSION="$latest" bash scripts/code-server.sh install
+  CODE_SERVER_VERSION="$latest" npm run --silent test:vscode
+  echo "    (code-server $latest: install and suite took $((SECONDS - t0)) s)"
+fi
 echo "==> UI end-to-end test in code-server + Chromium (the packaged .vsix, Neo4j at $NEO4J_URI)"
 npm run --silent test:e2e
