@@ -2,7 +2,9 @@
 // over a short sliding window (Azure evaluates over 1 to 10 s, so a burst is refused even under the per-minute
 // figure). A request is charged its estimated tokens when it is admitted, before it is processed, as Azure's TPM limit
 // counts the estimate at arrival and not the usage billed afterwards (for embeddings the estimate is the input's
-// tokens: there is no max_tokens to add). A refused request is not charged.
+// tokens: there is no max_tokens to add). As Azure documents it, requests are refused once the count has reached the
+// limit: a request is admitted while the window is under its allowance, whatever its own size, so the one that crosses
+// the limit goes through and those after it get 429 until enough has left the window. A refused request is not charged.
 //
 // The remaining figures are what is left of the window's allowance: tokensPerMinute × window / 1 min, and the same of
 // requests. They are sent as x-ratelimit-remaining-tokens and x-ratelimit-remaining-requests.
@@ -21,7 +23,7 @@ export type Admission =
       admitted: false;
       /** Which allowance the request did not fit in. */
       limit: 'tokens' | 'requests';
-      /** When the request would fit, from now: the oldest charges leave the window. */
+      /** When the window is under its allowance again, from now: the oldest charges leave it. */
       retryAfterMs: number;
       remaining: Remaining;
     };
@@ -54,20 +56,20 @@ export class SlidingWindowQuota {
     if (!(this.tokenAllowance >= 1) || !(this.windowMs > 0)) throw new RangeError('a quota needs a positive window and at least one token per window');
   }
 
-  /** Charges `tokens` at `now` if both allowances have room for them, else says when they would. */
+  /** Charges `tokens` at `now` while both counts are under their allowances, else says when they will be. */
   admit(tokens: number, now: number): Admission {
     this.expire(now);
-    const fitsTokens = this.tokensInWindow + tokens <= this.tokenAllowance;
-    const fitsRequests = this.charges.length + 1 <= this.requestAllowance;
-    if (fitsTokens && fitsRequests) {
+    const underTokens = this.tokensInWindow < this.tokenAllowance;
+    const underRequests = this.charges.length < this.requestAllowance;
+    if (underTokens && underRequests) {
       this.charges.push({ at: now, tokens });
       this.tokensInWindow += tokens;
       return { admitted: true, remaining: this.remainingNow() };
     }
     return {
       admitted: false,
-      limit: fitsTokens ? 'requests' : 'tokens',
-      retryAfterMs: Math.max(fitsTokens ? 0 : this.untilTokensFit(tokens, now), fitsRequests ? 0 : this.untilRequestFits(now)),
+      limit: underTokens ? 'requests' : 'tokens',
+      retryAfterMs: Math.max(underTokens ? 0 : this.untilUnderTokens(now), underRequests ? 0 : this.untilUnderRequests(now)),
       remaining: this.remainingNow(),
     };
   }
@@ -85,18 +87,16 @@ export class SlidingWindowQuota {
     while (this.charges.length > 0 && this.charges[0].at <= now - this.windowMs) this.tokensInWindow -= this.charges.shift()!.tokens;
   }
 
-  /** A request larger than the whole allowance never fits: it is told to wait a full window, and will be told again. */
-  private untilTokensFit(tokens: number, now: number): number {
-    if (tokens > this.tokenAllowance) return this.windowMs;
+  private untilUnderTokens(now: number): number {
     let left = this.tokensInWindow;
     for (const c of this.charges) {
       left -= c.tokens;
-      if (left + tokens <= this.tokenAllowance) return c.at + this.windowMs - now;
+      if (left < this.tokenAllowance) return c.at + this.windowMs - now;
     }
     return 0;
   }
 
-  private untilRequestFits(now: number): number {
+  private untilUnderRequests(now: number): number {
     const leaving = this.charges[this.charges.length - this.requestAllowance];
     return leaving ? leaving.at + this.windowMs - now : 0;
   }

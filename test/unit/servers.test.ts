@@ -137,15 +137,16 @@ describe('Azure embeddings server with a quota', function () {
     assert.deepEqual(remaining(invalid), [String(6000 - countTokens(text)), '2'], 'a refused request is not charged, and still says what remains');
   });
 
-  it('refuses what the window has no room for with 429, retry-after-ms, retry-after and Azure\'s error body', async () => {
+  it('admits while under the limit, then refuses with 429, retry-after-ms, retry-after and Azure\'s error body', async () => {
     const big = 'word '.repeat(4000);
     assert.equal((await post([big])).status, 200);
-    const refused = await post([big]);
+    assert.equal((await post([big])).status, 200, 'under the limit when it arrived: admitted, and over it now');
+    const refused = await post(['x']);
     assert.equal(refused.status, 429);
     const ms = Number(refused.headers.get('retry-after-ms'));
     assert.ok(ms > 55_000 && ms <= 60_000, `retry-after-ms ${ms}`);
     assert.equal(refused.headers.get('retry-after'), String(Math.ceil(ms / 1000)));
-    assert.deepEqual(remaining(refused), [String(6000 - countTokens(big)), '2']);
+    assert.deepEqual(remaining(refused), ['0', '1']);
     const { error } = (await refused.json()) as { error: { code: string; message: string } };
     assert.equal(error.code, '429');
     assert.match(error.message, /^Requests to the Embeddings_Create Operation under Azure OpenAI API version 2024-10-21 have exceeded token rate limit/);
@@ -163,16 +164,17 @@ describe('Azure embeddings server with a quota', function () {
 });
 
 describe('sliding-window quota', () => {
-  it('admits up to the allowance per window, and each charge leaves one window after it was made', () => {
+  it('admits while the window is under its allowance, and each charge leaves one window after it was made', () => {
     const q = new SlidingWindowQuota({ tokensPerMinute: 60_000, requestsPerMinute: 600, windowMs: 1000 });
     assert.equal(q.tokenAllowance, 1000);
     assert.equal(q.requestAllowance, 10);
     assert.deepEqual(q.admit(600, 0), { admitted: true, remaining: { tokens: 400, requests: 9 } });
-    assert.deepEqual(q.admit(300, 500), { admitted: true, remaining: { tokens: 100, requests: 8 } });
-    // 200 more fit once the first 600 leave, at 1000 ms.
-    assert.deepEqual(q.admit(200, 700), { admitted: false, limit: 'tokens', retryAfterMs: 300, remaining: { tokens: 100, requests: 8 } });
-    assert.equal(q.admit(200, 1000).admitted, true);
-    assert.deepEqual(q.remaining(1500), { tokens: 800, requests: 9 });
+    // Under the limit when it arrives: admitted, though it takes the window over it.
+    assert.deepEqual(q.admit(500, 500), { admitted: true, remaining: { tokens: 0, requests: 8 } });
+    // Over it: refused until the first 600 leave, at 1000 ms (then 500 < 1000).
+    assert.deepEqual(q.admit(10, 700), { admitted: false, limit: 'tokens', retryAfterMs: 300, remaining: { tokens: 0, requests: 8 } });
+    assert.equal(q.admit(10, 1000).admitted, true);
+    assert.deepEqual(q.remaining(1600), { tokens: 990, requests: 9 });
   });
 
   it('refuses an eleventh request in the window until the first leaves', () => {
@@ -181,14 +183,14 @@ describe('sliding-window quota', () => {
     assert.deepEqual(q.admit(1, 200), { admitted: false, limit: 'requests', retryAfterMs: 800, remaining: { tokens: 99_990, requests: 0 } });
   });
 
-  it('derives requests per minute from tokens as Azure does (6 per 1,000) and tells a request over the whole allowance to wait a window', () => {
+  it('derives requests per minute from tokens as Azure does (6 per 1,000), over a 10 s window by default', () => {
     const q = new SlidingWindowQuota({ tokensPerMinute: 350_000 });
     assert.equal(q.windowMs, 10_000);
     assert.equal(q.tokenAllowance, 58_333);
     assert.equal(q.requestAllowance, 350);
-    const over = q.admit(60_000, 0);
-    assert.equal(over.admitted, false);
-    assert.equal(!over.admitted && over.retryAfterMs, 10_000);
+    assert.equal(q.admit(60_000, 0).admitted, true, 'a request larger than the allowance goes when the window is under it');
+    const over = q.admit(1, 5000);
+    assert.equal(!over.admitted && over.retryAfterMs, 5000);
   });
 });
 
