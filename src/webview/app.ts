@@ -45,6 +45,11 @@ export class ChatApp {
   private readonly input: HTMLTextAreaElement;
   private readonly sendButton: HTMLButtonElement;
   private readonly stopButton: HTMLButtonElement;
+  /** What the chat is doing ("Generating…"), or why Enter did nothing, next to Stop. */
+  private readonly status: HTMLElement;
+  /** The question sent with Enter while an answer streams: it is asked as soon as that answer ends. */
+  private readonly queuedView: HTMLElement;
+  private queued: string | undefined;
   /** The conversation shown, and the time of its last change here or in another chat view (0: none yet). */
   private conversationId: string;
   private updatedAt = 0;
@@ -88,10 +93,24 @@ export class ChatApp {
       'aria-label': 'Question about your workspace',
     });
     this.sendButton = button(doc, 'Send', 'icon-button send', icon(doc, 'send'));
-    this.stopButton = button(doc, 'Stop', 'icon-button stop', icon(doc, 'stop'));
+    this.stopButton = button(doc, 'Stop', 'labelled-button stop', icon(doc, 'stop'));
+    this.stopButton.append('Stop');
+    this.stopButton.title = 'Stop the answer (Escape)';
     this.stopButton.hidden = true;
+    this.status = h(doc, 'span', { class: 'composer-status', role: 'status' });
+    const unqueue = button(doc, 'Remove the queued question', 'icon-button unqueue', icon(doc, 'close'));
+    unqueue.addEventListener('click', () => this.setQueued(undefined));
+    this.queuedView = h(doc, 'div', { class: 'queued' }, h(doc, 'span', { class: 'queued-label' }, 'Next'), h(doc, 'span', { class: 'queued-text' }), unqueue);
+    this.queuedView.hidden = true;
     const newChat = button(doc, 'New Chat', 'icon-button new-chat', icon(doc, 'add'));
-    const composer = h(doc, 'div', { class: 'composer' }, this.input, h(doc, 'div', { class: 'composer-bar' }, newChat, h(doc, 'span', { class: 'spacer' }), this.stopButton, this.sendButton));
+    const composer = h(
+      doc,
+      'div',
+      { class: 'composer' },
+      this.queuedView,
+      this.input,
+      h(doc, 'div', { class: 'composer-bar' }, newChat, this.status, h(doc, 'span', { class: 'spacer' }), this.stopButton, this.sendButton),
+    );
     root.replaceChildren(h(doc, 'div', { class: 'chat' }, this.banners, this.conversation.container, composer), this.preview.panel);
 
     this.input.addEventListener('keydown', (e) => this.onInputKey(e));
@@ -99,8 +118,13 @@ export class ChatApp {
     this.sendButton.addEventListener('click', () => this.submit());
     this.stopButton.addEventListener('click', () => this.stop());
     newChat.addEventListener('click', () => this.newChat());
+    // Escape closes the preview first, then stops the answer, wherever the focus is in the chat.
     root.addEventListener('keydown', (e) => {
-      if (e.key === 'Escape' && this.preview.shown) this.preview.hide();
+      if (e.key !== 'Escape' || e.isComposing) return;
+      if (this.preview.shown) this.preview.hide();
+      else if (this.conversation.busy) this.stop();
+      else return;
+      e.preventDefault();
     });
 
     this.restore();
@@ -173,7 +197,10 @@ export class ChatApp {
     this.updateControls();
     this.persistence.save();
     // A turn that ended is part of the conversation now: the host keeps it and shows it in the other chat views.
-    if (patch.status !== undefined && patch.status !== 'streaming' && !this.conversation.busy) this.saveConversation();
+    if (patch.status !== undefined && patch.status !== 'streaming' && !this.conversation.busy) {
+      this.saveConversation();
+      this.sendQueued();
+    }
   }
 
   private saveConversation(): void {
@@ -208,17 +235,53 @@ export class ChatApp {
     this.submit();
   }
 
+  /**
+   * Sends the input's question; while an answer streams it waits as the next question instead (one at a time: a
+   * second one stays in the input box, and the status says why).
+   */
   private submit(): void {
     const question = this.input.value.trim();
-    if (!question || this.conversation.busy) return;
+    if (!question) return;
+    if (this.conversation.busy) {
+      if (this.queued !== undefined) return this.say('One question is already waiting for this answer to end.');
+      this.setQueued(question);
+      this.input.value = '';
+      this.focusInput();
+      return this.persistence.save();
+    }
+    if (!this.sendQuestion(question)) return;
+    this.input.value = '';
+    this.focusInput();
+    this.persistence.save();
+  }
+
+  private sendQuestion(question: string): boolean {
     const turn = this.conversation.add({ id: this.newId(), question, answer: '', sources: [], cited: [], status: 'streaming' });
     turn.history = this.conversation.historyBefore(turn);
     // The new question and its answer are what the user looks at now, wherever they had scrolled to.
     this.conversation.follow();
-    if (!this.ask(turn)) return;
-    this.input.value = '';
-    this.focusInput();
-    this.persistence.save();
+    return this.ask(turn);
+  }
+
+  private setQueued(question: string | undefined): void {
+    this.queued = question;
+    this.queuedView.hidden = question === undefined;
+    this.queuedView.querySelector('.queued-text')!.textContent = question ?? '';
+    this.updateControls();
+  }
+
+  /** The waiting question, asked once the answer before it ended (done, stopped or failed). */
+  private sendQueued(): void {
+    const question = this.queued;
+    if (question === undefined) return;
+    this.setQueued(undefined);
+    this.sendQuestion(question);
+  }
+
+  /** A note in the status line, e.g. why Enter did not send; the next change of state replaces it. */
+  private say(text: string): void {
+    this.status.textContent = text;
+    this.status.classList.add('note');
   }
 
   /** Sends the turn's question; a turn whose question cannot be sent fails at once. */
@@ -263,6 +326,11 @@ export class ChatApp {
 
   /** Stops what streams, and moves this and every other chat view on to a new, empty conversation. */
   private newChat(): void {
+    // A question waiting for the answer in flight goes back to the input box rather than into either conversation.
+    if (this.queued !== undefined) {
+      this.input.value = [this.queued, this.input.value].filter((t) => t.trim()).join('\n');
+      this.setQueued(undefined);
+    }
     const streaming = this.conversation.streaming;
     if (streaming) {
       this.send({ type: 'stop', id: streaming.id });
@@ -278,6 +346,7 @@ export class ChatApp {
     this.send({ type: 'openConversation', id: this.conversationId });
     this.focusInput();
   }
+
 
   private onError(message: Extract<ToWebview, { type: 'error' }>): void {
     const turn = message.id ? this.conversation.find(message.id) : this.conversation.streaming;
@@ -320,6 +389,8 @@ export class ChatApp {
     const busy = this.conversation.busy;
     this.sendButton.hidden = busy;
     this.stopButton.hidden = !busy;
+    this.status.classList.remove('note');
+    this.status.textContent = busy ? (this.queued !== undefined ? 'Generating… the next question waits' : 'Generating…') : '';
     this.conversation.updateControls(busy);
   }
 

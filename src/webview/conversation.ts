@@ -270,7 +270,8 @@ export class Conversation {
     const finished = turn.status === 'done' || turn.status === 'stopped';
     const cited = turn.cited.map((n) => turn.sources.find((s) => s.n === n)).filter((s): s is SourceView => s !== undefined);
     // An answer that cites nothing still shows what it was given, so every claim can be checked.
-    const listed = cited.length > 0 ? cited : turn.status === 'done' ? turn.sources : [];
+    // A stopped answer keeps the sources it was given too.
+    const listed = cited.length > 0 ? cited : finished ? turn.sources : [];
     if (finished && listed.length > 0) {
       const title = cited.length > 0 ? 'Sources' : 'Retrieved sources (none cited)';
       const list = h(doc, 'ul', { class: 'source-list', 'aria-label': title });

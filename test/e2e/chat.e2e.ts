@@ -1,7 +1,8 @@
 // The UI end to end, as a user meets it: the .vsix from `vsce package` installed into code-server (VS Code 1.100),
 // settings in the user settings.json, keys typed into the Set Credentials password boxes, then Index Workspace, a
 // streamed answer, a citation's hover preview and its jump to the cited lines, a hostile workspace file whose
-// HTML, scripts and links must stay inert, and a third question kept in view below the others (Jump to latest). Real Neo4j (scripts/neo4j.sh, NEO4J_* honoured); the Azure embeddings
+// HTML, scripts and links must stay inert, the same conversation in the Activity Bar view, a third question kept in
+// view below the others (Jump to latest), and Escape stopping a stream while the next question waits its turn. Real Neo4j (scripts/neo4j.sh, NEO4J_* honoured); the Azure embeddings
 // and BitNet protocol servers of test/servers run in this process on 127.0.0.1.
 //   npx tsx test/e2e/chat.e2e.ts [--update-images]        (npm run test:e2e)
 // Screenshots of every step go to test-results/; --update-images also writes the README's docs/images/chat.png and
@@ -600,6 +601,33 @@ async function main(): Promise<void> {
       await page.setViewportSize({ width: 1400, height: 860 });
       // The workbench lays itself out again after a resize; a quick pick opened during that shows no rows.
       await page.waitForTimeout(1000);
+    });
+
+    await steps.run('Escape stops a streaming answer, which keeps its sources; Enter while it streams queues the next question', async () => {
+      const frame = chatFrame.frame;
+      const input = frame.locator('textarea.input');
+      await chatFrame.ask(QUESTION);
+      // Pinned by its id: once the queued question is asked, the last turn is another one.
+      const id = await frame.locator('article.turn').last().getAttribute('data-turn');
+      const streaming = frame.locator(`article.turn[data-turn="${id}"]`);
+      await poll(async () => ((await streaming.locator('.answer').innerText()).trim() ? true : undefined), 'the first words of the answer', 30_000);
+      const stop = frame.locator('button.stop');
+      check((await stop.innerText()).trim() === 'Stop', `the Stop button reads ${JSON.stringify(await stop.innerText())}`);
+      check((await frame.locator('.composer-status').innerText()).startsWith('Generating'), 'no generating state while the answer streams');
+      const turns = await frame.locator('article.turn').count();
+      await input.fill(THIRD_QUESTION);
+      await input.press('Enter');
+      await frame.locator('.queued', { hasText: THIRD_QUESTION }).waitFor({ state: 'visible', timeout: 5_000 });
+      check((await frame.locator('article.turn').count()) === turns, 'Enter while streaming started another answer at once');
+      await screenshot(page, 'e2e-streaming');
+      await input.press('Escape');
+      await poll(async () => ((await streaming.locator('.turn-footer').innerText()).trim() === 'Stopped' ? true : undefined), 'the answer to stop', 10_000);
+      check((await streaming.locator('.source-list .source-path').count()) > 0, 'the stopped answer lost its sources');
+      // The queued question goes as soon as the stopped answer has ended.
+      await poll(async () => ((await frame.locator('article.turn').count()) === turns + 1 ? true : undefined), 'the queued question to be asked', 10_000);
+      check((await frame.locator('article.turn').last().locator('.question').innerText()) === THIRD_QUESTION, 'the newest turn is not the queued question');
+      await chatFrame.watchAnswer();
+      check(await frame.locator('.queued').isHidden(), 'the queued question is still shown after it was asked');
     });
 
     await steps.run('clear the index of the workspace', async () => {

@@ -49,7 +49,7 @@ describe('chat webview', function () {
       assert.equal(h.$('.turn-footer').textContent, 'Retrieval only · Retrieval 40 ms · Total 41 ms · 2 citations to unknown sources removed');
     });
 
-    it('sends Enter, keeps Shift+Enter for a new line, and ignores Enter on an empty box or while answering', async () => {
+    it('sends Enter, keeps Shift+Enter for a new line, and ignores Enter on an empty box', async () => {
       h = await createHarness();
       h.input.value = 'first line';
       const shifted = h.key(h.input, 'Enter', { shiftKey: true });
@@ -68,10 +68,6 @@ describe('chat webview', function () {
         ['first line\nsecond line'],
       );
 
-      h.input.value = 'while busy';
-      h.key(h.input, 'Enter');
-      assert.equal(h.posted.filter((m) => m.type === 'ask').length, 1);
-      assert.equal(h.input.value, 'while busy');
     });
 
     it('sends the earlier turns as history with a follow-up question', async () => {
