@@ -7,7 +7,7 @@ import type { Source } from '../core/retrieve';
 import { errorMessage } from '../core/errors';
 import type { WorkspaceSpec } from '../core/workspace';
 import { fromWebview, toWebview, type AnswerProgressView, type FromWebview, type SourceView, type ToWebview } from '../protocol/messages';
-import { MAX_LANGUAGE, MAX_NOTICE, MAX_NOTICES } from '../protocol/limits';
+import { MAX_LANGUAGE, MAX_NOTICE, MAX_NOTICES, MAX_WEAK_WORD, MAX_WEAK_WORDS } from '../protocol/limits';
 import type { ConversationStore } from './conversations';
 import type { OpenEngine } from './engineHost';
 import { describeError, isCancellation, type WebviewCommand } from './errors';
@@ -39,6 +39,8 @@ export interface ChatDeps {
   openSource: (location: SourceLocation, column: vscode.ViewColumn) => Promise<boolean>;
   /** Runs a button's command; `setting` is the one the last error named, for Open Settings. */
   runCommand: (command: WebviewCommand, setting?: string) => void;
+  /** A code block's Insert at Cursor. */
+  insertCode: (code: string) => Promise<boolean>;
   /** The conversation every chat view shows, and the kept ones. */
   conversations: ConversationStore;
   log: Log;
@@ -112,6 +114,9 @@ export class ChatSession implements vscode.Disposable {
       case 'command':
         this.deps.runCommand(message.command, this.lastSetting);
         return;
+      case 'insertCode':
+        await this.deps.insertCode(message.code);
+        return;
     }
   }
 
@@ -168,6 +173,7 @@ export class ChatSession implements vscode.Disposable {
         complete: answer.complete,
         incomplete: answer.incomplete,
         notices: answer.notices.filter((n) => n.trim() !== '').slice(0, MAX_NOTICES).map((n) => this.notice(n)),
+        weakMatch: answer.mode === 'retrieval-only' && answer.weakMatch?.length ? this.words(answer.weakMatch) : undefined,
       }));
     } catch (error) {
       if (controller.signal.aborted || isCancellation(error)) enqueue(() => ({ type: 'stopped', id }));
@@ -200,6 +206,13 @@ export class ChatSession implements vscode.Disposable {
   /** Progress as the protocol carries it: a fallback's message scrubbed of keys and cut to fit. */
   private progressView(p: AnswerProgress): AnswerProgressView {
     return p.kind === 'fallback' ? { kind: 'fallback', message: this.notice(p.message) } : p;
+  }
+
+  private words(words: string[]): string[] {
+    return words
+      .map((w) => this.deps.redact(w).slice(0, MAX_WEAK_WORD))
+      .filter((w) => w.trim() !== '')
+      .slice(0, MAX_WEAK_WORDS);
   }
 
   private notice(text: string): string {

@@ -9,6 +9,7 @@ import { Actions } from './actions';
 import { McpLauncher, registerMcpServer, registerSearchTool, SearchTool, type McpLaunch, type McpRegistration } from './agents';
 import { CHAT_PANEL_TYPE, CHAT_VIEW_ID, ChatSession, ChatViewProvider, type ChatDeps, type SourceLocation } from './chatView';
 import { ConversationStore } from './conversations';
+import { CodeInserter } from './insert';
 import { EngineHost } from './engineHost';
 import { workspaceOf, type Folder } from './folders';
 import { IndexingService } from './indexing';
@@ -85,6 +86,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
 
   const sources = new SourceFiles(folders, log);
   const conversations = new ConversationStore(context.workspaceState, log);
+  const inserter = new CodeInserter();
   const chatDeps: ChatDeps = {
     useEngine: (work) => host.use(work),
     onEngineChange: host.onDidChange,
@@ -92,6 +94,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
     currentText: (relPath) => sources.currentText(relPath),
     openSource: (location, column) => sources.open(location, column),
     runCommand,
+    insertCode: (code) => inserter.insert(code),
     conversations,
     log,
     redact: secrets.redact,
@@ -117,6 +120,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
     statusBar,
     indexing,
     conversations,
+    inserter,
     chat,
     statusView,
     ...indexing.watch(),

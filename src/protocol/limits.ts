@@ -25,3 +25,8 @@ export const MAX_NOTICES = 8;
 export const MAX_SAVED_TURNS = 50;
 /** Characters of an answer as saved. */
 export const MAX_SAVED_ANSWER = 100_000;
+/** Characters of code a code block's Insert at Cursor may send. */
+export const MAX_INSERT = 200_000;
+/** Words of a weak match (the question's words no source mentions), and characters of each. */
+export const MAX_WEAK_WORDS = 20;
+export const MAX_WEAK_WORD = 200;

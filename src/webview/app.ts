@@ -174,7 +174,7 @@ export class ChatApp {
         // Not complete without a reason given reads as a stream that ended early.
         const incomplete = message.incomplete ?? (message.complete ? undefined : 'cut-off');
         const notices = withNotices(turn.notices, message.notices);
-        return this.update(turn, { sources, cited, footer: footerText(message), status: 'done', incomplete, notices, progress: undefined });
+        return this.update(turn, { sources, cited, footer: footerText(message), status: 'done', incomplete, notices, progress: undefined, mode: message.mode, weakMatch: message.weakMatch });
       }
       case 'stopped':
         return this.update(turn, STOPPED);
@@ -317,6 +317,8 @@ export class ChatApp {
       incomplete: undefined,
       notices: undefined,
       progress: undefined,
+      mode: undefined,
+      weakMatch: undefined,
       status: 'streaming',
     });
     this.conversation.follow();

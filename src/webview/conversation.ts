@@ -2,11 +2,14 @@
 // before the first word, the answer, its incomplete mark, error, Sources list and footer), the notices that belong to no
 // question, and the clicks on citations and Copy buttons.
 import type { FromWebview, IncompleteReason, ReadingProgress, SourceView, ToWebview } from '../protocol/messages';
-import { MAX_HISTORY_CONTENT } from '../protocol/limits';
+
+type AnswerMode = Extract<ToWebview, { type: 'done' }>['mode'];
+import { MAX_HISTORY_CONTENT, MAX_INSERT } from '../protocol/limits';
 import type { Clock } from './clock';
 import { button, h, icon } from './dom';
-import { incompleteText, lineRange, readingText, retryIn, sourceLabel } from './format';
+import { incompleteText, readingText, retryIn, sourceLabel } from './format';
 import { AnswerRenderer } from './markdown';
+import { sourceButton, sourcesAnswer } from './snippets';
 
 type Ask = Extract<FromWebview, { type: 'ask' }>;
 export type HistoryMessage = Ask['history'][number];
@@ -45,6 +48,10 @@ export interface TurnData {
   notices?: string[];
   /** Until the first word; not saved. */
   progress?: Progress;
+  /** Set when done: a retrieval-only answer shows its sources as snippets, not its text. */
+  mode?: AnswerMode;
+  /** A retrieval-only answer's question words that no source mentions. */
+  weakMatch?: string[];
 }
 
 export interface Turn extends TurnData {
@@ -191,10 +198,15 @@ export class Conversation {
 
   /** Re-renders the answer's markdown (it is small, so each delta renders the whole text). */
   renderAnswer(turn: Turn): void {
-    const { html, cited } = this.renderer.render(answerBody(turn), turn.sources.map((s) => s.n));
-    // The one raw-HTML sink: markdown-it output with html:false, so model text arrives here escaped.
-    turn.view.answer.innerHTML = html;
-    if (turn.status !== 'done') turn.cited = cited;
+    if (turn.mode === 'retrieval-only') {
+      // The sources are the answer: each once, its lines as code in its language, never as markdown.
+      turn.view.answer.replaceChildren(...sourcesAnswer(this.doc, turn.sources, turn.weakMatch));
+    } else {
+      const { html, cited } = this.renderer.render(answerBody(turn), turn.sources.map((s) => s.n));
+      // The one raw-HTML sink: markdown-it output with html:false, so model text arrives here escaped.
+      turn.view.answer.innerHTML = html;
+      if (turn.status !== 'done') turn.cited = cited;
+    }
     for (const chip of Array.from(turn.view.answer.querySelectorAll<HTMLElement>('button.chip'))) {
       const source = turn.sources.find((s) => s.n === Number(chip.dataset.source));
       if (!source) continue;
@@ -272,25 +284,12 @@ export class Conversation {
     // An answer that cites nothing still shows what it was given, so every claim can be checked.
     // A stopped answer keeps the sources it was given too.
     const listed = cited.length > 0 ? cited : finished ? turn.sources : [];
-    if (finished && listed.length > 0) {
+    // A retrieval-only answer is its sources already.
+    if (finished && listed.length > 0 && turn.mode !== 'retrieval-only') {
       const title = cited.length > 0 ? 'Sources' : 'Retrieved sources (none cited)';
       const list = h(doc, 'ul', { class: 'source-list', 'aria-label': title });
       for (const source of [...listed].sort((a, b) => a.n - b.n)) {
-        list.append(
-          h(
-            doc,
-            'li',
-            {},
-            h(
-              doc,
-              'button',
-              { type: 'button', class: `source${source.stale ? ' stale' : ''}`, 'data-source': String(source.n), 'aria-label': sourceLabel(source, source.stale) },
-              h(doc, 'span', { class: 'source-n' }, String(source.n)),
-              h(doc, 'span', { class: 'source-path' }, `${source.path}:${lineRange(source)}`),
-              source.stale && h(doc, 'span', { class: 'badge stale-badge' }, 'changed since indexing'),
-            ),
-          ),
-        );
+        list.append(h(doc, 'li', {}, sourceButton(doc, source)));
       }
       sources.append(h(doc, 'div', { class: 'source-title' }, title), list);
     }
@@ -381,12 +380,23 @@ export class Conversation {
       const source = this.sourceOf(target);
       if (source) this.deps.send({ type: 'openSource', path: source.path, startLine: source.startLine, endLine: source.endLine });
     } else if (target.classList.contains('copy')) {
-      this.copyCode(target);
+      this.copyCode(target, this.codeOf(target));
+    } else if (target.classList.contains('insert')) {
+      const code = this.codeOf(target);
+      if (code) this.deps.send({ type: 'insertCode', code: code.slice(0, MAX_INSERT) });
     }
   }
 
-  private copyCode(copyButton: HTMLElement): void {
-    const code = copyButton.closest('.code-block')?.querySelector('code')?.textContent ?? '';
+  /** A code block's code; a snippet's is its source's whole text, not the shortened lines it shows. */
+  private codeOf(el: HTMLElement): string {
+    const snippet = el.closest<HTMLElement>('.snippet');
+    const turnId = el.closest<HTMLElement>('article.turn')?.dataset.turn;
+    const source = snippet && this.list.find((t) => t.id === turnId)?.sources.find((s) => s.n === Number(snippet.dataset.snippet));
+    if (source) return source.text;
+    return el.closest('.code-block')?.querySelector('code')?.textContent ?? '';
+  }
+
+  private copyCode(copyButton: HTMLElement, code: string): void {
     const show = (label: string) => {
       copyButton.textContent = label;
       copyButton.setAttribute('aria-label', label);

@@ -108,15 +108,21 @@ function alignmentClasses(md: Md) {
   });
 }
 
-/** Fenced and indented code with a header: the language and a Copy button (handled by the view). */
+/** The buttons of a code block's header, handled by the view: Copy, and Insert at Cursor into the editor used last. */
+const CODE_ACTIONS =
+  '<span class="code-actions">' +
+  '<button type="button" class="copy" aria-label="Copy code" title="Copy code">Copy</button>' +
+  '<button type="button" class="insert" aria-label="Insert code at the cursor" title="Insert at the cursor of the editor used last">Insert</button>' +
+  '</span>';
+
+/** Fenced and indented code with a header: the language, Copy and Insert. Its text is never searched for citations. */
 function codeBlocks(md: Md) {
   const escape = md.utils.escapeHtml;
   const block = (code: string, info: string) => {
     const lang = info.trim().split(/\s+/)[0] ?? '';
     return (
       '<div class="code-block"><div class="code-head">' +
-      `<span class="code-lang">${escape(lang)}</span>` +
-      '<button type="button" class="copy" aria-label="Copy code" title="Copy code">Copy</button></div>' +
+      `<span class="code-lang">${escape(lang)}</span>${CODE_ACTIONS}</div>` +
       `<pre><code>${escape(code)}</code></pre></div>\n`
     );
   };

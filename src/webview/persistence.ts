@@ -31,6 +31,8 @@ export function savedTurns(turns: readonly TurnData[]): SavedTurn[] {
     error: t.error,
     incomplete: t.incomplete,
     notices: t.notices,
+    mode: t.mode,
+    weakMatch: t.weakMatch,
   }));
 }
 

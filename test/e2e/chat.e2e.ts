@@ -50,6 +50,17 @@ const QUESTION = 'How often does Pebble write snapshots to disk, and how do I ch
 const HOSTILE_QUESTION = 'How are Pebble webhook notifications delivered and retried?';
 const HOSTILE_PATH = 'docs/hostile.md';
 const THIRD_QUESTION = 'How do I install Pebble on Linux?';
+const RING_QUESTION = 'How does the snapshot ring buffer pick the second newest snapshot?';
+const RING_PATH = 'src/ring.ts';
+/** Code whose `[1]` would become a citation chip if a snippet were rendered as markdown text. */
+const RING_SOURCE = [
+  '// The snapshot ring buffer keeps the newest snapshots first.',
+  'export function secondNewestSnapshot(ring: string[]): string {',
+  '  // [1] is the second newest snapshot in the ring buffer.',
+  '  return ring[1];',
+  '}',
+  '',
+].join('\n');
 
 /**
  * A workspace file that attacks the chat: every payload would leave a marker if it ran (a window property, the
@@ -350,6 +361,7 @@ async function main(): Promise<void> {
   fs.cpSync(DEMO, workspace, { recursive: true });
   const beacon = await startBeacon();
   fs.writeFileSync(path.join(workspace, HOSTILE_PATH), hostileMarkdown(beacon.url));
+  fs.writeFileSync(path.join(workspace, RING_PATH), RING_SOURCE);
 
   const embeddings = await startEmbeddingServer({ apiKey: AZURE_KEY, dimensions: TEST_DIMENSIONS });
   const gate = await startGate(embeddings.url);
@@ -601,6 +613,38 @@ async function main(): Promise<void> {
       await page.setViewportSize({ width: 1400, height: 860 });
       // The workbench lays itself out again after a resize; a quick pick opened during that shows no rows.
       await page.waitForTimeout(1000);
+    });
+
+    await steps.run('a retrieval-only answer shows its sources as code, where a [1] stays text; Insert puts the code at the cursor', async () => {
+      // BitNet fails before its first word: the answer falls back to the sources alone.
+      chat.setFault({ kind: 'server-error', status: 500, times: 20 });
+      try {
+        await chatFrame.ask(RING_QUESTION);
+        await chatFrame.watchAnswer();
+      } finally {
+        chat.setFault(null);
+      }
+      const turn = chatFrame.frame.locator('article.turn').last();
+      const snippet = turn.locator('.snippet', { has: chatFrame.frame.locator('.source-path', { hasText: `${RING_PATH}:` }) });
+      await snippet.waitFor({ state: 'visible', timeout: 10_000 });
+      check((await snippet.locator('.code-lang').innerText()).trim() === 'typescript', 'the snippet is not a TypeScript code block');
+      const code = await snippet.locator('pre code').innerText();
+      check(code.includes('return ring[1];') && code.includes('// [1] is the second newest'), `the snippet does not show the code as text: ${JSON.stringify(code)}`);
+      check((await turn.locator('.answer button.chip').count()) === 0, 'a [n] of a retrieval-only answer became a citation chip');
+      check((await turn.locator('.turn-sources .source').count()) === 0, 'the sources are listed twice: as snippets and again as a Sources list');
+      const notices = await turn.locator('.turn-notice').allInnerTexts();
+      check(notices.length === 1 && /Retrieval-only/.test(notices[0]), `the fallback is not explained once above the answer: ${JSON.stringify(notices)}`);
+      await screenshot(page, 'e2e-retrieval-only');
+      // Insert at Cursor: into the editor used last (configuration.md, beside the chat), over the lines the citation
+      // selected there.
+      await snippet.locator('button.insert').click();
+      await poll(async () => {
+        const text = (await page.locator('.editor-group-container.active .view-lines').innerText().catch(() => '')).replace(/\u00a0/g, ' ');
+        return text.includes('secondNewestSnapshot') ? true : undefined;
+      }, 'the inserted code in the editor', 10_000);
+      check((await activeEditorTitle(page)) === 'configuration.md', 'the code went somewhere other than the editor used last');
+      await page.keyboard.press('Control+Z');
+      await chatFrame.frame.locator('textarea.input').click();
     });
 
     await steps.run('Escape stops a streaming answer, which keeps its sources; Enter while it streams queues the next question', async () => {

@@ -39,6 +39,7 @@ function setup(fake: Fake) {
   const logged: string[] = [];
   const opened: SourceLocation[] = [];
   const commands: Array<string | undefined> = [];
+  const inserted: string[] = [];
   const received = new vscode.EventEmitter<unknown>();
   const channel = Object.fromEntries(['trace', 'debug', 'info', 'warn', 'error'].map((level) => [level, (m: string) => logged.push(`${level}: ${m}`)]));
   const log = new Log(channel as unknown as vscode.LogOutputChannel, redact);
@@ -54,12 +55,13 @@ function setup(fake: Fake) {
     currentText: async (p) => fake.files[p],
     openSource: async (l) => (opened.push(l), true),
     runCommand: (c, setting) => commands.push(setting ? `${c} ${setting}` : c),
+    insertCode: async (code) => (inserted.push(code), true),
     conversations: new ConversationStore({ get: () => undefined, update: async () => undefined }, log),
     log,
     redact,
   };
   const session = new ChatSession({ postMessage: async (m) => (posted.push(m as ToWebview), true), onDidReceiveMessage: received.event }, deps);
-  return { session, posted, logged, opened, commands, send: (m: unknown) => session.receive(m) };
+  return { session, posted, logged, opened, commands, inserted, send: (m: unknown) => session.receive(m) };
 }
 
 const answer = (sources: Source[], text: string, cited: number[]): Answer => ({
@@ -162,6 +164,25 @@ describe('extension chat session', () => {
     await t.send({ type: 'ask', id: 'l', question: 'q?', history: [] });
     const sent = t.posted.find((m) => m.type === 'sources') as Extract<ToWebview, { type: 'sources' }>;
     assert.equal(sent.sources[0].language, 'x'.repeat(MAX_LANGUAGE));
+  });
+
+  it("inserts a code block's code at the cursor, and sends a retrieval-only answer's weak match (scrubbed of keys) with done", async () => {
+    const sources = [source(1, 'docs/a.md', 1, 'text')];
+    const t = setup({
+      files: { 'docs/a.md': 'text\n' },
+      indexedFiles: 1,
+      ask: async (_q, o) => {
+        o.onSources?.({ mode: 'keyword-only', sources, candidates: 1, budgetTokens: 100, usedTokens: 10, timings: { embedMs: 0, searchMs: 0 } });
+        return { ...answer(sources, 'Retrieval-only…', [1]), mode: 'retrieval-only', weakMatch: ['quartz', KEY] };
+      },
+    });
+    await t.send({ type: 'insertCode', code: 'npm test\n' });
+    assert.deepEqual(t.inserted, ['npm test\n']);
+    await t.send({ type: 'insertCode', code: '' });
+    assert.deepEqual(t.inserted, ['npm test\n'], 'an empty insert does not parse');
+    await t.send({ type: 'ask', id: 'w', question: 'quartz?', history: [] });
+    const done = t.posted.find((m) => m.type === 'done') as Extract<ToWebview, { type: 'done' }>;
+    assert.deepEqual(done.weakMatch, ['quartz', '••••••']);
   });
 
   it('passes the history to the engine', async () => {

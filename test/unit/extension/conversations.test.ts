@@ -29,6 +29,7 @@ function views(store: ConversationStore) {
     currentText: async () => undefined,
     openSource: async () => true,
     runCommand: () => undefined,
+    insertCode: async () => true,
     conversations: store,
     log: quiet,
     redact: (t) => t,

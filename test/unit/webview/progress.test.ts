@@ -162,8 +162,10 @@ describe('chat webview: progress, fallbacks and incomplete answers', () => {
       h.host(done('turn-1', { mode: 'retrieval-only', cited: [1, 2], notices: [RETRIEVAL], usage: undefined }));
       assert.deepEqual(noticesOf(), [RETRIEVAL]);
       assert.doesNotMatch(answerOf().textContent ?? '', /Retrieval-only for this answer/);
-      assert.equal(answerOf().querySelectorAll('button.chip').length, 2);
-      assert.equal(h.$$('.turn-sources button.source').length, 2);
+      // The sources are the answer, listed once: as snippets, not as the text's list plus a Sources list.
+      assert.equal(answerOf().querySelectorAll('button.chip').length, 0);
+      assert.deepEqual(h.$$('.answer .snippet .source-path').map((e) => e.textContent), ['src/file1.ts:10–12', 'src/file2.ts:20–22']);
+      assert.equal(h.$$('.turn-sources button.source').length, 0);
       assert.equal(h.saved()?.turns[0].answer.startsWith(RETRIEVAL), true, 'the turn keeps the whole text');
     });
 

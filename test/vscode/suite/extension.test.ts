@@ -395,6 +395,20 @@ describe('Workspace RAG extension', function () {
         ['conv-suite-2'],
       );
     });
+
+    it("inserts a code block's code at the cursor of the editor used last, when the chat tab covers it", async () => {
+      const document = await vscode.workspace.openTextDocument({ content: 'first\nsecond\n', language: 'plaintext' });
+      const editor = await vscode.window.showTextDocument(document, vscode.ViewColumn.One);
+      editor.selection = new vscode.Selection(1, 0, 1, 0);
+      await new Promise((r) => setTimeout(r, 200));
+      // The chat tab opens in the same group, in front of the editor: no text editor is active any more.
+      await command('openChat');
+      await eventually(async () => (vscode.window.activeTextEditor === undefined ? true : undefined), 'the chat tab in front');
+      await api.chat([{ type: 'insertCode', code: 'inserted();\n' }]);
+      assert.equal(document.getText(), 'first\ninserted();\nsecond\n');
+      assert.equal(vscode.window.activeTextEditor?.document, document, 'the editor is brought forward with the focus');
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    });
   });
 
   describe('outages and vanished folders', () => {
