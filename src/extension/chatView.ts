@@ -112,7 +112,7 @@ export class ChatSession implements vscode.Disposable {
         await this.deps.openSource(message, this.sourceColumn);
         return;
       case 'command':
-        this.deps.runCommand(message.command, this.lastSetting);
+        this.deps.runCommand(message.command, message.setting ?? this.lastSetting);
         return;
       case 'insertCode':
         await this.deps.insertCode(message.code);

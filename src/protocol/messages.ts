@@ -33,6 +33,9 @@ const historyMessage = z.object({ role: z.enum(['user', 'assistant']), content: 
 /** Commands a webview button may ask for: a closed list, never a free command id. */
 export const webviewCommand = z.enum(['setCredentials', 'openSettings', 'indexWorkspace', 'showLog', 'showStatus']);
 
+/** Settings a webview button may open by name: the endpoints whose absence makes the chat's modes. */
+const bannerSetting = z.enum(['workspaceRag.azure.endpoint', 'workspaceRag.bitnet.endpoint']);
+
 export const sourceView = z.object({
   n: z.number().int().min(1),
   path: relativePath,
@@ -104,7 +107,8 @@ export const fromWebview = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ask'), id: turnId, question: z.string().min(1).max(MAX_QUESTION), history: z.array(historyMessage).max(MAX_HISTORY_MESSAGES) }),
   z.object({ type: z.literal('stop'), id: turnId }),
   z.object({ type: z.literal('openSource'), path: relativePath, startLine: line, endLine: line }),
-  z.object({ type: z.literal('command'), command: webviewCommand }),
+  /** `setting`: the one Open Settings shows (a mode banner's); otherwise the one the last error named. */
+  z.object({ type: z.literal('command'), command: webviewCommand, setting: bannerSetting.optional() }),
   /** A code block's Insert at Cursor: the code goes into the editor last used, at its cursor. */
   z.object({ type: z.literal('insertCode'), code: z.string().min(1).max(MAX_INSERT) }),
 ]);
@@ -163,5 +167,7 @@ export const chatState = z.object({
   updatedAt: z.number().int().min(0).optional(),
   turns: z.array(savedTurn).max(MAX_SAVED_TURNS),
   draft: z.string().optional(),
+  /** The mode banners collapsed to their title line. */
+  collapsedBanners: z.array(z.enum(['keyword-only', 'retrieval-only'])).max(2).optional(),
 });
 export type ChatState = z.infer<typeof chatState>;

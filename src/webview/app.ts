@@ -4,6 +4,7 @@
 import { fromWebview, toWebview, type FromWebview, type SavedConversation, type ToWebview } from '../protocol/messages';
 import { MAX_NOTICES, MAX_QUESTION } from '../protocol/limits';
 import { systemClock, type Clock } from './clock';
+import { Banners } from './banners';
 import { Conversation, type Turn, type TurnData } from './conversation';
 import { button, h, icon } from './dom';
 import { footerText } from './format';
@@ -41,7 +42,7 @@ export class ChatApp {
   private readonly preview: SourcePreview;
   private readonly persistence: Persistence;
 
-  private readonly banners: HTMLElement;
+  private readonly banners: Banners;
   private readonly input: HTMLTextAreaElement;
   private readonly sendButton: HTMLButtonElement;
   private readonly stopButton: HTMLButtonElement;
@@ -81,9 +82,12 @@ export class ChatApp {
       updatedAt: this.updatedAt,
       turns: this.conversation.turns,
       draft: this.input.value,
+      collapsedBanners: this.banners.collapsedModes,
     }));
 
-    this.banners = h(doc, 'div', { class: 'banners', role: 'status' });
+    // The collapsed banners are known before the first state message renders them.
+    const collapsed = this.persistence.restore(() => undefined)?.collapsedBanners ?? [];
+    this.banners = new Banners(doc, (message) => this.send(message), collapsed, () => this.persistence.save());
     this.input = h(doc, 'textarea', {
       class: 'input',
       rows: '1',
@@ -111,7 +115,7 @@ export class ChatApp {
       this.input,
       h(doc, 'div', { class: 'composer-bar' }, newChat, this.status, h(doc, 'span', { class: 'spacer' }), this.stopButton, this.sendButton),
     );
-    root.replaceChildren(h(doc, 'div', { class: 'chat' }, this.banners, this.conversation.container, composer), this.preview.panel);
+    root.replaceChildren(h(doc, 'div', { class: 'chat' }, this.banners.element, this.conversation.container, composer), this.preview.panel);
 
     this.input.addEventListener('keydown', (e) => this.onInputKey(e));
     this.input.addEventListener('input', () => this.persistence.save());
@@ -141,7 +145,7 @@ export class ChatApp {
     const message = parsed.data;
     switch (message.type) {
       case 'state':
-        return this.renderBanners(message);
+        return this.banners.render(message);
       case 'prefill':
         this.input.value = message.question;
         this.focusInput();
@@ -369,23 +373,6 @@ export class ChatApp {
   }
 
   // ---- Around the conversation ----
-
-  private renderBanners(state: Extract<ToWebview, { type: 'state' }>): void {
-    const doc = this.doc;
-    const banners: HTMLElement[] = [];
-    if (!state.indexed) {
-      const index = button(doc, 'Index Workspace', 'text-button', 'Index Workspace');
-      index.addEventListener('click', () => this.send({ type: 'command', command: 'indexWorkspace' }));
-      banners.push(h(doc, 'div', { class: 'banner' }, h(doc, 'span', {}, 'This workspace is not indexed yet.'), index));
-    }
-    if (state.keywordOnly) {
-      banners.push(h(doc, 'div', { class: 'banner mode' }, h(doc, 'strong', {}, 'Keyword-only mode'), ' — no embeddings endpoint is configured, so sources are found by full-text and graph search only.'));
-    }
-    if (state.retrievalOnly) {
-      banners.push(h(doc, 'div', { class: 'banner mode' }, h(doc, 'strong', {}, 'Retrieval-only mode'), ' — no BitNet endpoint is configured, so answers list the most relevant sources instead of generated text.'));
-    }
-    this.banners.replaceChildren(...banners);
-  }
 
   private updateControls(): void {
     const busy = this.conversation.busy;

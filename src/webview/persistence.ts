@@ -2,6 +2,7 @@
 // like any other input.
 import { chatState, type ChatState, type SavedTurn } from '../protocol/messages';
 import { MAX_SAVED_ANSWER, MAX_SAVED_TURNS } from '../protocol/limits';
+import type { ModeBanner } from './banners';
 import type { Status, TurnData } from './conversation';
 
 export interface StateStore {
@@ -15,6 +16,7 @@ export interface Snapshot {
   updatedAt?: number;
   turns: readonly TurnData[];
   draft: string;
+  collapsedBanners?: ModeBanner[];
 }
 
 const SAVE_DELAY_MS = 500;
@@ -60,8 +62,8 @@ export class Persistence {
   save(): void {
     clearTimeout(this.saveTimer);
     this.saveTimer = undefined;
-    const { conversationId, updatedAt, turns, draft } = this.snapshot();
-    const state: ChatState = { conversationId, updatedAt, turns: savedTurns(turns), draft: draft || undefined };
+    const { conversationId, updatedAt, turns, draft, collapsedBanners } = this.snapshot();
+    const state: ChatState = { conversationId, updatedAt, turns: savedTurns(turns), draft: draft || undefined, collapsedBanners: collapsedBanners?.length ? collapsedBanners : undefined };
     this.store.set(state);
   }
 
@@ -74,8 +76,8 @@ export class Persistence {
       log('Workspace RAG: discarded a saved chat that does not parse', parsed.error.issues);
       return undefined;
     }
-    const { conversationId, updatedAt, turns, draft } = parsed.data;
-    return { conversationId, updatedAt, turns: restoredTurns(turns), draft: draft ?? '' };
+    const { conversationId, updatedAt, turns, draft, collapsedBanners } = parsed.data;
+    return { conversationId, updatedAt, turns: restoredTurns(turns), draft: draft ?? '', collapsedBanners };
   }
 
   dispose(): void {

@@ -224,6 +224,13 @@ describe('extension chat session', () => {
     assert.deepEqual(t.commands, ['openSettings workspaceRag.bitnet.endpoint']);
   });
 
+  it("opens the setting a mode banner names, and no setting outside the banners' list", async () => {
+    const t = setup({ files: {}, indexedFiles: 1, ask: async () => assert.fail('must not ask') });
+    await t.send({ type: 'command', command: 'openSettings', setting: 'workspaceRag.bitnet.endpoint' });
+    await t.send({ type: 'command', command: 'openSettings', setting: 'terminal.integrated.shell.linux' });
+    assert.deepEqual(t.commands, ['openSettings workspaceRag.bitnet.endpoint']);
+  });
+
   it('asks to index first when nothing is indexed', async () => {
     const t = setup({ files: {}, indexedFiles: 0, ask: async () => assert.fail('must not ask') });
     await t.send({ type: 'ask', id: 'n', question: 'q', history: [] });
