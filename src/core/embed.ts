@@ -235,7 +235,7 @@ export class Embedder {
       const ready = queued.filter((c) => c.notBefore <= now);
       if (ready.length === 0) return this.wakeIn(Math.min(...queued.map((c) => c.notBefore)) - now);
       const call = ready.reduce((a, b) => (b.tokensLeft < a.tokensLeft || (b.tokensLeft === a.tokensLeft && b.seq < a.seq) ? b : a));
-      const grant = this.pacer.grant(call.nextTokens);
+      const grant = this.pacer.grant(call.nextTokens, call.queuedTokens);
       if ('waitMs' in grant) return this.wakeIn(grant.waitMs); // Infinity: an answer will pump again
       this.send(call, call.take(grant.tokens, grant.inputs), grant.probe);
     }

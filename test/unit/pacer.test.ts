@@ -77,7 +77,7 @@ function simulate(s: Scenario): Outcome {
 
   const pump = () => {
     while (queue.length > 0) {
-      const grant = pacer.grant(s.texts[queue[0]]);
+      const grant = pacer.grant(s.texts[queue[0]], queue.reduce((n, i) => n + s.texts[i], 0));
       if ('waitMs' in grant) {
         if (Number.isFinite(grant.waitMs) && now + grant.waitMs < wakeAt) {
           wakeAt = now + Math.max(grant.waitMs, 0.001);

@@ -27,6 +27,8 @@ export class EmbedCall {
   private left: number;
   /** Tokens of the texts not embedded yet (queued or in flight): the call with the least goes first. */
   tokensLeft: number;
+  /** Tokens of the texts queued (not sent yet). */
+  queuedTokens: number;
   billed = 0;
   private done = 0;
   /** Failures other than 429 per text, for the retry limit. */
@@ -53,6 +55,7 @@ export class EmbedCall {
     this.vectors = new Array<Float32Array | undefined>(inputs.texts.length);
     this.left = inputs.texts.length;
     this.tokensLeft = inputs.tokens.reduce((a, b) => a + b, 0);
+    this.queuedTokens = this.tokensLeft;
     this.waits = new WaitReporter(callbacks.onWait);
   }
 
@@ -75,12 +78,15 @@ export class EmbedCall {
       tokens += t;
     }
     this.queue.splice(0, batch.length);
+    this.queuedTokens -= tokens;
     return batch;
   }
 
   /** A request's texts go back to the front of the queue, to be sent again (unless the call was stopped). */
   putBack(batch: number[]): void {
-    if (!this.finished && this.stopped === undefined) this.queue.unshift(...batch);
+    if (this.finished || this.stopped !== undefined) return;
+    this.queue.unshift(...batch);
+    this.queuedTokens += batch.reduce((n, i) => n + this.inputs.tokens[i], 0);
   }
 
   /** Sends nothing more; rejects with `error` once the requests in flight are answered. */
@@ -88,6 +94,7 @@ export class EmbedCall {
     if (this.finished || this.stopped !== undefined) return;
     this.stopped = error;
     this.queue.length = 0;
+    this.queuedTokens = 0;
     this.settleIfStopped();
   }
 

@@ -24,7 +24,7 @@ export const PACING = {
   BATCH_SHARE: 1 / 32,
   /** ... and at least this many times the tokens per request the request allowance leaves, so requests never bind first. */
   BATCH_REQUEST_FACTOR: 4,
-  /** A request smaller than this share of the target size is not worth sending while the window is this full. */
+  /** A request smaller than this share of its whole size is not worth sending while the window is nearly full. */
   SMALLEST_SHARE: 1 / 4,
   /** The share of the allowance kept free at rest, and the most it widens to after refusals. */
   MARGIN: 0.03,
@@ -97,10 +97,11 @@ export class QuotaPacer {
   }
 
   /**
-   * What the next request may carry, given the tokens of its first input (a request carries at least one), or how
-   * long to wait: Infinity when only an answer can change it (too many in flight, or the first answer is awaited).
+   * What the next request may carry, given the tokens of its first input (a request carries at least one) and of all
+   * the texts waiting to be sent with it, or how long to wait: Infinity when only an answer can change it (too many in
+   * flight, or the first answer is awaited).
    */
-  grant(firstInputTokens: number): Grant {
+  grant(firstInputTokens: number, queuedTokens: number = firstInputTokens): Grant {
     const now = this.now();
     if (now < this.pausedUntil) return { waitMs: this.pausedUntil - now };
     if (this.inFlight >= this.inFlightLimit()) return { waitMs: Infinity };
@@ -108,15 +109,19 @@ export class QuotaPacer {
     const inputs = this.limits.maxBatchInputs;
     if (this.informed !== 'headers') return { tokens: target, inputs };
 
-    // Room in charged tokens, converted to the tokens counted here.
+    // In charged tokens: the request this should be (the target size, or what is left to send), and the least worth
+    // sending. The bucket waits for the whole request, so that sends stay few and even; the window, the hard limit,
+    // only for the least, so that a nearly full window is topped up in finer pieces.
     const first = firstInputTokens * this.ratio;
-    const smallest = Math.min(first > 0 ? Math.max(first, target * this.ratio * PACING.SMALLEST_SHARE) : 0, this.tokens.allowance ?? Infinity);
-    const wait = Math.max(this.tokens.waitFor(smallest, now, this.margin), this.requests.waitFor(1, now, this.margin), this.bucketWait(first, now));
+    const allowance = this.tokens.allowance ?? Infinity;
+    const whole = Math.min(Math.max(first, Math.min(target, queuedTokens) * this.ratio), allowance);
+    const least = Math.min(Math.max(first, whole * PACING.SMALLEST_SHARE), allowance);
+    const wait = Math.max(this.tokens.waitFor(least, now, this.margin), this.requests.waitFor(1, now, this.margin), this.bucketWait(whole, now));
     if (wait > PACING.PROBE_AFTER_MS && this.inFlight === 0 && !(this.tokens.learned && this.requests.learned)) {
-      return { tokens: Math.max(firstInputTokens, Math.floor(smallest / this.ratio)), inputs, probe: true };
+      return { tokens: Math.max(firstInputTokens, Math.min(target, Math.floor(this.tokens.room(now, this.margin) / this.ratio))), inputs, probe: true };
     }
     if (wait > 0) return { waitMs: wait };
-    const room = Math.min(this.tokens.room(now, this.margin), this.bucketLevel(now, first));
+    const room = Math.min(this.tokens.room(now, this.margin), this.bucketLevel(now, whole));
     return { tokens: Math.max(firstInputTokens, Math.min(target, Math.floor(room / this.ratio))), inputs };
   }
 

@@ -18,8 +18,11 @@ const CANDIDATE_WINDOWS_MS: readonly number[] = (() => {
 })();
 /** How much an answer's weight in the fit shrinks per later answer: a memory of a few hundred answers. */
 const FORGETTING = 0.995;
-/** Fits whose spread is within this share of the allowance of the best one count as a tie. */
-const TIE = 0.002;
+/**
+ * Fits whose spread is within this share of the best one's allowance count as a tie (only rounding: windows that count
+ * the same sends at every answer fit exactly alike, and a wider tie would favour longer windows than the data shows).
+ */
+const TIE = 1e-6;
 /** Sends are kept this long: the longest window, and a little for the arrival of late answers. */
 const KEPT_MS = LONGEST_WINDOW_MS + 5_000;
 /**
