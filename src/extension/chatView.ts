@@ -72,6 +72,9 @@ export class ChatSession implements vscode.Disposable {
       deps.conversations.onDidSwitch(({ conversation, origin }) => {
         if (this.ready && origin !== this) void this.post({ type: 'conversation', conversation });
       }),
+      deps.conversations.onDidChangeList(() => {
+        if (this.ready) void this.post({ type: 'conversations', list: deps.conversations.list() });
+      }),
     ];
   }
 
@@ -95,6 +98,7 @@ export class ChatSession implements vscode.Disposable {
         await this.postState();
         const current = this.deps.conversations.current();
         if (current) await this.post({ type: 'conversation', conversation: current });
+        await this.post({ type: 'conversations', list: this.deps.conversations.list() });
         if (this.pendingPrefill !== undefined) await this.post({ type: 'prefill', question: this.pendingPrefill });
         this.pendingPrefill = undefined;
         return;
@@ -103,6 +107,8 @@ export class ChatSession implements vscode.Disposable {
         return this.deps.conversations.save(message.conversation, this);
       case 'openConversation':
         return this.deps.conversations.open(message.id);
+      case 'deleteConversation':
+        return this.deps.conversations.delete(message.id);
       case 'ask':
         return this.ask(message);
       case 'stop':

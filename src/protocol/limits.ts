@@ -30,3 +30,7 @@ export const MAX_INSERT = 200_000;
 /** Words of a weak match (the question's words no source mentions), and characters of each. */
 export const MAX_WEAK_WORDS = 20;
 export const MAX_WEAK_WORD = 200;
+/** Conversations the history keeps (the oldest go first). */
+export const MAX_CONVERSATIONS = 30;
+/** Characters of a conversation's title (its first question). */
+export const MAX_TITLE = 120;

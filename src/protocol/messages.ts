@@ -14,6 +14,8 @@ import {
   MAX_QUESTION,
   MAX_SAVED_ANSWER,
   MAX_SAVED_TURNS,
+  MAX_CONVERSATIONS,
+  MAX_TITLE,
   MAX_TURN_ID,
   MAX_WEAK_WORD,
   MAX_WEAK_WORDS,
@@ -98,12 +100,23 @@ export const savedConversation = z.object({
 });
 export type SavedConversation = z.infer<typeof savedConversation>;
 
+/** A kept conversation in the history list. */
+const conversationSummary = z.object({
+  id: turnId,
+  title: z.string().max(MAX_TITLE),
+  updatedAt: z.number().int().min(0),
+  turns: z.number().int().min(0),
+});
+export type ConversationSummary = z.infer<typeof conversationSummary>;
+
 export const fromWebview = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready') }),
   /** The conversation after a turn ended: the host keeps it, and every other chat view shows it too. */
   z.object({ type: z.literal('saveConversation'), conversation: savedConversation }),
   /** Show this conversation in every chat view (a new one: an id the host does not know yet). */
   z.object({ type: z.literal('openConversation'), id: turnId }),
+  /** Forget a kept conversation. */
+  z.object({ type: z.literal('deleteConversation'), id: turnId }),
   z.object({ type: z.literal('ask'), id: turnId, question: z.string().min(1).max(MAX_QUESTION), history: z.array(historyMessage).max(MAX_HISTORY_MESSAGES) }),
   z.object({ type: z.literal('stop'), id: turnId }),
   z.object({ type: z.literal('openSource'), path: relativePath, startLine: line, endLine: line }),
@@ -149,6 +162,8 @@ export const toWebview = z.discriminatedUnion('type', [
   z.object({ type: z.literal('stopped'), id: turnId }),
   /** The conversation every chat view shows: sent when a view is ready and whenever another view changes it. */
   z.object({ type: z.literal('conversation'), conversation: savedConversation }),
+  /** The kept conversations, newest first: sent when a view is ready and whenever the list changes. */
+  z.object({ type: z.literal('conversations'), list: z.array(conversationSummary).max(MAX_CONVERSATIONS) }),
   z.object({
     type: z.literal('error'),
     id: turnId.optional(),

@@ -6,6 +6,7 @@ import { MAX_NOTICES, MAX_QUESTION } from '../protocol/limits';
 import { systemClock, type Clock } from './clock';
 import { Banners } from './banners';
 import { Conversation, type Turn, type TurnData } from './conversation';
+import { HistoryPanel } from './history';
 import { button, h, icon } from './dom';
 import { footerText } from './format';
 import { Persistence, restoredTurns, savedTurns, type StateStore } from './persistence';
@@ -43,6 +44,7 @@ export class ChatApp {
   private readonly persistence: Persistence;
 
   private readonly banners: Banners;
+  private readonly history: HistoryPanel;
   private readonly input: HTMLTextAreaElement;
   private readonly sendButton: HTMLButtonElement;
   private readonly stopButton: HTMLButtonElement;
@@ -107,13 +109,21 @@ export class ChatApp {
     this.queuedView = h(doc, 'div', { class: 'queued' }, h(doc, 'span', { class: 'queued-label' }, 'Next'), h(doc, 'span', { class: 'queued-text' }), unqueue);
     this.queuedView.hidden = true;
     const newChat = button(doc, 'New Chat', 'icon-button new-chat', icon(doc, 'add'));
+    this.history = new HistoryPanel(doc, {
+      open: (id) => this.openConversation(id),
+      delete: (id) => this.deleteConversation(id),
+      currentId: () => this.conversationId,
+      focusInput: () => this.focusInput(),
+      clock: this.clock,
+    });
+    this.conversation.container.append(this.history.element);
     const composer = h(
       doc,
       'div',
       { class: 'composer' },
       this.queuedView,
       this.input,
-      h(doc, 'div', { class: 'composer-bar' }, newChat, this.status, h(doc, 'span', { class: 'spacer' }), this.stopButton, this.sendButton),
+      h(doc, 'div', { class: 'composer-bar' }, newChat, this.history.toggle, this.status, h(doc, 'span', { class: 'spacer' }), this.stopButton, this.sendButton),
     );
     root.replaceChildren(h(doc, 'div', { class: 'chat' }, this.banners.element, this.conversation.container, composer), this.preview.panel);
 
@@ -126,6 +136,7 @@ export class ChatApp {
     root.addEventListener('keydown', (e) => {
       if (e.key !== 'Escape' || e.isComposing) return;
       if (this.preview.shown) this.preview.hide();
+      else if (this.history.shown) this.history.hide(true);
       else if (this.conversation.busy) this.stop();
       else return;
       e.preventDefault();
@@ -154,6 +165,8 @@ export class ChatApp {
         return this.onError(message);
       case 'conversation':
         return this.showConversation(message.conversation);
+      case 'conversations':
+        return this.history.setList(message.list);
     }
     // The rest belong to a turn in flight; after New Chat or Stop its late messages are dropped.
     const turn = this.conversation.find(message.id);
@@ -330,8 +343,32 @@ export class ChatApp {
     this.focusInput();
   }
 
+  /** Reopens a kept conversation, here and in every other chat view (the host sends it back to all of them). */
+  private openConversation(id: string): void {
+    if (id === this.conversationId) return this.focusInput();
+    this.leaveConversation();
+    this.send({ type: 'openConversation', id });
+    this.focusInput();
+  }
+
+  private deleteConversation(id: string): void {
+    this.send({ type: 'deleteConversation', id });
+    // The conversation on screen is gone from the list: move on to a new one, as New Chat does.
+    if (id === this.conversationId) {
+      this.leaveConversation();
+      this.startConversation();
+    }
+  }
+
   /** Stops what streams, and moves this and every other chat view on to a new, empty conversation. */
   private newChat(): void {
+    this.leaveConversation();
+    this.startConversation();
+    this.focusInput();
+  }
+
+  /** Before another conversation is shown: the answer in flight stops and stays in this one. */
+  private leaveConversation(): void {
     // A question waiting for the answer in flight goes back to the input box rather than into either conversation.
     if (this.queued !== undefined) {
       this.input.value = [this.queued, this.input.value].filter((t) => t.trim()).join('\n');
@@ -344,13 +381,15 @@ export class ChatApp {
       this.update(streaming, STOPPED);
     }
     this.preview.hide();
+  }
+
+  private startConversation(): void {
     this.conversation.clear();
     this.conversationId = this.newConversationId();
     this.updatedAt = 0;
     this.updateControls();
     this.persistence.save();
     this.send({ type: 'openConversation', id: this.conversationId });
-    this.focusInput();
   }
 
 

@@ -62,3 +62,14 @@ const INCOMPLETE: Record<IncompleteReason, string> = {
 };
 
 export const incompleteText = (reason: IncompleteReason): string => `Incomplete: ${INCOMPLETE[reason]}.`;
+
+/** When something happened, as a person says it: `just now`, `5 min ago`, `3 h ago`, `yesterday`, or the date. */
+export function ago(then: number, now: number): string {
+  const minutes = Math.floor((now - then) / 60_000);
+  if (minutes < 1) return 'just now';
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return `${hours} h ago`;
+  if (hours < 48) return 'yesterday';
+  return new Date(then).toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+}

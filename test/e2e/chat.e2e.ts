@@ -2,11 +2,12 @@
 // settings in the user settings.json, keys typed into the Set Credentials password boxes, then Index Workspace, a
 // streamed answer, a citation's hover preview and its jump to the cited lines, a hostile workspace file whose
 // HTML, scripts and links must stay inert, the same conversation in the Activity Bar view, a third question kept in
-// view below the others (Jump to latest), and Escape stopping a stream while the next question waits its turn. Real Neo4j (scripts/neo4j.sh, NEO4J_* honoured); the Azure embeddings
+// view below the others (Jump to latest), Escape stopping a stream while the next question waits its turn, a
+// retrieval-only answer's code with Insert at Cursor, and a conversation reopened from the history after a reload. Real Neo4j (scripts/neo4j.sh, NEO4J_* honoured); the Azure embeddings
 // and BitNet protocol servers of test/servers run in this process on 127.0.0.1.
 //   npx tsx test/e2e/chat.e2e.ts [--update-images]        (npm run test:e2e)
-// Screenshots of every step go to test-results/; --update-images also writes the README's docs/images/chat.png and
-// docs/images/hover.png (off by default, so a test run leaves the repository unchanged).
+// Screenshots of every step go to test-results/; --update-images also writes the README's docs/images/chat.png,
+// hover.png and history.png (off by default, so a test run leaves the repository unchanged).
 // Environment: CODE_SERVER_PORT (default: a free port), CHROMIUM_PATH, NEO4J_*, E2E_KEEP=1 keeps the temp folder.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -672,6 +673,37 @@ async function main(): Promise<void> {
       check((await frame.locator('article.turn').last().locator('.question').innerText()) === THIRD_QUESTION, 'the newest turn is not the queued question');
       await chatFrame.watchAnswer();
       check(await frame.locator('.queued').isHidden(), 'the queued question is still shown after it was asked');
+    });
+
+    await steps.run('New Chat keeps each conversation in the history, which reopens one after a reload', async () => {
+      const frame = chatFrame.frame;
+      const first = (await chatFrame.transcript()).map((t) => t.question);
+      await frame.locator('button.new-chat').click();
+      await poll(async () => ((await frame.locator('article.turn').count()) === 0 ? true : undefined), 'an empty conversation after New Chat', 10_000);
+      await chatFrame.ask(THIRD_QUESTION);
+      await chatFrame.watchAnswer();
+      await frame.locator('button.new-chat').click();
+      // Time for New Chat's message to reach the extension before the window goes away.
+      await page.waitForTimeout(1000);
+      // A reload of the whole window: the kept conversations come back from the extension's workspace state.
+      await page.reload();
+      await waitForWorkbench(page);
+      await runCommandFromPalette(page, 'Workspace RAG: Open Chat');
+      const restored = new ChatFrame(await findInWebviews(page, 'button.history-toggle', STEP_TIMEOUT_MS));
+      await restored.frame.locator('button.history-toggle').click();
+      const entries = restored.frame.locator('.history-open');
+      await poll(async () => ((await entries.count()) === 2 ? true : undefined), 'two conversations in the history', 10_000);
+      const titles = await entries.locator('.history-title').allInnerTexts();
+      check(JSON.stringify(titles) === JSON.stringify([THIRD_QUESTION, QUESTION]), `the history lists ${JSON.stringify(titles)}`);
+      await screenshot(page, 'e2e-history');
+      if (args['update-images']) await screenshot(page, 'history', IMAGES);
+      await entries.nth(1).click();
+      const shown = await poll(async () => {
+        const questions = (await restored.transcript()).map((t) => t.question);
+        return questions.length === first.length ? questions : undefined;
+      }, 'the first conversation to come back', 10_000);
+      check(JSON.stringify(shown) === JSON.stringify(first), `the reopened conversation differs:\n      ${JSON.stringify(shown)}\n      ${JSON.stringify(first)}`);
+      check((await restored.frame.locator('.answer button.chip').count()) > 0, 'the reopened answers lost their citations');
     });
 
     await steps.run('clear the index of the workspace', async () => {

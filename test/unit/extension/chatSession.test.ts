@@ -281,7 +281,7 @@ describe('extension chat session', () => {
     t.session.prefill('What does this do?');
     assert.equal(t.posted.length, 0);
     await t.send({ type: 'ready' });
-    assert.deepEqual(t.posted.map((m) => m.type), ['state', 'prefill']);
+    assert.deepEqual(t.posted.map((m) => m.type), ['state', 'conversations', 'prefill']);
   });
 });
 

@@ -91,4 +91,42 @@ describe('one conversation across chat views', () => {
     await view.send({ type: 'saveConversation', conversation: { id: 'c1', updatedAt: 1, turns: [{ ...turn('t', 'q'), sources: [{ n: 1, path: '../../etc/passwd', startLine: 1, endLine: 1, language: 'x', text: '', stale: false }] }] } });
     assert.equal(state.data.size, 0);
   });
+
+  it('keeps the conversations New Chat leaves as a list, newest first, titled by their first question; deletes one on request', async () => {
+    const store = new ConversationStore(memento(), quiet);
+    const view = views(store)();
+    await view.send({ type: 'ready' });
+    await view.send({ type: 'saveConversation', conversation: conversation('c1', 100, '  What is a chunk?\nWith details', 'And then?') });
+    await view.send({ type: 'openConversation', id: 'c2' });
+    await view.send({ type: 'saveConversation', conversation: conversation('c2', 200, 'How big is one?') });
+    const lists = view.posted.filter((m): m is Extract<ToWebview, { type: 'conversations' }> => m.type === 'conversations');
+    assert.deepEqual(lists[0].list, [], 'sent when the view is ready');
+    assert.deepEqual(lists.at(-1)?.list, [
+      { id: 'c2', title: 'How big is one?', updatedAt: 200, turns: 1 },
+      { id: 'c1', title: 'What is a chunk?', updatedAt: 100, turns: 2 },
+    ]);
+    // Another view hears of the change too.
+    const other = views(store)();
+    await other.send({ type: 'ready' });
+    await view.send({ type: 'deleteConversation', id: 'c1' });
+    const heard = other.posted.filter((m): m is Extract<ToWebview, { type: 'conversations' }> => m.type === 'conversations').at(-1);
+    assert.deepEqual(heard?.list.map((c) => c.id), ['c2']);
+  });
+
+  it('bounds the list: the oldest conversations go beyond 30, or beyond about 4 MB, the newest always stays', async () => {
+    const store = new ConversationStore(memento(), quiet);
+    for (let i = 1; i <= 35; i++) await store.save(conversation(`c${i}`, i, `Question ${i}?`), undefined);
+    const ids = store.list().map((c) => c.id);
+    assert.equal(ids.length, 30);
+    assert.equal(ids[0], 'c35');
+    assert.equal(ids.at(-1), 'c6');
+
+    const big = (id: string): SavedConversation => ({ id, updatedAt: 1, turns: Array.from({ length: 20 }, (_, i) => ({ ...turn(`${id}-${i}`, 'q'), answer: 'x'.repeat(99_000) })) });
+    await store.save(big('b1'), undefined);
+    await store.save(big('b2'), undefined);
+    await store.save(big('b3'), undefined);
+    const after = store.list().map((c) => c.id);
+    assert.deepEqual(after.slice(0, 2), ['b3', 'b2'], 'two of about 2 MB fit');
+    assert.ok(!after.includes('b1'));
+  });
 });

@@ -78,8 +78,8 @@ describe('hostile content', function () {
 
     const all = [h.root, ...h.$$('*')];
     assert.deepEqual(h.$$('script, img, iframe, object, embed, a, link, style, form, input, video, audio, foreignObject'), []);
-    // The only SVGs are the chat's own icons (the composer's buttons, Jump to latest).
-    for (const svg of h.$$('svg')) assert.ok(svg.closest('.composer, .jump-latest') && svg.getAttribute('class') === 'icon');
+    // The only SVGs are the chat's own icons (the composer's buttons, Jump to latest, the history's buttons).
+    for (const svg of h.$$('svg')) assert.ok(svg.closest('.composer, .jump-latest, .history') && svg.getAttribute('class') === 'icon');
     for (const el of all) {
       for (const attr of Array.from(el.attributes)) {
         assert.ok(!/^on/i.test(attr.name), `${el.tagName} has ${attr.name}`);
