@@ -6,6 +6,7 @@
 //   rag-incremental <root> <name> <path>     a no-op run, then a run after editing one line of <path>
 //   langchain-index <root> <files>           LangChain.js: read, split, Neo4jVectorStore.fromDocuments
 //   naive-index <root> <files>               one embeddings request per file, one auto-commit CREATE per chunk
+//   rag-until-stopped <root> <name>          Workspace RAG indexing until SIGTERM, which cancels the run (quota.ts)
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -51,19 +52,24 @@ function memoryPeaks(): { stop: () => Record<string, number> } {
   };
 }
 
-/** The engine's Embedder, timing each call: what an edit costs without the embedding round trips is the run minus this. */
+/**
+ * The engine's Embedder, timed: wall time with at least one call in flight (the indexer embeds two write batches at
+ * once, so calls overlap). What an edit costs without the embedding round trips is the run minus this.
+ */
 class TimedEmbedder extends Embedder {
   ms = 0;
   calls = 0;
+  private open = 0;
+  private since = 0;
   constructor(cfg: EmbeddingConfig) {
     super(cfg);
   }
   override async embed(inputs: string[], opts?: EmbedOptions): Promise<EmbedResult> {
-    const t0 = performance.now();
+    if (this.open++ === 0) this.since = performance.now();
     try {
       return await super.embed(inputs, opts);
     } finally {
-      this.ms += performance.now() - t0;
+      if (--this.open === 0) this.ms += performance.now() - this.since;
       this.calls++;
     }
   }
@@ -185,6 +191,21 @@ async function ragIncremental(cfg: EngineConfig, root: string, name: string, edi
   }
 }
 
+/** A run the orchestrator ends with SIGTERM, as a user's cancel: it measures the pace at the server meanwhile. */
+async function ragUntilStopped(cfg: EngineConfig, root: string, name: string): Promise<void> {
+  const h = await ragHarness(cfg, root, name);
+  const stop = new AbortController();
+  process.once('SIGTERM', () => stop.abort());
+  try {
+    const report = await h.indexer.run(h.ws, { signal: stop.signal });
+    log(`${report.cancelled ? 'stopped' : 'finished'} after ${report.tokens} tokens, ${report.chunks.written} chunks written`);
+    emit({ tokens: report.tokens, cancelled: report.cancelled, error: report.cancelled ? undefined : report.error?.message, learnedQuota: h.embedder.pace().quotaTokensPerMinute });
+  } finally {
+    await h.chunker.close();
+    await h.store.close();
+  }
+}
+
 // ---- LangChain.js ---------------------------------------------------------------------------------------------------
 
 /** LangChain's language-aware splitter per extension ('js' is its closest language to TypeScript). */
@@ -296,6 +317,8 @@ async function main(): Promise<void> {
       return langchainIndex(cfg, url, z.string().parse(args[0]), count(args[1]));
     case 'naive-index':
       return naiveIndex(cfg, url, z.string().parse(args[0]), count(args[1]));
+    case 'rag-until-stopped':
+      return ragUntilStopped(cfg, z.string().parse(args[0]), z.string().parse(args[1]));
     default:
       throw new Error(`unknown command ${command}`);
   }

@@ -63,6 +63,8 @@ export interface EmbeddingServer {
   stats: EmbeddingServerStats;
   /** The quota being enforced, if any (its allowances per window). */
   quota?: SlidingWindowQuota;
+  /** With a quota: every request that reached it, when, with its tokens, and whether it was admitted (for benchmarks). */
+  admissions: Array<{ at: number; tokens: number; admitted: boolean }>;
   setFault(fault: EmbeddingFault | null): void;
   close(): Promise<void>;
 }
@@ -101,6 +103,7 @@ export async function startEmbeddingServer(opts: EmbeddingServerOptions = {}): P
   faults.set(opts.fault ?? null);
   const requests: RecordedRequest[] = [];
   const statuses: number[] = [];
+  const admissions: EmbeddingServer['admissions'] = [];
   const stats: EmbeddingServerStats = { requests: 0, served: 0, throttled: 0, inputs: 0, tokens: 0, inFlight: 0, maxInFlight: 0 };
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -168,7 +171,9 @@ export async function startEmbeddingServer(opts: EmbeddingServerOptions = {}): P
     let headers: Record<string, string> = {};
     if (quota) {
       // Charged at admission: the estimate (here the input's tokens), whatever happens to the request afterwards.
-      const admission = quota.admit(inputTokens, Date.now());
+      const now = Date.now();
+      const admission = quota.admit(inputTokens, now);
+      admissions.push({ at: now, tokens: inputTokens, admitted: admission.admitted });
       headers = remainingHeaders(admission.remaining);
       if (!admission.admitted) {
         stats.throttled++;
@@ -227,6 +232,7 @@ export async function startEmbeddingServer(opts: EmbeddingServerOptions = {}): P
     statuses,
     stats,
     quota,
+    admissions,
     setFault: (f) => faults.set(f),
     close: listening.close,
   };
