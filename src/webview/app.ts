@@ -125,7 +125,7 @@ export class ChatApp {
       this.input,
       h(doc, 'div', { class: 'composer-bar' }, newChat, this.history.toggle, this.status, h(doc, 'span', { class: 'spacer' }), this.stopButton, this.sendButton),
     );
-    root.replaceChildren(h(doc, 'div', { class: 'chat' }, this.banners.element, this.conversation.container, composer), this.preview.panel);
+    root.replaceChildren(h(doc, 'div', { class: 'chat' }, this.banners.element, this.conversation.container, composer), this.preview.panel, this.conversation.announcer);
 
     this.input.addEventListener('keydown', (e) => this.onInputKey(e));
     this.input.addEventListener('input', () => this.persistence.save());
@@ -140,6 +140,13 @@ export class ChatApp {
       else if (this.conversation.busy) this.stop();
       else return;
       e.preventDefault();
+    });
+
+    // Focusing the chat view (its title, the Activity Bar icon, a command) focuses the webview's window: the input
+    // takes the focus then, unless something in the chat already has it.
+    doc.defaultView?.addEventListener('focus', () => {
+      const active = doc.activeElement;
+      if (!active || active === doc.body || !root.contains(active)) this.focusInput();
     });
 
     this.restore();
@@ -191,9 +198,11 @@ export class ChatApp {
         // Not complete without a reason given reads as a stream that ended early.
         const incomplete = message.incomplete ?? (message.complete ? undefined : 'cut-off');
         const notices = withNotices(turn.notices, message.notices);
+        this.conversation.announce(answerAnnouncement(message.mode, turn, sources.length));
         return this.update(turn, { sources, cited, footer: footerText(message), status: 'done', incomplete, notices, progress: undefined, mode: message.mode, weakMatch: message.weakMatch });
       }
       case 'stopped':
+        this.conversation.announce('The answer stopped.');
         return this.update(turn, STOPPED);
     }
   }
@@ -315,6 +324,7 @@ export class ChatApp {
     this.send({ type: 'stop', id: turn.id });
     // Stopped at once here: the answer so far is kept and whatever is still on its way is dropped.
     const stopFocused = this.doc.activeElement === this.stopButton;
+    this.conversation.announce('The answer stopped.');
     this.update(turn, STOPPED);
     if (stopFocused) this.focusInput();
   }
@@ -440,6 +450,17 @@ export class ChatApp {
     this.conversation.follow();
   }
 }
+
+/** What a screen reader hears once an answer is complete: the answer's words (not its markdown), or what it lists. */
+function answerAnnouncement(mode: Extract<ToWebview, { type: 'done' }>['mode'], turn: Turn, sources: number): string {
+  if (mode === 'retrieval-only') return `Sources found: ${sources}, shown as code.`;
+  const words = (turn.view.answer.textContent ?? '').replace(/\s+/g, ' ').trim();
+  const cut = words.length > ANNOUNCED_CHARS ? `${words.slice(0, ANNOUNCED_CHARS - 1)}…` : words;
+  return `Answer complete: ${cut}`;
+}
+
+/** Characters of an answer read out when it is complete; the rest is in the transcript. */
+const ANNOUNCED_CHARS = 600;
 
 /** A turn's notices with `more` added, each once, within the protocol's count. */
 function withNotices(notices: string[] | undefined, more: string[]): string[] | undefined {

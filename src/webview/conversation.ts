@@ -88,6 +88,8 @@ export class Conversation {
    */
   private following = true;
   private lastScrollTop = 0;
+  /** What screen readers are told: an answer once it is complete, or that it stopped. */
+  readonly announcer: HTMLElement;
   private readonly doc: Document;
   private readonly renderer = new AnswerRenderer();
   private readonly empty: HTMLElement;
@@ -110,8 +112,19 @@ export class Conversation {
       h(doc, 'p', {}, 'Answers come from your indexed files and cite them: hover a number to preview the lines, click it to open them.'),
     );
     this.notices = h(doc, 'div', { class: 'notices' });
-    this.element = h(doc, 'div', { class: 'transcript', role: 'log', 'aria-live': 'polite', 'aria-label': 'Conversation' }, this.empty, this.notices);
+    // A log whose changes are not read out as they stream: each answer is announced once, complete (announce()).
+    this.element = h(doc, 'div', { class: 'transcript', role: 'log', 'aria-live': 'off', 'aria-label': 'Conversation' }, this.empty, this.notices);
     this.element.addEventListener('click', (e) => this.onClick(e));
+    this.element.addEventListener('keydown', (e) => this.onRovingKey(e));
+    // A chip focused by a click or a preview's return is the group's tab stop from then on.
+    this.element.addEventListener('focusin', (e) => {
+      const item = (e.target as Element | null)?.closest<HTMLElement>('button[data-source]');
+      const group = item?.closest<HTMLElement>('.answer, .turn-sources');
+      if (!item || !group) return;
+      group.dataset.rovingAt = String(rovingItems(group).indexOf(item));
+      rove(group);
+    });
+    this.announcer = h(doc, 'div', { class: 'sr-only', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' });
     this.jump = button(doc, 'Jump to latest', 'jump-latest', icon(doc, 'down'));
     this.jump.append('Jump to latest');
     this.jump.hidden = true;
@@ -193,6 +206,7 @@ export class Conversation {
     turn.view.root.dataset.turn = turn.id;
     this.renderAnswer(turn);
     this.renderMeta(turn);
+    rove(turn.view.sources);
     this.grown();
   }
 
@@ -217,6 +231,7 @@ export class Conversation {
     // Before any progress the answer itself says it is searching; progress replaces that, the first word replaces both.
     turn.view.answer.classList.toggle('pending', beforeFirstWord(turn) && !turn.progress);
     turn.view.root.classList.toggle('streaming', turn.status === 'streaming');
+    rove(turn.view.answer);
     this.deps.rendered();
     this.grown();
   }
@@ -373,6 +388,29 @@ export class Conversation {
     this.timers.clear();
   }
 
+  /** Tells screen readers `text` (a polite status), once. */
+  announce(text: string): void {
+    // Emptied first, so the same words said twice are read twice.
+    this.announcer.textContent = '';
+    this.announcer.textContent = text;
+  }
+
+  /** Arrow keys, Home and End move between the chips of one answer, or the entries of one Sources list. */
+  private onRovingKey(e: KeyboardEvent): void {
+    const from = (e.target as Element | null)?.closest<HTMLElement>('button[data-source]');
+    const group = from?.closest<HTMLElement>('.answer, .turn-sources');
+    if (!from || !group) return;
+    const items = rovingItems(group);
+    const at = items.indexOf(from);
+    const to = { ArrowRight: at + 1, ArrowDown: at + 1, ArrowLeft: at - 1, ArrowUp: at - 1, Home: 0, End: items.length - 1 }[e.key];
+    if (to === undefined) return;
+    e.preventDefault();
+    const index = Math.max(0, Math.min(items.length - 1, to));
+    group.dataset.rovingAt = String(index);
+    rove(group);
+    items[index].focus();
+  }
+
   private onClick(e: Event): void {
     const target = (e.target as Element | null)?.closest<HTMLElement>('button');
     if (!target) return;
@@ -415,6 +453,18 @@ export class Conversation {
       },
     );
   }
+}
+
+const rovingItems = (group: HTMLElement) => Array.from(group.querySelectorAll<HTMLElement>('button[data-source]'));
+
+/**
+ * One tab stop for the chips of an answer (or the entries of a Sources list): the one last moved to, or the first,
+ * keeps tabindex 0 and the others -1, so Tab goes past them all to what follows.
+ */
+function rove(group: HTMLElement): void {
+  const items = rovingItems(group);
+  const current = items[Number(group.dataset.rovingAt ?? 0)] ?? items[0];
+  for (const item of items) item.tabIndex = item === current ? 0 : -1;
 }
 
 const beforeFirstWord = (turn: TurnData) => turn.status === 'streaming' && turn.answer === '';

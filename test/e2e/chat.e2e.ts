@@ -587,6 +587,45 @@ async function main(): Promise<void> {
       console.log(`    ${HOSTILE_PATH} cited and previewed; nothing ran (no marker, beacon hit, dialog, popup or active element)`);
     });
 
+    await steps.run("the keyboard: an answer's chips are one tab stop moved along with the arrows, a focused chip's preview leaves it in view, focusing the chat view focuses its input", async () => {
+      await chatFrame.leave(page).catch(() => undefined);
+      const frame = chatFrame.frame;
+      const turn = frame.locator('article.turn').first();
+      const chips = turn.locator('.answer button.chip');
+      const count = await chips.count();
+      check(count >= 2, `the first answer has ${count} chip(s); the check needs two`);
+      const stops = await chips.evaluateAll((els) => els.map((e) => (e as HTMLElement).tabIndex));
+      check(stops.filter((t) => t === 0).length === 1, `the chips of one answer are ${stops.filter((t) => t === 0).length} tab stops: ${JSON.stringify(stops)}`);
+      await chips.first().focus();
+      await page.keyboard.press('ArrowRight');
+      check(await chips.nth(1).evaluate((e) => e === document.activeElement), 'ArrowRight did not move to the next chip');
+      const preview = frame.locator('#source-preview');
+      await preview.waitFor({ state: 'visible', timeout: 10_000 });
+      const [chipBox, previewBox] = await Promise.all([chips.nth(1).boundingBox(), preview.boundingBox()]);
+      check(chipBox && previewBox, 'no box for the chip or its preview');
+      const overlaps = chipBox.x < previewBox.x + previewBox.width && previewBox.x < chipBox.x + chipBox.width && chipBox.y < previewBox.y + previewBox.height && previewBox.y < chipBox.y + chipBox.height;
+      check(!overlaps, `the preview covers its chip: chip ${JSON.stringify(chipBox)}, preview ${JSON.stringify(previewBox)}`);
+      await screenshot(page, 'e2e-keyboard-preview');
+      // Tab leaves the answer's chips at once.
+      await page.keyboard.press('Tab');
+      check(!(await frame.evaluate(() => document.activeElement?.matches('.answer button.chip') ?? false)), 'Tab moved to another chip of the answer');
+      await page.keyboard.press('Escape');
+      // Focusing the chat view (here the Activity Bar one, by its command) puts the cursor in its input.
+      await runCommandFromPalette(page, 'Workspace RAG: Focus on Chat View');
+      const view = await poll(async () => {
+        for (const f of await webviewFramesWith(page, 'textarea.input')) {
+          if (f === frame) continue;
+          if (await f.evaluate(() => document.hasFocus() && document.activeElement?.matches('textarea.input')).catch(() => false)) return f;
+        }
+        return undefined;
+      }, 'the input of the chat view to have the focus', 15_000);
+      await page.keyboard.type('typed after focusing the view');
+      check((await view.locator('textarea.input').inputValue()) === 'typed after focusing the view', 'keys typed after focusing the view did not reach its input');
+      await view.locator('textarea.input').fill('');
+      await page.locator('.activitybar .action-item a[aria-label^="Explorer"]').first().click();
+      await frame.locator('textarea.input').click();
+    });
+
     await steps.run('a third question and its answer are scrolled into view and followed, below the long answers', async () => {
       await chatFrame.leave(page).catch(() => undefined);
       // A shorter window, so the two answers above fill the transcript and a question sent without scrolling would
