@@ -17,29 +17,39 @@ describe('passageOf', () => {
   const lines = Array.from({ length: 200 }, (_, i) => filler(i + 1));
   lines[149] = 'Use the onClose hook to close database connections when the server stops:';
   lines[150] = "fastify.addHook('onClose', async () => { await db.end() })";
-  const big = source(lines, { focus: { startLine: 101, endLine: 140 } });
+  const question = 'Where do I close the database connection when the server stops?';
 
-  it('sends the window holding the question terms, not the beginning of the source, within the budget', () => {
-    const question = 'Where do I close the database connection when the server stops?';
-    const p = passageOf(big, 200, weightsFor(question, big))!;
+  it('keeps the best hit when it fits and grows around it, whatever the question words elsewhere', () => {
+    const s = source(lines, { focus: { startLine: 121, endLine: 124 } });
+    const p = passageOf(s, 200, weightsFor(question, s))!;
     assert.ok(sourceTokens(p) <= 200, `${sourceTokens(p)} tokens`);
-    assert.ok(p.startLine <= 250 && p.endLine >= 251, `${p.startLine}-${p.endLine}`);
-    isSlice(p, big);
+    assert.ok(p.startLine <= 121 && p.endLine >= 124, `${p.startLine}-${p.endLine}`);
+    assert.ok(p.endLine - p.startLine > 4, 'grown around the hit to the room given');
+    isSlice(p, s);
     assert.equal(p.header, undefined, 'a header above a cut would not be a line of the passage');
   });
 
-  it('keeps a source that fits whole, gives nothing when not one line fits, and never cuts a part of a long line', () => {
-    const weights = weightsFor('database', big);
-    assert.equal(passageOf(big, 100_000, weights), big);
-    assert.equal(passageOf(big, 5, weights), undefined);
-    assert.equal(passageOf({ ...big, column: 4000 }, 200, weights), undefined);
+  it('cuts a best hit too long for the room to its window holding the question terms, not its beginning', () => {
+    const s = source(lines, { focus: { startLine: 221, endLine: 270 } });
+    const p = passageOf(s, 200, weightsFor(question, s))!;
+    assert.ok(sourceTokens(p) <= 200, `${sourceTokens(p)} tokens`);
+    assert.ok(p.startLine <= 250 && p.endLine >= 251, `${p.startLine}-${p.endLine}`);
+    assert.ok(p.startLine >= 221 && p.endLine <= 270, 'inside the best hit');
+    isSlice(p, s);
   });
 
-  it('falls back to the best hit when no line shares a term with the question', () => {
-    const p = passageOf(big, 150, weightsFor('zebra quantum', big))!;
-    assert.equal(p.startLine, 101, 'the focus starts the source here');
-    const later = passageOf({ ...big, focus: { startLine: 180, endLine: 190 } }, 150, weightsFor('zebra quantum', big))!;
-    assert.ok(later.startLine <= 180 && later.endLine >= 180, `${later.startLine}-${later.endLine}`);
+  it('keeps a source that fits whole, gives nothing when not one line fits, and never cuts a part of a long line', () => {
+    const s = source(lines, { focus: { startLine: 101, endLine: 140 } });
+    const weights = weightsFor('database', s);
+    assert.equal(passageOf(s, 100_000, weights), s);
+    assert.equal(passageOf(s, 5, weights), undefined);
+    assert.equal(passageOf({ ...s, column: 4000 }, 200, weights), undefined);
+  });
+
+  it('starts a long best hit at its beginning when no line shares a term with the question', () => {
+    const s = source(lines, { focus: { startLine: 101, endLine: 140 } });
+    const p = passageOf(s, 150, weightsFor('zebra quantum', s))!;
+    assert.equal(p.startLine, 101);
   });
 
   it('prefers a window covering more of the terms over one that repeats a single term', () => {
