@@ -67,31 +67,45 @@ export const neo4jSchema = z.object({
 });
 export type Neo4jConfig = z.infer<typeof neo4jSchema>;
 
-export const embeddingSchema = z.object({
-  endpoint: url,
-  apiKey: z.string().min(1, 'an API key'),
-  deployment: z.string().min(1).default('text-embedding-3-small'),
-  apiVersion: z.string().min(1).default('2024-10-21'),
-  /** Model name, part of the cache key; defaults to the deployment name. */
-  model: z.string().min(1).optional(),
-  /** Vector size; text-embedding-3 models shrink to it. */
-  dimensions: z.number().int().min(1).max(4096).default(1536),
-  /** Sent as `dimensions` only for models that accept it (text-embedding-3). */
-  sendDimensions: z.boolean().default(true),
-  maxBatchInputs: z.number().int().min(1).max(2048).default(2048),
-  maxBatchTokens: z.number().int().min(100).default(100_000),
-  concurrency: z.number().int().min(1).max(32).default(4),
-  maxRetries: z.number().int().min(0).max(20).default(6),
-  timeoutMs: z.number().int().min(1000).default(60_000),
-  pricePerMillionTokens: z.number().min(0).default(0.02),
-});
+/**
+ * How Azure requests sign in: `key` sends the resource's API key (`api-key`); `entra` sends a Microsoft Entra ID access
+ * token (`Authorization: Bearer`) that the host's sign-in gives (auth.ts), for resources whose keys are disabled.
+ */
+const azureAuth = z.enum(['key', 'entra']);
+
+export const embeddingSchema = z
+  .object({
+    endpoint: url,
+    auth: azureAuth.default('key'),
+    /** Required with `key` auth; unused with `entra`. */
+    apiKey: z.string().min(1, 'an API key').optional(),
+    deployment: z.string().min(1).default('text-embedding-3-small'),
+    apiVersion: z.string().min(1).default('2024-10-21'),
+    /** Model name, part of the cache key; defaults to the deployment name. */
+    model: z.string().min(1).optional(),
+    /** Vector size; text-embedding-3 models shrink to it. */
+    dimensions: z.number().int().min(1).max(4096).default(1536),
+    /** Sent as `dimensions` only for models that accept it (text-embedding-3). */
+    sendDimensions: z.boolean().default(true),
+    maxBatchInputs: z.number().int().min(1).max(2048).default(2048),
+    maxBatchTokens: z.number().int().min(100).default(100_000),
+    concurrency: z.number().int().min(1).max(32).default(4),
+    maxRetries: z.number().int().min(0).max(20).default(6),
+    timeoutMs: z.number().int().min(1000).default(60_000),
+    pricePerMillionTokens: z.number().min(0).default(0.02),
+  })
+  .superRefine((embedding, ctx) => {
+    if (embedding.auth === 'key' && embedding.apiKey === undefined)
+      ctx.addIssue({ code: 'custom', path: ['apiKey'], message: 'an API key (or {auth} set to "entra", to sign in with Microsoft Entra ID instead)' });
+  });
 export type EmbeddingConfig = z.infer<typeof embeddingSchema>;
 
 export const chatSchema = z.object({
   /** Base URL that `/chat/completions` is appended to, e.g. `http://127.0.0.1:8080/v1` or an Azure AI Foundry endpoint. */
   endpoint: url,
   apiKey: z.string().optional(),
-  authStyle: z.enum(['bearer', 'api-key']).default('bearer'),
+  /** `bearer` and `api-key` send apiKey (if any) in that header; `entra` sends a Microsoft Entra ID token as Bearer (Azure AI Foundry). */
+  authStyle: z.enum(['bearer', 'api-key', 'entra']).default('bearer'),
   apiVersion: z.string().min(1).optional(),
   model: z.string().min(1).optional(),
   // At least twice the default answer reserve (512), so the smallest context still leaves room for sources.
@@ -136,6 +150,18 @@ export const retrievalSchema = z.object({
 });
 export type RetrievalConfig = z.infer<typeof retrievalSchema>;
 
+/**
+ * Microsoft Entra ID sign-in, used when the embeddings' auth or the chat's auth style is `entra`: the tenant to sign in
+ * to (a directory ID or a domain such as contoso.onmicrosoft.com); by default the account's home tenant.
+ */
+export const entraSchema = z.object({
+  tenantId: z
+    .string()
+    .regex(/^[0-9A-Za-z][0-9A-Za-z.-]*$/, 'a tenant ID (a GUID) or a tenant domain such as contoso.onmicrosoft.com')
+    .optional(),
+});
+export type EntraConfig = z.infer<typeof entraSchema>;
+
 export interface EngineConfig {
   neo4j: Neo4jConfig;
   /** Absent: keyword-only mode (full-text + graph). */
@@ -144,6 +170,20 @@ export interface EngineConfig {
   chat?: ChatConfig;
   indexing: IndexingConfig;
   retrieval: RetrievalConfig;
+  /** The Entra ID sign-in's tenant; absent: the default tenant. */
+  entra?: EntraConfig;
+}
+
+/** Whether the configuration signs in with Microsoft Entra ID anywhere, so the host must give a token provider. */
+export function usesEntra(config: Pick<EngineConfig, 'embedding' | 'chat'>): boolean {
+  return config.embedding?.auth === 'entra' || config.chat?.authStyle === 'entra';
+}
+
+/** How each configured service signs in, in words a status line can show. */
+export function authOf(config: Pick<EngineConfig, 'embedding' | 'chat' | 'entra'>): { embeddings?: string; chat?: string } {
+  const entra = `Microsoft Entra ID${config.entra?.tenantId ? ` (tenant ${config.entra.tenantId})` : ''}`;
+  const chat = config.chat && (config.chat.authStyle === 'entra' ? entra : config.chat.apiKey === undefined ? 'no key' : `API key (${config.chat.authStyle === 'bearer' ? 'Authorization: Bearer' : 'api-key header'})`);
+  return { embeddings: config.embedding && (config.embedding.auth === 'entra' ? entra : 'API key'), chat };
 }
 
 /** A configuration error that names the setting (environment variable or VS Code setting) and what it expects. */
@@ -166,6 +206,7 @@ const ENV = {
   neo4j: { uri: 'NEO4J_URI', username: 'NEO4J_USERNAME', password: 'NEO4J_PASSWORD', database: 'NEO4J_DATABASE' },
   embedding: {
     endpoint: 'AZURE_OPENAI_ENDPOINT',
+    auth: 'AZURE_OPENAI_AUTH',
     apiKey: 'AZURE_OPENAI_API_KEY',
     deployment: 'AZURE_OPENAI_EMBEDDING_DEPLOYMENT',
     apiVersion: 'AZURE_OPENAI_API_VERSION',
@@ -200,6 +241,8 @@ const ENV = {
     writeBatchChunks: 'RAG_WRITE_BATCH_CHUNKS',
   },
   retrieval: { topK: 'RAG_TOP_K', candidateK: 'RAG_CANDIDATE_K' },
+  // The variable @azure/identity's credentials read for the tenant too.
+  entra: { tenantId: 'AZURE_TENANT_ID' },
 } as const;
 
 /** Reads the raw strings of one group, converting by the schema field's type (numbers, booleans, comma lists). */
@@ -307,6 +350,7 @@ export function configFromEnv(env: Env = process.env): EngineConfig {
     chat,
     indexing: group(indexingSchema, ENV.indexing),
     retrieval: group(retrievalSchema, ENV.retrieval),
+    entra: group(entraSchema, ENV.entra),
   };
 }
 
@@ -329,6 +373,7 @@ export function configToEnv(config: EngineConfig): Record<string, string | undef
   put(ENV.chat, config.chat);
   put(ENV.indexing, config.indexing);
   put(ENV.retrieval, config.retrieval);
+  put(ENV.entra, config.entra);
   return env;
 }
 

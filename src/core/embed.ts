@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, AzureOpenAI } from 'openai';
 import { z } from 'zod';
+import { signInErrorOf, withGatewayReason, type EntraTokens } from './auth';
 import { EmbedCall } from './embed/call';
 import { QuotaPacer, type PacedRequest, type PaceSnapshot } from './embed/pacer';
 import { readRateLimitHeaders, type RateLimitHeaders } from './embed/rateLimitHeaders';
@@ -33,6 +34,8 @@ export class EmbeddingError extends EngineError<
     retryAfterMs?: number;
     /** The input (its position in the call's `inputs`) whose answer was refused (bad-response). */
     inputIndex?: number;
+    /** kind 'auth': how the request signed in, so a host names the right remedy (the key, or the Entra ID sign-in). */
+    auth?: 'key' | 'entra';
   }
 > {
   constructor(kind: EmbeddingErrorKind, message: string, details: EmbeddingError['details'] & { cause?: unknown } = {}) {
@@ -93,6 +96,8 @@ export interface EmbedderHooks {
    * honoured (a longer one fails at once).
    */
   maxRetryWaitMs?: number;
+  /** Required with `auth: 'entra'`: the engine's Microsoft Entra ID tokens, sent as `Authorization: Bearer`. */
+  entraTokens?: EntraTokens;
 }
 
 // Vectors are asked for as base64 (little-endian float32, as the SDK does by default) and decoded straight into
@@ -128,9 +133,13 @@ export class Embedder {
   ) {
     this.model = cfg.model ?? cfg.deployment;
     this.modelKey = `${this.model}@${cfg.dimensions}`;
-    this.client = new AzureOpenAI({
+    const tokens = hooks.entraTokens;
+    if (cfg.auth === 'entra' && !tokens) throw new EmbeddingError('auth', 'Azure OpenAI with Entra ID sign-in needs a token provider from the host.', { auth: 'entra' });
+    this.client = new AzureClient({
       endpoint: cfg.endpoint,
-      apiKey: cfg.apiKey,
+      // The classic data-plane route, {endpoint}/openai/deployments/{deployment}/embeddings?api-version=, which takes
+      // either an `api-key` or an Entra ID token. The SDK calls the token provider before every request.
+      ...(cfg.auth === 'entra' ? { azureADTokenProvider: () => tokens!.token() } : { apiKey: cfg.apiKey }),
       apiVersion: cfg.apiVersion,
       deployment: cfg.deployment,
       // Retries are ours: the pacer must see every 429 (the SDK would wait it out alone and send again behind the
@@ -387,13 +396,25 @@ export class Embedder {
 
   private toError(e: unknown, timedOut: boolean, limits: RateLimitHeaders | undefined): EmbeddingError {
     const where = `Azure OpenAI deployment '${this.cfg.deployment}' at ${this.cfg.endpoint}`;
+    const signIn = signInErrorOf(e);
+    if (signIn)
+      return new EmbeddingError('auth', `Could not sign in to Microsoft Entra ID for ${where}: ${this.redact(signIn.message)}`, { auth: 'entra', cause: signIn });
     if (timedOut || e instanceof APIConnectionTimeoutError)
       return new EmbeddingError('timeout', `${where} did not answer within ${this.cfg.timeoutMs} ms.`, { retryable: true });
     if (e instanceof APIError && e.status !== undefined) {
       const status = e.status;
       const detail = this.redact(e.message);
+      if ((status === 401 || status === 403) && this.cfg.auth === 'entra') {
+        this.hooks.entraTokens?.rejected();
+        return new EmbeddingError(
+          'auth',
+          `${where} rejected the Microsoft Entra ID sign-in (HTTP ${status}: ${detail}); check the signed-in account and tenant, ` +
+            `and that the account has the Cognitive Services OpenAI User role on the resource.`,
+          { status, auth: 'entra' },
+        );
+      }
       if (status === 401 || status === 403)
-        return new EmbeddingError('auth', `${where} rejected the API key (HTTP ${status}); check the key and the endpoint.`, { status });
+        return new EmbeddingError('auth', `${where} rejected the API key (HTTP ${status}: ${detail}); check the key and the endpoint.`, { status, auth: 'key' });
       if (status === 429) {
         const retryAfterMs = limits?.retryAfterMs;
         return new EmbeddingError('throttled', `${where} is throttling requests (HTTP 429): ${detail}`, { status, retryable: true, retryAfterMs });
@@ -408,7 +429,15 @@ export class Embedder {
   }
 
   private redact(text: string): string {
-    return text.split(this.cfg.apiKey).join('***');
+    const keyless = this.cfg.apiKey ? text.split(this.cfg.apiKey).join('***') : text;
+    return this.hooks.entraTokens ? this.hooks.entraTokens.redact(keyless) : keyless;
+  }
+}
+
+/** The SDK's Azure client, keeping the reason of a refused token (its body has another shape: withGatewayReason). */
+class AzureClient extends AzureOpenAI {
+  protected override makeStatusError(status: number, error: object, message: string | undefined, headers: Headers) {
+    return super.makeStatusError(status, withGatewayReason(error)!, message, headers);
   }
 }
 

@@ -1,7 +1,8 @@
 // The engine's API, and the one place that builds its services from a parsed configuration. Hosts (the CLI, the
 // extension, tests) call only this API: index, ask, search, status, pending changes, clear. The store stays inside.
 import * as path from 'node:path';
-import type { EngineConfig } from './config';
+import { EntraTokens, type TokenProvider } from './auth';
+import { usesEntra, type EngineConfig } from './config';
 import type { FileSystem } from './types';
 import { DimensionMismatchError, Neo4jStore } from './store';
 import { Embedder } from './embed';
@@ -53,12 +54,20 @@ export interface EngineOptions {
   grammarDir?: string;
   /** Opens the store; tests and benchmarks may pass their own. Defaults to Neo4j with the configured credentials. */
   openStore?: (config: EngineConfig) => Promise<Store>;
+  /**
+   * The host's Microsoft Entra ID sign-in, required when the embeddings' auth or the chat's auth style is `entra`
+   * (the extension: VS Code's Microsoft account; the CLI: @azure/identity). Asked again before a token expires.
+   */
+  tokenProvider?: TokenProvider;
 }
 
 export async function openEngine(config: EngineConfig, fs: FileSystem, options: EngineOptions = {}): Promise<Engine> {
+  if (usesEntra(config) && !options.tokenProvider) throw new Error('The configuration signs in with Microsoft Entra ID (auth "entra"), but the host gave the engine no token provider.');
+  // One token for both services: Azure OpenAI and Azure AI Foundry share the Cognitive Services scope.
+  const entraTokens = options.tokenProvider && usesEntra(config) ? new EntraTokens(options.tokenProvider) : undefined;
   const store = await (options.openStore ?? openNeo4jStore)(config);
-  const embedder = config.embedding && new Embedder(config.embedding);
-  const chat = config.chat && new ChatClient(config.chat);
+  const embedder = config.embedding && new Embedder(config.embedding, { entraTokens });
+  const chat = config.chat && new ChatClient(config.chat, entraTokens);
   const retriever = new Retriever(store, embedder, config.retrieval);
   const { grammarDir } = options;
   const chunker = new WorkerChunker({ grammarDir });

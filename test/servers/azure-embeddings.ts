@@ -5,7 +5,9 @@
 import type http from 'node:http';
 import { decode } from 'gpt-tokenizer/encoding/cl100k_base';
 import { countTokens } from '../../src/core/tokens';
-import { FaultSlot, listen, recordOf, parseJson, presentedKey, readBody, sendJson, sleep, type RecordedRequest } from './http';
+import type { FakeEntra } from './entra';
+import { TOKEN_REJECTED_BODY } from './entra';
+import { azureAuth, FaultSlot, KEY_DISABLED_BODY, listen, recordOf, parseJson, readBody, sendJson, sleep, type RecordedRequest } from './http';
 import { SlidingWindowQuota, type QuotaOptions, type Remaining } from './quota';
 import { denseEmbedding, hashEmbedding } from './text';
 
@@ -22,6 +24,10 @@ export type EmbeddingFault = { times?: number } & (
 
 export interface EmbeddingServerOptions {
   apiKey?: string;
+  /** Also accept Microsoft Entra ID tokens from this issuer (`Authorization: Bearer`), checked as Azure does. */
+  entra?: FakeEntra;
+  /** The resource's keys are disabled: only Entra ID tokens get in (a key gets Azure's 403). */
+  disableLocalAuth?: boolean;
   /** Known deployments; any other name gets Azure's DeploymentNotFound 404. */
   deployments?: string[];
   /** Vector size when the request does not ask for `dimensions`. */
@@ -127,8 +133,14 @@ export async function startEmbeddingServer(opts: EmbeddingServerOptions = {}): P
     if (!route || req.method !== 'POST') return azureError(res, 404, '404', 'Resource not found');
     if (!url.searchParams.get('api-version'))
       return azureError(res, 400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.');
-    if (presentedKey(req) !== apiKey)
-      return azureError(res, 401, '401', 'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.');
+    switch (azureAuth(req, { apiKey, entra: opts.entra, disableLocalAuth: opts.disableLocalAuth })) {
+      case 'bad-key':
+        return azureError(res, 401, '401', 'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.');
+      case 'key-disabled':
+        return sendJson(res, 403, KEY_DISABLED_BODY);
+      case 'bad-token':
+        return sendJson(res, 401, TOKEN_REJECTED_BODY);
+    }
     const deployment = decodeURIComponent(route[1]);
     if (!deployments.has(deployment))
       return azureError(res, 404, 'DeploymentNotFound', 'The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.');

@@ -11,7 +11,8 @@
 import type http from 'node:http';
 import { encode } from 'gpt-tokenizer/encoding/cl100k_base';
 import { countTokens } from '../../src/core/tokens';
-import { FaultSlot, listen, recordOf, parseJson, presentedKey, readBody, sendJson, sleep, type RecordedRequest } from './http';
+import { TOKEN_REJECTED_BODY, type FakeEntra } from './entra';
+import { azureAuth, FaultSlot, KEY_DISABLED_BODY, listen, recordOf, parseJson, readBody, sendJson, sleep, type RecordedRequest } from './http';
 import { meaningfulWords } from './text';
 
 export type ChatFault = { times?: number } & (
@@ -82,6 +83,10 @@ export interface CpuBitNet {
 export interface ChatServerOptions {
   /** Required on the Azure route, as `api-key` or `Authorization: Bearer`. */
   apiKey?: string;
+  /** The Azure route also accepts (and, without apiKey, requires) Microsoft Entra ID tokens from this issuer. */
+  entra?: FakeEntra;
+  /** The Azure route's keys are disabled: only Entra ID tokens get in (a key gets Azure's 403). */
+  disableLocalAuth?: boolean;
   /** When set, the Azure route requires exactly this `api-version` query parameter. */
   apiVersion?: string;
   /** When set, the Azure route requires this `model` in the body (serverless endpoints route by it). */
@@ -189,7 +194,12 @@ export async function startChatServer(opts: ChatServerOptions = {}): Promise<Cha
     if (shape === 'azure') {
       if (opts.apiVersion !== undefined && url.searchParams.get('api-version') !== opts.apiVersion)
         return sendJson(res, 400, { error: { code: 'BadRequest', message: `Missing or unsupported api-version; expected ${opts.apiVersion}.` } });
-      if (opts.apiKey !== undefined && presentedKey(req) !== opts.apiKey) return unauthorized();
+      if (opts.apiKey !== undefined || opts.entra) {
+        const verdict = azureAuth(req, { apiKey: opts.apiKey, entra: opts.entra, disableLocalAuth: opts.disableLocalAuth });
+        if (verdict === 'bad-key') return unauthorized();
+        if (verdict === 'key-disabled') return sendJson(res, 403, KEY_DISABLED_BODY);
+        if (verdict === 'bad-token') return sendJson(res, 401, TOKEN_REJECTED_BODY);
+      }
     } else if (opts.llamaApiKey !== undefined && req.headers.authorization !== `Bearer ${opts.llamaApiKey}`) return unauthorized();
 
     const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;

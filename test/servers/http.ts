@@ -1,6 +1,7 @@
 // Plumbing shared by the local protocol servers: listening, body reading, JSON answers, request recording, faults.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { FakeEntra } from './entra';
 
 export interface RecordedRequest {
   method: string;
@@ -86,14 +87,39 @@ export function sendJson(res: http.ServerResponse, status: number, body: unknown
   res.end(text);
 }
 
-/** The key a request presents, from `api-key` or `Authorization: Bearer`. */
-export function presentedKey(req: http.IncomingMessage): string | undefined {
-  const apiKey = req.headers['api-key'];
-  if (typeof apiKey === 'string' && apiKey) return apiKey;
-  const auth = req.headers.authorization;
-  const m = typeof auth === 'string' ? /^Bearer\s+(.+)$/i.exec(auth) : null;
-  return m?.[1];
+/** How a local Azure server checks a request's credentials: its key, and with `entra` Entra ID bearer tokens. */
+export interface AzureAuthOptions {
+  /** The resource's key (`api-key`; the chat server's Foundry route also takes it as Bearer). None: no key works. */
+  apiKey?: string;
+  /** Accept `Authorization: Bearer` tokens this issuer signed for Cognitive Services and that have not expired. */
+  entra?: FakeEntra;
+  /** The resource's keys are disabled (disableLocalAuth): only Entra ID tokens are accepted. */
+  disableLocalAuth?: boolean;
 }
+
+/**
+ * The credentials of a request, judged as an Azure resource does: `ok`; a wrong or missing key (`bad-key`); a key
+ * sent to a resource whose keys are disabled (`key-disabled`, Azure's 403); or a bearer token that is missing,
+ * invalid, for another audience or expired (`bad-token`, Azure's 401 with TOKEN_REJECTED_BODY).
+ */
+export function azureAuth(req: http.IncomingMessage, opts: AzureAuthOptions): 'ok' | 'bad-key' | 'key-disabled' | 'bad-token' {
+  const apiKey = req.headers['api-key'];
+  if (typeof apiKey === 'string' && apiKey) {
+    if (opts.disableLocalAuth) return 'key-disabled';
+    return apiKey === opts.apiKey ? 'ok' : 'bad-key';
+  }
+  const authorization = req.headers.authorization;
+  if (typeof authorization === 'string') {
+    const token = /^Bearer\s+(.*)$/i.exec(authorization)?.[1]?.trim() ?? '';
+    if (!opts.disableLocalAuth && opts.apiKey !== undefined && token === opts.apiKey) return 'ok';
+    if (opts.entra && token && opts.entra.verify(token) === 'valid') return 'ok';
+    return opts.entra ? 'bad-token' : 'bad-key';
+  }
+  return opts.entra && opts.disableLocalAuth ? 'bad-token' : 'bad-key';
+}
+
+/** Azure's 403 to a key sent to a resource whose keys are disabled. */
+export const KEY_DISABLED_BODY = { error: { code: 'AuthenticationTypeDisabled', message: 'Key based authentication is disabled for this resource.' } };
 
 /** Resolves after `ms`, or at once when `signal` aborts (a client that went away ends a modelled wait). */
 export const sleep = (ms: number, signal?: AbortSignal) =>

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { configFromEnv, ConfigError, configToEnv, type EngineConfig } from '../../src/core/config';
+import { authOf, configFromEnv, ConfigError, configToEnv, usesEntra, type EngineConfig } from '../../src/core/config';
 
 const base = { NEO4J_PASSWORD: 'test-password' };
 const azure = { AZURE_OPENAI_ENDPOINT: 'https://example.openai.azure.com/', AZURE_OPENAI_API_KEY: 'fake-key', AZURE_OPENAI_EMBEDDING_DEPLOYMENT: 'emb' };
@@ -55,6 +55,36 @@ describe('configFromEnv', () => {
     assert.equal(configError({ ...base, BITNET_ENDPOINT: 'http://x', BITNET_AUTH_STYLE: 'basic' }).details.setting, 'BITNET_AUTH_STYLE');
     assert.equal(configError({ ...base, ...azure, AZURE_OPENAI_EMBEDDING_DIMENSIONS: '5000' }).details.setting, 'AZURE_OPENAI_EMBEDDING_DIMENSIONS');
     assert.equal(configError({ ...base, AZURE_OPENAI_ENDPOINT: 'https://x' }).details.setting, 'AZURE_OPENAI_API_KEY');
+  });
+
+  it('signs in with Microsoft Entra ID instead of a key when AZURE_OPENAI_AUTH is entra, with the tenant of AZURE_TENANT_ID', () => {
+    const endpoint = { AZURE_OPENAI_ENDPOINT: azure.AZURE_OPENAI_ENDPOINT };
+    const keyless = configFromEnv({ ...base, ...endpoint, AZURE_OPENAI_AUTH: 'entra', AZURE_TENANT_ID: 'contoso.onmicrosoft.com' });
+    assert.equal(keyless.embedding?.auth, 'entra');
+    assert.equal(keyless.embedding?.apiKey, undefined);
+    assert.equal(keyless.entra?.tenantId, 'contoso.onmicrosoft.com');
+    assert.equal(usesEntra(keyless), true);
+    assert.deepEqual(authOf(keyless), { embeddings: 'Microsoft Entra ID (tenant contoso.onmicrosoft.com)', chat: undefined });
+    const keyed = configFromEnv({ ...base, ...azure });
+    assert.equal(keyed.embedding?.auth, 'key', 'a key stays the default');
+    assert.equal(usesEntra(keyed), false);
+    assert.deepEqual(authOf(keyed), { embeddings: 'API key', chat: undefined });
+    // Without the key, key auth names both ways out.
+    const noKey = configError({ ...base, ...endpoint });
+    assert.equal(noKey.details.setting, 'AZURE_OPENAI_API_KEY');
+    assert.match(noKey.message, /an API key \(or AZURE_OPENAI_AUTH set to "entra"/);
+    assert.equal(configError({ ...base, ...endpoint, AZURE_OPENAI_AUTH: 'aad' }).details.setting, 'AZURE_OPENAI_AUTH');
+    assert.match(configError({ ...base, ...endpoint, AZURE_OPENAI_AUTH: 'aad' }).message, /"key" or "entra"/);
+    assert.equal(configError({ ...base, AZURE_TENANT_ID: 'tenant id/with spaces' }).details.setting, 'AZURE_TENANT_ID');
+  });
+
+  it('takes entra as the BitNet auth style, for an Azure AI Foundry endpoint without keys', () => {
+    const config = configFromEnv({ ...base, ...azure, BITNET_ENDPOINT: 'https://my-project.services.ai.azure.com/models', BITNET_AUTH_STYLE: 'entra' });
+    assert.equal(config.chat?.authStyle, 'entra');
+    assert.equal(usesEntra(config), true);
+    assert.deepEqual(authOf(config), { embeddings: 'API key', chat: 'Microsoft Entra ID' });
+    const bitnetCpp = configFromEnv({ ...base, BITNET_ENDPOINT: 'http://127.0.0.1:8080/v1' });
+    assert.equal(authOf(bitnetCpp).chat, 'no key');
   });
 
   it('never puts a secret value in the message', () => {
@@ -137,7 +167,7 @@ describe('configFromEnv: messages read naturally', () => {
     assert.equal(expected({ RAG_TOP_K: '2.5' }), 'a whole number from 1 to 100, got 2.5');
     assert.equal(expected({ BITNET_ENDPOINT: 'http://b', BITNET_TEMPERATURE: '3' }), 'a number from 0 to 2');
     assert.equal(expected({ ...azure, EMBED_PRICE_PER_MILLION_TOKENS: '-1' }), 'a number of at least 0');
-    assert.equal(expected({ BITNET_ENDPOINT: 'http://b', BITNET_AUTH_STYLE: 'basic' }), '"bearer" or "api-key"');
+    assert.equal(expected({ BITNET_ENDPOINT: 'http://b', BITNET_AUTH_STYLE: 'basic' }), '"bearer", "api-key" or "entra"');
     assert.equal(expected({ BITNET_ENDPOINT: 'ftp://b' }), 'an http(s) URL');
     assert.equal(expected({ NEO4J_URI: 'http://localhost:7474' }), 'a neo4j:// or bolt:// URI');
   });
@@ -171,6 +201,9 @@ describe('configToEnv', () => {
       BITNET_API_KEY: 'fake-bitnet',
       BITNET_TEMPERATURE: '0.7',
       BITNET_FIRST_TOKEN_SECONDS: '2.5',
+      BITNET_AUTH_STYLE: 'entra',
+      AZURE_OPENAI_AUTH: 'entra',
+      AZURE_TENANT_ID: '72f988bf-86f1-41af-91ab-2d7cd011db47',
       RAG_INCLUDE: 'docs/**,src/**',
       RAG_TOP_K: '5',
     });
@@ -181,7 +214,7 @@ describe('configToEnv', () => {
 
   it('names the variables of absent groups and unset fields, so a child can drop inherited ones', () => {
     const env = configToEnv(configFromEnv(base));
-    for (const name of ['AZURE_OPENAI_ENDPOINT', 'AZURE_OPENAI_API_KEY', 'BITNET_ENDPOINT', 'BITNET_API_KEY']) {
+    for (const name of ['AZURE_OPENAI_ENDPOINT', 'AZURE_OPENAI_API_KEY', 'AZURE_OPENAI_AUTH', 'AZURE_TENANT_ID', 'BITNET_ENDPOINT', 'BITNET_API_KEY']) {
       assert.ok(name in env, `${name} is listed`);
       assert.equal(env[name], undefined);
     }

@@ -4,6 +4,7 @@ import { countTokens } from '../../src/core/tokens';
 import { startEmbeddingServer, type EmbeddingServer } from '../servers/azure-embeddings';
 import { SlidingWindowQuota } from '../servers/quota';
 import { answer, startChatServer, type ChatServer } from '../servers/chat-completions';
+import { FakeEntra, TOKEN_REJECTED_BODY } from '../servers/entra';
 import { cosine, denseEmbedding, hashEmbedding, words } from '../servers/text';
 
 const KEY = 'server-test-key';
@@ -26,6 +27,42 @@ describe('Azure embeddings protocol server', function () {
     assert.equal((await errorOf(res)).code, '401');
     assert.equal((await post({ input: 'x' }, { headers: { 'api-key': 'nope' } })).status, 401);
     assert.equal((await post({ input: 'x' }, { headers: { authorization: `Bearer ${KEY}` } })).status, 200);
+  });
+
+  it('with an Entra issuer, takes its unexpired Cognitive Services tokens as Bearer and refuses others with Azure\'s 401', async () => {
+    const entra = new FakeEntra();
+    await server.close();
+    server = await startEmbeddingServer({ apiKey: KEY, dimensions: 64, entra });
+    const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
+    assert.equal((await post({ input: 'x' }, bearer(entra.issue().token))).status, 200);
+    assert.equal((await post({ input: 'x' }, { headers: { 'api-key': KEY } })).status, 200, 'the key still works while local auth is on');
+    const refused = [
+      entra.issue({ lifetimeMs: -1000 }).token, // expired
+      entra.issue({ audience: 'https://management.azure.com' }).token,
+      `${entra.issue().token.slice(0, -2)}xx`, // signature altered
+      new FakeEntra().issue().token, // another issuer's key
+      '', // "Bearer " with no token
+    ];
+    for (const token of refused) {
+      const res = await post({ input: 'x' }, bearer(token));
+      assert.equal(res.status, 401, token);
+      assert.deepEqual(await res.json(), TOKEN_REJECTED_BODY);
+    }
+    assert.deepEqual(entra.checked.map((c) => c.verdict), ['valid', 'expired', 'wrong-audience', 'invalid', 'invalid']);
+  });
+
+  it('with local auth disabled, answers a key with Azure\'s 403 and a request without a token with the token 401', async () => {
+    const entra = new FakeEntra();
+    await server.close();
+    server = await startEmbeddingServer({ apiKey: KEY, dimensions: 64, entra, disableLocalAuth: true });
+    const keyed = await post({ input: 'x' }, { headers: { 'api-key': KEY } });
+    assert.equal(keyed.status, 403);
+    assert.equal((await errorOf(keyed)).code, 'AuthenticationTypeDisabled');
+    const bare = await post({ input: 'x' }, { headers: {} });
+    assert.equal(bare.status, 401);
+    assert.deepEqual(await bare.json(), TOKEN_REJECTED_BODY);
+    assert.equal((await post({ input: 'x' }, { headers: { authorization: `Bearer ${KEY}` } })).status, 401, 'nor is the key taken as a token');
+    assert.equal((await post({ input: 'x' }, { headers: { authorization: `Bearer ${entra.issue().token}` } })).status, 200);
   });
 
   it('requires api-version and a known deployment', async () => {
@@ -254,6 +291,21 @@ describe('chat-completions protocol server', function () {
     assert.equal((await post('/models/chat/completions', body(true), { 'api-key': KEY })).status, 400);
     assert.equal((await post('/models/chat/completions?api-version=2024-05-01-preview', body(true))).status, 401);
     assert.equal((await post('/models/chat/completions?api-version=2024-05-01-preview', body(false), { authorization: `Bearer ${KEY}` })).status, 200);
+  });
+
+  it('on the Azure route of a keyless Foundry resource, takes Entra ID tokens and refuses expired ones and keys as Azure does', async () => {
+    const entra = new FakeEntra();
+    server = await startChatServer({ entra, disableLocalAuth: true });
+    const route = '/models/chat/completions';
+    assert.equal((await post(route, body(false), { authorization: `Bearer ${entra.issue().token}` })).status, 200);
+    const expired = await post(route, body(false), { authorization: `Bearer ${entra.issue({ lifetimeMs: -60_000 }).token}` });
+    assert.equal(expired.status, 401);
+    assert.deepEqual(await expired.json(), TOKEN_REJECTED_BODY);
+    const missing = await post(route, body(false));
+    assert.equal(missing.status, 401);
+    assert.deepEqual(await missing.json(), TOKEN_REJECTED_BODY);
+    assert.equal((await post(route, body(false), { 'api-key': 'some-key' })).status, 403);
+    assert.equal((await post('/v1/chat/completions', body(false))).status, 200, 'the llama.cpp route has auth of its own');
   });
 
   it('streams the llama.cpp shape and answers non-streaming requests', async () => {

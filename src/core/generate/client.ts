@@ -2,6 +2,7 @@
 // streaming client with clear failures, for both auth styles.
 import { APIConnectionError, APIConnectionTimeoutError, APIError, OpenAI } from 'openai';
 import { z } from 'zod';
+import { signInErrorOf, withGatewayReason, type EntraTokens } from '../auth';
 import type { ChatConfig } from '../config';
 import { EngineError } from '../errors';
 import { parseRetryAfter } from '../retryAfter';
@@ -30,6 +31,8 @@ export class ChatError extends EngineError<
     /** Text received before the failure, so a cut-off answer can still be shown (marked incomplete). */
     partialText?: string;
     retryAfterMs?: number;
+    /** kind 'auth': how the request signed in, so a host names the right remedy (the key, or the Entra ID sign-in). */
+    auth?: 'key' | 'entra';
   }
 > {
   constructor(kind: ChatErrorKind, message: string, details: ChatError['details'] & { cause?: unknown } = {}) {
@@ -62,13 +65,22 @@ export class ChatClient {
    */
   private sendCachePrompt = true;
 
-  constructor(private readonly cfg: ChatConfig) {
+  /**
+   * `entraTokens` is required with the `entra` auth style (an Azure AI Foundry endpoint whose keys are off): the SDK
+   * asks it for a token before every request and sends it as `Authorization: Bearer`.
+   */
+  constructor(
+    private readonly cfg: ChatConfig,
+    private readonly entraTokens?: EntraTokens,
+  ) {
     this.model = cfg.model ?? DEFAULT_MODEL;
-    const bearer = cfg.authStyle === 'bearer' && cfg.apiKey !== undefined;
-    this.client = new OpenAI({
+    const entra = cfg.authStyle === 'entra';
+    if (entra && !entraTokens) throw new ChatError('auth', 'A BitNet endpoint with Entra ID sign-in needs a token provider from the host.', { auth: 'entra' });
+    const bearer = entra || (cfg.authStyle === 'bearer' && cfg.apiKey !== undefined);
+    this.client = new GatewayClient({
       baseURL: cfg.endpoint,
       // The SDK insists on a key. Without bearer auth its Authorization header is removed, so no placeholder is sent.
-      apiKey: bearer ? cfg.apiKey : 'unused',
+      apiKey: entra ? () => entraTokens!.token() : bearer ? cfg.apiKey : 'unused',
       defaultHeaders: bearer ? undefined : { Authorization: null, ...(cfg.apiKey !== undefined ? { 'api-key': cfg.apiKey } : {}) },
       defaultQuery: cfg.apiVersion ? { 'api-version': cfg.apiVersion } : undefined,
       maxRetries: 0, // an interactive answer reports throttling at once instead of hanging in a retry wait
@@ -170,6 +182,8 @@ export class ChatClient {
   private toError(e: unknown, s: { timedOut: boolean; cancelled: boolean; streaming: boolean; text: string }): ChatError {
     const partialText = s.text;
     if (e instanceof ChatError) return e;
+    const signIn = signInErrorOf(e);
+    if (signIn) return new ChatError('auth', `Could not sign in to Microsoft Entra ID for ${this.where()}: ${this.redact(signIn.message)}`, { auth: 'entra', cause: signIn });
     if (s.cancelled) return new ChatError('cancelled', 'The answer was cancelled.', { partialText });
     if (s.timedOut || e instanceof APIConnectionTimeoutError) {
       const what = s.streaming ? `stopped sending for ${this.cfg.timeoutMs} ms` : `did not answer within ${this.cfg.timeoutMs} ms`;
@@ -180,8 +194,16 @@ export class ChatClient {
       const status = e.status;
       const detail = this.redact(e.message);
       if (status === undefined) return new ChatError('http', `${this.where()} reported an error during the answer: ${detail}`, { partialText });
+      if ((status === 401 || status === 403) && this.cfg.authStyle === 'entra') {
+        this.entraTokens?.rejected();
+        return new ChatError(
+          'auth',
+          `${this.where()} rejected the Microsoft Entra ID sign-in (HTTP ${status}: ${detail}); check the signed-in account and tenant, and the account's role on the resource.`,
+          { status, auth: 'entra' },
+        );
+      }
       if (status === 401 || status === 403)
-        return new ChatError('auth', `${this.where()} rejected the credentials (HTTP ${status}); check the API key and the auth style (${this.cfg.authStyle}).`, { status });
+        return new ChatError('auth', `${this.where()} rejected the credentials (HTTP ${status}); check the API key and the auth style (${this.cfg.authStyle}).`, { status, auth: 'key' });
       if (status === 429)
         return new ChatError('throttled', `${this.where()} is busy or over its quota (HTTP 429); try again shortly.`, { status, retryAfterMs: parseRetryAfter(e.headers) });
       if ((status === 400 || status === 413) && CONTEXT_LENGTH.test(detail))
@@ -197,7 +219,15 @@ export class ChatClient {
   }
 
   private redact(text: string): string {
-    return this.cfg.apiKey ? text.split(this.cfg.apiKey).join('***') : text;
+    const keyless = this.cfg.apiKey ? text.split(this.cfg.apiKey).join('***') : text;
+    return this.entraTokens ? this.entraTokens.redact(keyless) : keyless;
+  }
+}
+
+/** The SDK's client, keeping the reason of a token Azure AI Foundry refused (its body has another shape: withGatewayReason). */
+class GatewayClient extends OpenAI {
+  protected override makeStatusError(status: number, error: object, message: string | undefined, headers: Headers) {
+    return super.makeStatusError(status, withGatewayReason(error)!, message, headers);
   }
 }
 
