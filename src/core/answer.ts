@@ -118,6 +118,7 @@ export class Asker {
         sources: retrieval.sources,
         history,
         maxAnswerTokens,
+        maxPromptTokens: Math.floor(contextTokens * (1 - TOKENIZER_MARGIN)) - maxAnswerTokens,
         signal: options.signal,
         onProgress: options.onProgress,
         onPromptSources: (sources) => options.onSources?.({ ...retrieval, sources }),

@@ -118,6 +118,57 @@ describe('answers at BitNet speed', function () {
     assert.ok(b.promptTokens - a.promptTokens < 250, 'no more source tokens than a first question');
   });
 
+  it('a follow-up brings its new sources with its question, numbered after the earlier ones; a third question reads only itself', async () => {
+    const { asker, speed, endpoint } = await setUp({ cpu: { promptTokensPerSecond: 300, generationTokensPerSecond: 5000 } }, 2);
+    await speed.observe(endpoint, 300, 1000);
+    const q1 = 'How often are snapshots written to disk?';
+    const first = await asker.ask(WS, q1);
+    const h1 = [{ role: 'user' as const, content: q1 }, { role: 'assistant' as const, content: first.text }];
+    const q2 = 'What does file 7 note 3 say about the configuration?';
+    const second = await asker.ask(WS, q2, { history: h1 });
+    const body = (i: number) => server.requests.at(i)!.body as { messages: Array<{ role: string; content: string }> };
+    const [system1, system2] = [body(-2).messages[0].content, body(-1).messages[0].content];
+    assert.equal(system2, system1, 'the system message and its sources are sent again unchanged');
+    const brought = second.sources.slice(first.sources.length);
+    assert.ok(brought.length >= 1, 'the follow-up brings a source of its own');
+    assert.deepEqual(brought.map((s) => s.n), brought.map((_, i) => first.sources.length + i + 1));
+    const last = body(-1).messages.at(-1)!.content;
+    assert.ok(last.startsWith('Sources:') && last.includes(`[${first.sources.length + 1}] `) && last.endsWith(`Question: ${q2}`), last.slice(0, 200));
+    const h2 = [...h1, { role: 'user' as const, content: q2 }, { role: 'assistant' as const, content: second.text }];
+    await asker.ask(WS, 'And how often again?', { history: h2 });
+    const third = server.requests.at(-1)!.modelled!;
+    assert.equal(body(-1).messages[0].content, system1);
+    assert.equal(body(-1).messages[3].content, last, 'the earlier question goes as it was sent, with its sources');
+    assert.ok(third.processedTokens < 200, `the third question read ${third.processedTokens} new tokens`);
+  });
+
+  it('starts the layout afresh for a new conversation, another workspace, or a passage whose file changed', async () => {
+    const { session } = await setUp({ cpu: { promptTokensPerSecond: 5000, generationTokensPerSecond: 5000 } });
+    const doc = (path: string, text: string) => ({ n: 0, path, language: 'markdown', startLine: 1, endLine: text.split('\n').length, text });
+    const a = doc('docs/a.md', 'Snapshots are written every minute.\nThe interval is read at start.');
+    const b = doc('docs/b.md', 'Backups go to the bucket named in the configuration.');
+    const ask = (scope: string, question: string, sources: ReturnType<typeof doc>[], history: Array<{ role: 'user' | 'assistant'; content: string }> = []) =>
+      session.generate({ scope, question, sources, history, maxAnswerTokens: 64 });
+    const sent = () => (server.requests.at(-1)!.body as { messages: Array<{ role: string; content: string }> }).messages;
+    const q1 = 'How often are snapshots written?';
+    const first = await ask(WS, q1, [a]);
+    const h1 = [{ role: 'user' as const, content: q1 }, { role: 'assistant' as const, content: first.text }];
+    await ask(WS, 'And backups?', [b, a], h1);
+    assert.ok(sent().at(-1)!.content.startsWith('Sources:'), 'a follow-up: its new source comes with the question');
+    await ask(WS, 'And backups?', [b, a]);
+    assert.equal(sent().at(-1)!.content, 'Question: And backups?', 'no history: a first question');
+    const h2 = [{ role: 'user' as const, content: 'And backups?' }, { role: 'assistant' as const, content: 'ok' }];
+    await ask('other-workspace', 'And snapshots?', [a, b], h2);
+    assert.equal(sent().at(-1)!.content, 'Question: And snapshots?', 'another workspace: afresh');
+    const h3 = [{ role: 'user' as const, content: 'And snapshots?' }, { role: 'assistant' as const, content: 'ok' }];
+    const edited = doc('docs/a.md', 'Snapshots are written every hour.\nThe interval is read at start.');
+    const after = await ask('other-workspace', 'And the interval?', [edited, b], h3);
+    assert.equal(sent().at(-1)!.content, 'Question: And the interval?', 'a changed passage: afresh');
+    assert.match(sent()[0].content, /every hour/);
+    assert.doesNotMatch(sent()[0].content, /every minute/);
+    assert.deepEqual(after.sources.map((s) => s.n), after.sources.map((_, i) => i + 1));
+  });
+
   it('stops sending cache_prompt to a server that refuses unknown fields, once', async () => {
     const { asker } = await setUp({ rejectUnknownFields: true });
     const answer = await asker.ask(WS, 'How often are snapshots written?');

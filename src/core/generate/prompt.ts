@@ -1,6 +1,6 @@
 // The prompt BitNet sees, laid out for llama.cpp's prompt cache: the stable instructions and the numbered sources
-// first (in the system message), then the earlier turns, then the question. A follow-up on the same topic keeps the
-// sources it shares with the previous prompt in front and in the same order, so the server reads only what is new.
+// first (in the system message), then the earlier turns, then the question. A follow-up sends the earlier prompt
+// again unchanged and brings its new sources with its question, so the server reads only what is new.
 // And its token accounting, so the retriever packs exactly as many sources as fit.
 import { countTokens } from '../tokens';
 
@@ -45,14 +45,24 @@ export function renderSource(s: PromptSource): string {
   return `[${s.n}] ${s.path}:${s.startLine}-${s.endLine}\n${fence}${s.language}\n${body}\n${fence}`;
 }
 
-/** The instructions and the sources in the system message, then the earlier turns, then the question. */
-export function buildMessages(args: { question: string; sources: PromptSource[]; history?: ChatMessage[] }): ChatMessage[] {
-  const sources = args.sources.length ? SOURCE_SEPARATOR + SOURCES_HEADING + args.sources.map((s) => renderSource(s) + SOURCE_SEPARATOR).join('') : '';
-  return [{ role: 'system', content: `${SYSTEM_PROMPT}${sources}` }, ...turns(args.history), { role: 'user', content: questionLine(args.question) }];
+/**
+ * The instructions and the sources in the system message, then the earlier turns, then the question. A follow-up
+ * passes the earlier questions as they were sent (`sentTurns`, one per user turn of the history) and the sources new
+ * to it (`askedSources`), which come with the question, so everything before it is what the server's cache holds.
+ */
+export function buildMessages(args: { question: string; sources: PromptSource[]; history?: ChatMessage[]; sentTurns?: readonly string[]; askedSources?: PromptSource[] }): ChatMessage[] {
+  const sources = args.sources.length ? SOURCE_SEPARATOR + SOURCES_HEADING + renderSources(args.sources) : '';
+  const asked = args.askedSources?.length ? SOURCES_HEADING + renderSources(args.askedSources) : '';
+  return [{ role: 'system', content: `${SYSTEM_PROMPT}${sources}` }, ...turns(args.history, args.sentTurns), { role: 'user', content: asked + questionLine(args.question) }];
 }
 
+const renderSources = (sources: PromptSource[]) => sources.map((s) => renderSource(s) + SOURCE_SEPARATOR).join('');
+
 /** Earlier questions as the prompt showed them when they were asked, so the server's cache still holds them. */
-const turns = (history: ChatMessage[] = []): ChatMessage[] => history.map((m) => (m.role === 'user' ? { ...m, content: questionLine(m.content) } : m));
+function turns(history: ChatMessage[] = [], sent: readonly string[] = []): ChatMessage[] {
+  let asked = 0;
+  return history.map((m) => (m.role === 'user' ? { ...m, content: sent[asked++] ?? questionLine(m.content) } : m));
+}
 
 /** The prompt as one text in the order the server reads it, for measuring what a previous prompt shares with it. */
 export const promptText = (messages: ChatMessage[]): string => messages.map((m) => `<${m.role}>${m.content}`).join('');

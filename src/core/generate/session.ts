@@ -32,6 +32,8 @@ export interface GenerationOptions<S extends PromptSource> {
   signal?: AbortSignal;
   onDelta?: (text: string) => void;
   onProgress?: (p: GenerationProgress) => void;
+  /** The context less the answer's reserve: a follow-up that keeps every earlier passage must fit it. */
+  maxPromptTokens?: number;
   /** The sources actually sent, renumbered in prompt order, before the first delta. */
   onPromptSources?: (sources: S[]) => void;
 }
@@ -64,8 +66,8 @@ const MAX_PASSAGES = 3;
 export class GenerationSession {
   /** The last prompt this endpoint was sent, as one text: what its cache holds (llama.cpp keeps a slot's last prompt). */
   private lastPrompt = '';
-  private lastScope = '';
-  private lastPassages: Passage[] = [];
+  /** The conversation whose prompts this session laid out last, for a follow-up to send again unchanged. */
+  private conversation?: Conversation;
 
   constructor(
     private readonly chat: ChatClient,
@@ -75,62 +77,70 @@ export class GenerationSession {
   ) {}
 
   async generate<S extends PromptSource>(o: GenerationOptions<S>): Promise<Generation<S>> {
-    let sources = await this.choose(o);
+    const conversation = this.continuing(o);
+    let layout = conversation ? await this.followUp(o, conversation) : undefined;
+    // A follow-up keeps every earlier passage: when that no longer fits the context, it starts afresh.
+    if (!layout || (o.maxPromptTokens !== undefined && promptTokens(this.messages(o, layout)) > o.maxPromptTokens)) layout = await this.first(o);
     try {
-      return await this.attempt(o, sources, true);
+      return await this.attempt(o, layout, true);
     } catch (e) {
       // A server whose context is smaller than configured refuses the prompt before answering: once with half the sources.
+      const sources = [...layout.system, ...layout.turns.flatMap((t) => t.sources), ...layout.asked];
       if (!(e instanceof ChatError && e.kind === 'context-length') || sources.length <= MIN_SOURCES) throw e;
-      sources = renumber(sources.slice(0, Math.max(MIN_SOURCES, Math.floor(sources.length / 2))));
-      return this.attempt(o, sources, false);
+      return this.attempt(o, { system: renumber(sources.slice(0, Math.max(MIN_SOURCES, Math.floor(sources.length / 2)))), turns: [], asked: [] }, false);
     }
   }
 
   /**
-   * The passages of the previous prompt that the new sources still hold, byte for byte and in their order (the
-   * server's cache has read them), then the rest by rank: whole while everything fits, else a passage of each of the
-   * best few (passage.ts), as many as the first-token budget allows.
+   * A first question (or one whose conversation this session did not lay out): the sources by rank in the system
+   * message, whole while everything fits, else a passage of each of the best few (passage.ts), as many as the
+   * first-token budget allows.
    */
-  private async choose<S extends PromptSource>(o: GenerationOptions<S>): Promise<S[]> {
-    const budget = this.firstTokenSeconds * (await this.speed.estimate(this.endpoint));
+  private async first<S extends PromptSource>(o: GenerationOptions<S>): Promise<Layout<S>> {
+    const budget = await this.budget();
     const cost = (sources: S[]) => this.newTokens(buildMessages({ question: o.question, sources: renumber(sources), history: o.history }));
-    // A follow-up sends no more source tokens than a first question would: what it shares with the previous prompt
-    // costs nothing to read, so it is answered from the cache instead of reading that much again.
-    const coldRoom = budget - promptOverheadTokens(o.question);
-    const sourceTotal = (sources: S[]) => sources.reduce((sum, s) => sum + sourceTokens(s), 0);
-    const room = (chosen: S[]) => Math.min(budget - cost(chosen), coldRoom - sourceTotal(chosen));
-
-    const { reused, rest } = this.reusable(o.scope, o.sources);
-    const chosen: S[] = [];
-    for (const s of reused) if (sourceTokens(s) <= room(chosen)) chosen.push(s);
-    const weights = termWeights(o.question, o.sources.flatMap((s) => s.text.split('\n')));
-    const allFit = sourceTotal(rest) <= room(chosen);
-    let first = true;
-    for (const s of rest) {
-      if (!allFit && chosen.length >= MAX_PASSAGES) break;
-      // The best new source always gets a passage: an answer needs something to cite, a follow-up something new.
-      const left = Math.max(room(chosen), first ? MIN_PASSAGE_TOKENS : 0);
-      if (left < MIN_PASSAGE_TOKENS) break;
-      const share = allFit ? left : Math.max(MIN_PASSAGE_TOKENS, Math.floor(left / (MAX_PASSAGES - chosen.length)));
-      const passage = passageOf(s, share, weights);
-      if (passage) chosen.push(passage);
-      first = false;
-    }
-    return renumber(chosen);
+    const chosen = pick(o, o.sources, { room: (picked) => budget - cost(picked), slots: MAX_PASSAGES, budget });
+    return { system: renumber(chosen), turns: [], asked: [] };
   }
 
-  /** The previous prompt's passages that a new source still holds with the same text, and the sources left. */
-  private reusable<S extends PromptSource>(scope: string, sources: S[]): { reused: S[]; rest: S[] } {
-    const reused: S[] = [];
-    const used = new Set<S>();
-    if (this.lastScope === scope)
-      for (const p of this.lastPassages) {
-        const holder = sources.find((s) => !used.has(s) && holds(s, p));
-        if (!holder) continue;
-        used.add(holder);
-        reused.push({ ...holder, startLine: p.startLine, endLine: p.endLine, text: p.text, header: p.header, column: p.column });
-      }
-    return { reused, rest: sources.filter((s) => !used.has(s)) };
+  /**
+   * A follow-up in the conversation this session laid out: the earlier prompt unchanged (its system message and
+   * sources, the earlier questions as they were sent), which the server's cache holds, then the new question with the
+   * sources it brings that the earlier ones do not already show. It sends no more source tokens than a first
+   * question would, counting the earlier passages that the new retrieval found again, so a follow-up on the same
+   * topic is answered from the cache with little to read, and one on a new topic gets the whole room.
+   */
+  private async followUp<S extends PromptSource>(o: GenerationOptions<S>, c: Conversation): Promise<Layout<S> | undefined> {
+    const budget = await this.budget();
+    // One session serves one Asker, so the sources it kept are of the caller's type.
+    const kept = [...c.system, ...c.turns.flatMap((t) => t.sources)] as S[];
+    const fresh = o.sources.filter((s) => !kept.some((k) => overlaps(k, s)));
+    const found = kept.filter((k) => o.sources.some((s) => overlaps(k, s)));
+    const coldRoom = budget - promptOverheadTokens(o.question) - found.reduce((sum, k) => sum + sourceTokens(k), 0);
+    const turns = c.turns.map((t) => ({ content: t.content, sources: t.sources as S[] }));
+    const layout = (asked: S[]): Layout<S> => ({ system: c.system as S[], turns, asked: renumber(asked, kept.length) });
+    const cost = (asked: S[]) => this.newTokens(this.messages(o, layout(asked)));
+    const total = (asked: S[]) => asked.reduce((sum, s) => sum + sourceTokens(s), 0);
+    const asked = pick(o, fresh, { room: (picked) => Math.min(budget - cost(picked), coldRoom - total(picked)), slots: Math.max(1, MAX_PASSAGES - found.length), budget });
+    return layout(asked);
+  }
+
+  /** The conversation this session laid out, if `o` continues it: same workspace, the same earlier questions, no passage changed since. */
+  private continuing(o: Pick<GenerationOptions<PromptSource>, 'scope' | 'history' | 'sources'>): Conversation | undefined {
+    const c = this.conversation;
+    if (!c || c.scope !== o.scope) return undefined;
+    const asked = o.history.filter((m) => m.role === 'user').map((m) => m.content.trim());
+    if (asked.length !== c.turns.length || asked.some((q, i) => q !== c.turns[i].question)) return undefined;
+    const kept = [...c.system, ...c.turns.flatMap((t) => t.sources)];
+    return kept.some((k) => o.sources.some((s) => contradicts(s, k))) ? undefined : c;
+  }
+
+  private async budget(): Promise<number> {
+    return this.firstTokenSeconds * (await this.speed.estimate(this.endpoint));
+  }
+
+  private messages(o: Pick<GenerationOptions<PromptSource>, 'question' | 'history'>, layout: Layout<PromptSource>): ChatMessage[] {
+    return buildMessages({ question: o.question, sources: layout.system, history: o.history, sentTurns: layout.turns.map((t) => t.content), askedSources: layout.asked });
   }
 
   /** Prompt tokens the server must read: those after the prefix it shares with the previous prompt. */
@@ -143,8 +153,9 @@ export class GenerationSession {
     return shared === 0 ? total : Math.max(0, total - countTokens(text.slice(0, shared)));
   }
 
-  private async attempt<S extends PromptSource>(o: GenerationOptions<S>, sources: S[], mayWait: boolean): Promise<Generation<S>> {
-    const messages = buildMessages({ question: o.question, sources, history: o.history });
+  private async attempt<S extends PromptSource>(o: GenerationOptions<S>, layout: Layout<S>, mayWait: boolean): Promise<Generation<S>> {
+    const messages = this.messages(o, layout);
+    const sources = [...layout.system, ...layout.turns.flatMap((t) => t.sources), ...layout.asked];
     const tokens = promptTokens(messages);
     const newTokens = this.newTokens(messages);
     const speed = await this.speed.estimate(this.endpoint);
@@ -179,7 +190,7 @@ export class GenerationSession {
       if (e.kind === 'throttled' && mayWait && text === '' && waitMs !== undefined && waitMs <= MAX_THROTTLE_WAIT_MS) {
         o.onProgress?.({ kind: 'waiting', ms: waitMs });
         await delay(waitMs, undefined, { signal: o.signal });
-        return this.attempt(o, sources, false);
+        return this.attempt(o, layout, false);
       }
       // What came before a stream broke is kept, marked incomplete; a failure before any word is an error.
       if (text === '' || !['cut-off', 'malformed-stream', 'timeout', 'http'].includes(e.kind)) throw e;
@@ -187,8 +198,11 @@ export class GenerationSession {
     }
     emit(parser.end());
     this.lastPrompt = promptText(messages);
-    this.lastScope = o.scope;
-    this.lastPassages = sources.map(({ path, startLine, endLine, text, header, column }) => ({ path, startLine, endLine, text, header, column }));
+    // Every question as this prompt sent it, with the sources it brought, for the next follow-up to send again.
+    const questions = [...o.history.filter((m) => m.role === 'user').map((m) => m.content.trim()), o.question.trim()];
+    const sent = messages.filter((m) => m.role === 'user');
+    const brought = [...layout.turns.map((t) => t.sources), layout.asked];
+    this.conversation = { scope: o.scope, system: layout.system, turns: questions.map((question, i) => ({ question, content: sent[i].content, sources: brought[i] ?? [] })) };
     // llama.cpp's own count of what it read, else the time to the first token over what it had to read.
     if (timings) await this.speed.observe(this.endpoint, timings.promptTokens, timings.promptMs);
     else if (firstTokenMs !== undefined) await this.speed.observe(this.endpoint, newTokens, firstTokenMs);
@@ -207,20 +221,54 @@ export class GenerationSession {
   }
 }
 
-/** What the prompt showed of a source: the lines a follow-up can send again unchanged. */
-type Passage = Pick<PromptSource, 'path' | 'startLine' | 'endLine' | 'text' | 'header' | 'column'>;
-
-/** Whether `source` still holds `p`'s lines, unchanged (an edited file is read again). */
-function holds(source: PromptSource, p: Passage): boolean {
-  if (source.path !== p.path || source.column !== p.column) return false;
-  if (source.column !== undefined) return source.startLine === p.startLine && source.text === p.text;
-  if (source.startLine > p.startLine || p.endLine > source.endLine) return false;
-  if (p.header !== undefined && (source.header !== p.header || source.startLine !== p.startLine)) return false;
-  const lines = source.text.split('\n').slice(p.startLine - source.startLine, p.endLine - source.startLine + 1);
-  return lines.join('\n') === p.text;
+/** Where a prompt's sources go: the system message, the earlier questions as they were sent, and with the question. */
+interface Layout<S extends PromptSource> {
+  system: S[];
+  /** The earlier questions as sent, each with the sources it brought, in order; empty for a first question. */
+  turns: Array<{ content: string; sources: S[] }>;
+  asked: S[];
 }
 
-/** Sources numbered 1..n in the order given, as the prompt shows them. */
-function renumber<S extends PromptSource>(sources: S[]): S[] {
-  return sources.map((s, i) => ({ ...s, n: i + 1 }));
+/** A conversation's prompts as this session laid them out: its system message's sources and each question as sent. */
+interface Conversation {
+  scope: string;
+  system: PromptSource[];
+  turns: Array<{ question: string; content: string; sources: PromptSource[] }>;
+}
+
+/**
+ * Sources by rank, whole while all of them fit `room`, else a passage each of the best `slots`, sharing the room
+ * evenly (what one leaves goes to the next). The best always gets a passage: an answer needs something to cite.
+ */
+function pick<S extends PromptSource>(o: Pick<GenerationOptions<S>, 'question' | 'sources'>, sources: S[], limits: { room: (picked: S[]) => number; slots: number; budget: number }): S[] {
+  const weights = termWeights(o.question, o.sources.flatMap((s) => s.text.split('\n')));
+  const picked: S[] = [];
+  const allFit = sources.reduce((sum, s) => sum + sourceTokens(s), 0) <= limits.room(picked);
+  for (const s of sources) {
+    if (!allFit && picked.length >= limits.slots) break;
+    const left = Math.max(limits.room(picked), picked.length === 0 ? MIN_PASSAGE_TOKENS : 0);
+    if (left < MIN_PASSAGE_TOKENS) break;
+    const share = allFit ? left : Math.max(MIN_PASSAGE_TOKENS, Math.floor(left / (limits.slots - picked.length)));
+    const passage = passageOf(s, share, weights);
+    if (passage) picked.push(passage);
+  }
+  return picked;
+}
+
+const overlaps = (a: PromptSource, b: PromptSource) => a.path === b.path && a.startLine <= b.endLine && b.startLine <= a.endLine;
+
+/** Whether `source` shows any line of `kept` with other text: the file changed since the passage was sent. */
+function contradicts(source: PromptSource, kept: PromptSource): boolean {
+  if (!overlaps(source, kept)) return false;
+  if (source.column !== undefined || kept.column !== undefined) return source.column === kept.column && source.startLine === kept.startLine && source.text !== kept.text;
+  const mine = source.text.split('\n');
+  const theirs = kept.text.split('\n');
+  for (let line = Math.max(source.startLine, kept.startLine); line <= Math.min(source.endLine, kept.endLine); line++)
+    if (mine[line - source.startLine] !== theirs[line - kept.startLine]) return true;
+  return false;
+}
+
+/** Sources numbered from after `before` in the order given, as the prompt shows them. */
+function renumber<S extends PromptSource>(sources: S[], before = 0): S[] {
+  return sources.map((s, i) => ({ ...s, n: before + i + 1 }));
 }
