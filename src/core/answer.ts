@@ -3,10 +3,9 @@
 import type { ChatConfig } from './config';
 import { ChatError, promptOverheadTokens, type ChatMessage } from './generate';
 import type { GenerationProgress, GenerationSession, Incomplete } from './generate/session';
-import { retrievalOnlyAnswer } from './retrievalOnly';
+import { retrievalOnlyText } from './retrievalOnly';
 import { checkQuestion, QuestionError, type Retriever, type Retrieval, type RetrievalMode, type Source } from './retrieve';
 import { countTokens } from './tokens';
-import { unmentioned } from './words';
 
 export type AnswerMode = 'generated' | 'retrieval-only' | 'no-sources';
 
@@ -22,10 +21,7 @@ export interface Answer {
   /** False when the answer was cut by the token limit, said nothing, or its stream ended early (`incomplete` says which). */
   complete: boolean;
   incomplete?: Incomplete;
-  /**
-   * A weak match: the question's words that no source of this answer mentions (empty when every word is found).
-   * Retrieval-only answers say it in their text; the prompt already tells BitNet to say when the sources lack the answer.
-   */
+  /** A weak match: the question's words that no indexed file mentions (Retrieval.weakMatch); empty when all are found. */
   weakMatch?: string[];
   /** What this answer fell back to and why (embeddings or BitNet unavailable for it), for hosts to label it. */
   notices: string[];
@@ -95,13 +91,14 @@ export class Asker {
       droppedCitations: 0,
       complete: true,
       ...a,
+      weakMatch: retrieval.weakMatch,
       notices,
       timings: { retrievalMs, firstTokenMs: a.timings?.firstTokenMs, totalMs: performance.now() - started },
     });
     const sourcesOnly = (note: string) => {
-      const { text, weakMatch } = retrievalOnlyAnswer(retrieval.sources, question, note);
+      const text = retrievalOnlyText(retrieval.sources, question, note, retrieval.weakMatch ?? []);
       options.onDelta?.(text);
-      return done({ mode: 'retrieval-only', text, sources: retrieval.sources, cited: retrieval.sources.map((s) => s.n), weakMatch });
+      return done({ mode: 'retrieval-only', text, sources: retrieval.sources, cited: retrieval.sources.map((s) => s.n) });
     };
 
     if (retrieval.sources.length === 0) {
@@ -135,7 +132,6 @@ export class Asker {
         droppedCitations: g.droppedCitations,
         complete: g.complete,
         incomplete: g.incomplete,
-        weakMatch: unmentioned(question, g.sources.map((s) => s.text)),
         usage: g.usage,
         prompt: g.prompt,
         timings: { retrievalMs, firstTokenMs: g.firstTokenMs, totalMs: 0 },

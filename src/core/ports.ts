@@ -45,6 +45,11 @@ export interface SearchIndex {
   symbolDefinitions(workspaceId: string, names: string[], limit: number): Promise<Hit[]>;
   /** The first chunk of each file these files link to or import (other than themselves). */
   linkedChunks(workspaceId: string, paths: string[], limit: number): Promise<Hit[]>;
+  /**
+   * The terms (lower case, as words.ts's lineTerms makes them) that no chunk of the workspace has a word starting
+   * with, in its text, symbol, heading path or path: what the workspace never mentions.
+   */
+  absentTerms(workspaceId: string, terms: string[]): Promise<string[]>;
 }
 
 export interface IndexAdmin {

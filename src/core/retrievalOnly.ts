@@ -1,18 +1,17 @@
 // The text of an answer made of sources alone (no BitNet endpoint, or BitNet failed for this answer): each source
 // labelled, the best few quoting the line that shares the most words with the question, and a weak-match line naming
-// the question's words that no source mentions.
+// the question's words that no indexed file mentions.
 import { terminalLine } from './controlChars';
 import type { Source } from './retrieve';
-import { keywordsOf, unmentioned } from './words';
+import { keywordsOf } from './words';
 
 /**
  * Sources with a label each; the best few also quote their line that shares the most words with the question. When
- * some words of the question are in no source, `weakMatch` lists them and the text says so above the list.
+ * some words of the question are in no indexed file (`weakMatch`, from the retrieval), the text says so above the list.
  */
-export function retrievalOnlyAnswer(sources: Source[], question: string, note: string): { text: string; weakMatch: string[] } {
-  const weakMatch = unmentioned(question, sources.map((s) => s.text));
-  const weak = weakMatch.length ? `\n\nWeak match: no source mentions ${weakMatch.map((w) => `“${terminalLine(w)}”`).join(', ')}.` : '';
-  return { text: listing(sources, question, note + weak), weakMatch };
+export function retrievalOnlyText(sources: Source[], question: string, note: string, weakMatch: string[]): string {
+  const weak = weakMatch.length ? `\n\nWeak match: no indexed file mentions ${weakMatch.map((w) => `“${terminalLine(w)}”`).join(', ')}.` : '';
+  return listing(sources, question, note + weak);
 }
 
 function listing(sources: Source[], question: string, note: string): string {

@@ -7,7 +7,7 @@ import { EngineError } from './errors';
 import type { SearchIndex } from './ports';
 import { sourceTokens, type PromptSource } from './generate';
 import { countTokens } from './tokens';
-import { keywordsOf } from './words';
+import { keywordsOf, questionWords } from './words';
 
 export type RetrievalMode = 'hybrid' | 'keyword-only';
 
@@ -31,6 +31,11 @@ export interface Retrieval {
   timings: { embedMs: number; searchMs: number };
   /** Set when the embeddings endpoint failed for this question and retrieval ran keyword-only: why, for the label. */
   fallback?: string;
+  /**
+   * A weak match: the question's words that no indexed file mentions in any form ("gRPC" in a workspace that never
+   * says it). No score threshold could say so: see docs/ARCHITECTURE.md, "Weak matches".
+   */
+  weakMatch?: string[];
 }
 
 /**
@@ -88,11 +93,14 @@ export class Retriever {
     const embedMs = performance.now() - started;
     signal?.throwIfAborted();
 
-    const [vectorHits, textHits, symbolHits] = await Promise.all([
+    const words = questionWords(question);
+    const [vectorHits, textHits, symbolHits, absent] = await Promise.all([
       vector ? this.store.vectorSearch(workspaceId, vector, k) : Promise.resolve([]),
       this.store.fulltextSearch(workspaceId, keywordsOf(question), k),
       this.store.symbolDefinitions(workspaceId, identifiersIn(question), 6),
+      this.store.absentTerms(workspaceId, words.flatMap((w) => w.terms)).then((terms) => new Set(terms)),
     ]);
+    const weakMatch = words.filter((w) => w.terms.every((t) => absent.has(t))).map((w) => w.word);
     const fused = fuse([
       { name: 'vector', hits: vectorHits, weight: 1 },
       { name: 'fulltext', hits: textHits, weight: 1 },
@@ -112,7 +120,7 @@ export class Retriever {
 
     const merged = mergeRanges([...fused.values()]);
     const { sources, usedTokens } = pack(merged, budgetTokens, this.config.topK);
-    return { mode: vector ? 'hybrid' : 'keyword-only', sources, candidates: merged.length, budgetTokens, usedTokens, timings: { embedMs, searchMs }, fallback };
+    return { mode: vector ? 'hybrid' : 'keyword-only', sources, candidates: merged.length, budgetTokens, usedTokens, timings: { embedMs, searchMs }, fallback, weakMatch };
   }
 
   private async embedQuestion(question: string, signal?: AbortSignal): Promise<{ vector?: Float32Array; fallback?: string }> {

@@ -50,18 +50,15 @@ export function termWeights(question: string, lines: readonly string[]): Map<str
 }
 
 /**
- * The question's words, as written, that none of `texts` mentions (no term of the word in any of them): what a
- * reader of retrieval-only sources should know is missing. Scores cannot say it: on the fastify question set no
- * vector or full-text score threshold separated the unanswerable questions from the answerable ones (bench/quality).
+ * The question's words as written, each with the terms it is matched by (lineTerms, at least 3 letters): what the
+ * weak-match check asks the index about. A word is absent when none of its terms is found.
  */
-export function unmentioned(question: string, texts: readonly string[]): string[] {
-  const present = new Set<string>();
-  for (const text of texts) for (const term of lineTerms(text)) present.add(term);
-  const out = new Set<string>();
+export function questionWords(question: string): Array<{ word: string; terms: string[] }> {
+  const out = new Map<string, string[]>();
   for (const raw of question.split(/[\s,;:!?()"'`[\]{}<>=]+/)) {
     const word = raw.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, '');
     const terms = [...lineTerms(word)].filter((t) => t.length >= 3);
-    if (terms.length && terms.every((t) => !present.has(t))) out.add(word);
+    if (terms.length && !out.has(word)) out.set(word, terms);
   }
-  return [...out];
+  return [...out].map(([word, terms]) => ({ word, terms }));
 }

@@ -105,6 +105,12 @@ export class MemorySearchIndex implements SearchIndex {
     return out.slice(0, limit);
   }
 
+  async absentTerms(workspaceId: string, terms: string[]): Promise<string[]> {
+    this.calls.push({ leg: 'absentTerms', args: [workspaceId, terms] });
+    const words = new Set(this.mine(workspaceId).flatMap((c) => `${c.text} ${c.symbol ?? ''} ${c.headingPath ?? ''} ${c.path}`.toLowerCase().split(/[^\p{L}\p{N}_]+/u)));
+    return [...new Set(terms)].filter((t) => ![...words].some((w) => w.startsWith(t.toLowerCase())));
+  }
+
   async linkedChunks(workspaceId: string, paths: string[], limit: number): Promise<Hit[]> {
     this.calls.push({ leg: 'linkedChunks', args: [workspaceId, paths, limit] });
     const targets = [...new Set(paths.flatMap((p) => this.links.get(`${workspaceId}\0${p}`) ?? []))].filter((t) => !paths.includes(t));

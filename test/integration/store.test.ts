@@ -295,6 +295,19 @@ describe('Neo4jStore (real Neo4j)', function () {
       assert.deepEqual(few.map((h) => h.path), Array.from({ length: SPECIFIC_NAME_FILES }, (_, i) => `src/m${i}.js`));
     });
 
+    it('tells which terms no chunk of the workspace mentions, by word prefix over text, symbols, headings and paths', async () => {
+      const mentions = await newWorkspace('absent-terms');
+      await store.replaceFiles(mentions, [
+        fileWrite(mentions, 'docs/Server.md', [{ text: 'Routes are registered with fastify.route().' }]),
+        fileWrite(mentions, 'lib/contentTypeParser.js', [{ text: 'function add () {}', symbol: 'findRoute', defines: ['findRoute'] }]),
+      ]);
+      const other = await newWorkspace('absent-terms-other');
+      await store.replaceFiles(other, [fileWrite(other, 'docs/grpc.md', [{ text: 'gRPC services run here.' }])]);
+      assert.deepEqual(await store.absentTerms(mentions, ['rout', 'registered', 'findrout', 'contenttyp', 'grpc', 'quic']), ['grpc', 'quic']);
+      assert.deepEqual(await store.absentTerms(other, ['grpc', 'servic']), []);
+      assert.deepEqual(await store.absentTerms(mentions, []), []);
+    });
+
     it('links files in any write order, only to existing files, and relinks a re-created target', async () => {
       const linked = await store.linkedChunks(ws, ['docs/a.md'], 10);
       assert.deepEqual(linked.map((h) => [h.path, h.ordinal]).sort(), [

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { sourceTokens, type PromptSource } from '../../src/core/generate';
 import { passageOf } from '../../src/core/generate/passage';
-import { lineTerms, termWeights, unmentioned } from '../../src/core/words';
+import { lineTerms, questionWords, termWeights } from '../../src/core/words';
 
 const filler = (i: number) => `line ${i}: the server keeps going about routes and plugins and other things`;
 
@@ -84,10 +84,15 @@ describe('question terms', () => {
   });
 });
 
-describe('unmentioned', () => {
-  it('lists the words of the question, as written, that no text mentions by any form', () => {
-    const texts = ['fastify.addHook("onClose", closeDatabaseConnections)', 'Routes are matched by find-my-way.'];
-    assert.deepEqual(unmentioned('How do I close the database on gRPC routing, (QUIC)?', texts), ['gRPC', 'QUIC']);
-    assert.deepEqual(unmentioned('the of and', texts), []);
+describe('questionWords', () => {
+  it('keeps the words as written with the terms that match them, without stop words or short pieces', () => {
+    assert.deepEqual(questionWords('How do I serve gRPC, (QUIC) and HTTP/3 routes?'), [
+      { word: 'serve', terms: ['serv'] },
+      { word: 'gRPC', terms: ['rpc'] },
+      { word: 'QUIC', terms: ['quic'] },
+      { word: 'HTTP/3', terms: ['http'] },
+      { word: 'routes', terms: ['rout'] },
+    ]);
+    assert.deepEqual(questionWords('the of and'), []);
   });
 });

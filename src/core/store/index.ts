@@ -114,6 +114,9 @@ export class Neo4jStore implements Store {
   linkedChunks(workspaceId: string, paths: string[], limit: number): Promise<Hit[]> {
     return search.linkedChunks(this.ctx, workspaceId, paths, limit);
   }
+  absentTerms(workspaceId: string, terms: string[]): Promise<string[]> {
+    return search.absentTerms(this.ctx, workspaceId, terms);
+  }
 
   // admin.ts
   status(workspaceId: string): Promise<WorkspaceStatus> {

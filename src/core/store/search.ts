@@ -1,9 +1,10 @@
 // Retrieval: the full-text leg and the graph expansions (NEXT neighbours, symbol definitions, linked files); the vector
 // leg is in vector.ts. Every query is confined to one workspace.
 import neo4j from 'neo4j-driver';
+import { z } from 'zod';
 import { type Hit, hitSchema } from '../types';
 import { fileKey, symbolKey } from './keys';
-import { escapeLucene, workspaceToken } from './lucene';
+import { escapeLucene, FULLTEXT_FIELDS, workspaceToken } from './lucene';
 import { HIT_FIELDS } from './rows';
 import { FULLTEXT_INDEX } from './schema';
 import { SPECIFIC_NAME_FILES } from '../ports';
@@ -25,6 +26,33 @@ export async function fulltextSearch(ctx: StoreContext, workspaceId: string, use
     { index: FULLTEXT_INDEX, lucene, k: neo4j.int(k), ws: workspaceId },
   );
 }
+
+/**
+ * The terms no chunk of the workspace has a word starting with (a Lucene prefix query per term over every field), so
+ * "rout" finds "routes" and "router". Terms are letters and digits only (lineTerms), so they need no escaping.
+ */
+export async function absentTerms(ctx: StoreContext, workspaceId: string, terms: string[]): Promise<string[]> {
+  const asked = [...new Set(terms.filter((t) => /^[\p{L}\p{N}]+$/u.test(t)))].slice(0, MAX_ABSENT_TERMS);
+  if (asked.length === 0) return [];
+  const fields = FULLTEXT_FIELDS.filter((f) => f !== 'wsToken');
+  const queries = asked.map((term) => ({ term, lucene: `+wsToken:${workspaceToken(workspaceId)} +(${fields.map((f) => `${f}:${term.toLowerCase()}*`).join(' ')})` }));
+  const result = await ctx.read((tx) =>
+    tx.run(
+      `UNWIND $queries AS q
+       CALL (q) {
+         CALL db.index.fulltext.queryNodes($index, q.lucene, {limit: 1}) YIELD node
+         RETURN count(node) AS found
+       }
+       WITH q, found WHERE found = 0
+       RETURN q.term AS term`,
+      { queries, index: FULLTEXT_INDEX },
+    ),
+  );
+  return result.records.map((r) => z.string().parse(r.get('term')));
+}
+
+/** A question has few words worth checking; more would only cost queries. */
+const MAX_ABSENT_TERMS = 32;
 
 /** The chunks just before and after the given ones (NEXT in both directions), excluding the given ones; score 0. */
 export async function neighbours(ctx: StoreContext, workspaceId: string, chunkIds: string[]): Promise<Hit[]> {
