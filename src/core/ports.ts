@@ -11,6 +11,29 @@ export interface FileWrite {
   chunks: StoredChunk[];
 }
 
+/** A chunk written without its embedding (keyword-first indexing), as the indexer queues it: no text. */
+export interface UnembeddedChunk {
+  id: string;
+  path: string;
+  tokens: number;
+}
+
+/** What embedding a chunk needs: its key, the parts of its input (`embeddingInput`) and its tokens. */
+export interface ChunkToEmbed {
+  id: string;
+  embedKey: string;
+  tokens: number;
+  text: string;
+  header?: string;
+  headingPath?: string;
+}
+
+/** A workspace's chunks and how many of them have no embedding yet. */
+export interface EmbeddingBacklog {
+  chunks: number;
+  unembedded: number;
+}
+
 export interface IndexWriter {
   upsertWorkspace(ws: { id: string; name: string; roots: string[] }): Promise<void>;
   /** What is stored of each file of the workspace, by path. */
@@ -23,6 +46,17 @@ export interface IndexWriter {
    * failure of the whole store throws.
    */
   replaceFiles(workspaceId: string, files: FileWrite[]): Promise<Array<{ item: FileWrite; message: string }>>;
+  /** Every chunk of the workspace that has no embedding yet (written before its vector arrived). */
+  unembeddedChunks(workspaceId: string): Promise<UnembeddedChunk[]>;
+  /** What embedding these chunks needs, for those of them that still have no embedding. */
+  chunksToEmbed(workspaceId: string, ids: string[]): Promise<ChunkToEmbed[]>;
+  /**
+   * Gives chunks their vectors, each only if it still has that embedding key and no vector (a file rewritten since
+   * has other chunks under the same ids). Returns the embedding keys written.
+   */
+  setEmbeddings(workspaceId: string, rows: Array<{ id: string; embedKey: string; embedding: Float32Array | number[] }>): Promise<Set<string>>;
+  /** How many of the workspace's chunks have no embedding yet: index look-ups only, cheap enough for every question. */
+  embeddingBacklog(workspaceId: string): Promise<EmbeddingBacklog>;
   /** Records the new size and mtime of files whose content did not change. */
   touchFiles(workspaceId: string, files: Array<{ path: string; size: number; mtimeMs: number }>): Promise<void>;
   deleteFiles(workspaceId: string, paths: string[]): Promise<void>;

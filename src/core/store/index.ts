@@ -4,14 +4,16 @@
 // Graph model (every node carries `workspace`, so each query is confined to one workspace by an indexed property):
 //   (:Workspace {id})-[:CONTAINS]->(:File {key, path})-[:HAS_CHUNK]->(:Chunk {id})
 //   (:Chunk)-[:NEXT]->(:Chunk)               consecutive chunks of one file
+//   (:Chunk:Unembedded)                      a chunk without its embedding yet (pending.ts)
 //   (:Chunk)-[:DEFINES]->(:Symbol {key, name})
 //   (:File)-[:LINKS_TO {kind}]->(:File)      only to files that exist; the File keeps its wanted targets
 //                                           (linkTargets/linkKinds) so a target written later is linked then.
 import type { Neo4jConfig } from '../config';
-import type { FileWrite, Store } from '../ports';
+import type { ChunkToEmbed, EmbeddingBacklog, FileWrite, Store, UnembeddedChunk } from '../ports';
 import type { FileState, Hit, SkippedFile, WorkspaceStatus, WorkspaceSummary } from '../types';
 import * as admin from './admin';
 import * as lease from './lease';
+import * as pending from './pending';
 import * as schema from './schema';
 import * as search from './search';
 import { StoreContext } from './session';
@@ -85,6 +87,20 @@ export class Neo4jStore implements Store {
   }
   cachedEmbeddings(embedKeys: string[]): Promise<Map<string, Float32Array>> {
     return state.cachedEmbeddings(this.ctx, embedKeys);
+  }
+
+  // pending.ts
+  unembeddedChunks(workspaceId: string): Promise<UnembeddedChunk[]> {
+    return pending.unembeddedChunks(this.ctx, workspaceId);
+  }
+  chunksToEmbed(workspaceId: string, ids: string[]): Promise<ChunkToEmbed[]> {
+    return pending.chunksToEmbed(this.ctx, workspaceId, ids);
+  }
+  setEmbeddings(workspaceId: string, rows: Array<{ id: string; embedKey: string; embedding: Float32Array | number[] }>): Promise<Set<string>> {
+    return pending.setEmbeddings(this.ctx, workspaceId, rows);
+  }
+  embeddingBacklog(workspaceId: string): Promise<EmbeddingBacklog> {
+    return pending.embeddingBacklog(this.ctx, workspaceId);
   }
 
   // vector.ts

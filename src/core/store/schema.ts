@@ -23,6 +23,12 @@ export const VECTOR_INDEX_NAMES = [VECTOR_INDEX, MIGRATED_VECTOR_INDEX] as const
 /** The property a filtered vector index declares, so a search is confined to one workspace inside the index. */
 const FILTER_PROPERTY = 'workspace';
 export const FULLTEXT_INDEX = 'chunk_fulltext';
+/**
+ * The label of every chunk without an embedding (written before its vector, or keyword-only): writes.ts sets it with
+ * the chunk, pending.ts removes it with the vector. Indexed by workspace, so a workspace's backlog is found and counted
+ * without reading a vector.
+ */
+export const UNEMBEDDED = 'Unembedded';
 const INDEX_WAIT_SECONDS = 300;
 /** While a filtered index is being built beside the old one, searches look again this often whether it is online. */
 const MIGRATION_POLL_MS = 10_000;
@@ -49,7 +55,7 @@ export class DimensionMismatchError extends EngineError<'dimensions', { indexDim
 }
 
 /** The constraints and indexes ensureSchema waits for (a migrated vector index is built in the background). */
-const AWAITED_INDEXES = ['workspace_id', 'file_key', 'chunk_id', 'symbol_key', 'lease_workspace', 'file_workspace', 'chunk_workspace', 'chunk_embed_key', 'symbol_workspace'];
+const AWAITED_INDEXES = ['workspace_id', 'file_key', 'chunk_id', 'symbol_key', 'lease_workspace', 'file_workspace', 'chunk_workspace', 'chunk_embed_key', 'symbol_workspace', 'chunk_unembedded'];
 
 /**
  * Creates constraints and indexes if missing and waits until they are online. With `dimensions`, also the cosine
@@ -72,6 +78,7 @@ export async function ensureSchema(ctx: StoreContext, dimensions: number | null)
     'CREATE INDEX chunk_workspace IF NOT EXISTS FOR (c:Chunk) ON (c.workspace)',
     'CREATE INDEX chunk_embed_key IF NOT EXISTS FOR (c:Chunk) ON (c.embedKey)',
     'CREATE INDEX symbol_workspace IF NOT EXISTS FOR (s:Symbol) ON (s.workspace)',
+    `CREATE INDEX chunk_unembedded IF NOT EXISTS FOR (c:${UNEMBEDDED}) ON (c.workspace)`,
     `CREATE FULLTEXT INDEX ${FULLTEXT_INDEX} IF NOT EXISTS FOR (c:Chunk) ON EACH [${FULLTEXT_FIELDS.map((f) => `c.${f}`).join(', ')}]
      OPTIONS {indexConfig: {\`fulltext.analyzer\`: 'standard-no-stop-words'}}`,
   ];

@@ -75,8 +75,8 @@ export interface VectorIndexInfo {
 export class StoreContext {
   /** The vector index: undefined = not looked up yet, null = there is none. */
   vectorIndex: VectorIndexInfo | null | undefined;
-  /** Chunk counts by workspace for the vector search's over-fetch; every write that adds or removes chunks clears them. */
-  readonly counts = new Map<string, { mine: number; total: number; at: number }>();
+  /** Chunk counts by workspace for the vector search's over-fetch; every write that adds, removes or embeds chunks clears them. */
+  readonly counts = new Map<string, { mine: number; total: number; chunks: number; at: number }>();
   /**
    * Set when a call found the server unreachable, cleared by the next call that gets through. While it is set,
    * transactions are tried once instead of retried: the driver already waited out the retries, and the calls that

@@ -7,7 +7,7 @@ import neo4j from 'neo4j-driver';
 import { z } from 'zod';
 import type { Hit } from '../types';
 import { HIT_FIELDS } from './rows';
-import { DimensionMismatchError, lookUpVectorIndex } from './schema';
+import { DimensionMismatchError, lookUpVectorIndex, UNEMBEDDED } from './schema';
 import { readHits } from './search';
 import { errorCode, type StoreContext, type VectorIndexInfo } from './session';
 
@@ -72,12 +72,12 @@ async function searchWith(ctx: StoreContext, index: VectorIndexInfo, workspaceId
     );
     if (hits.length >= k) return hits;
     // Short only when the workspace has fewer than k embedded chunks, or the approximate search missed some.
-    const { mine } = await chunkCounts(ctx, workspaceId);
-    if (hits.length >= Math.min(k, mine) || mine > ctx.exactScanLimit) return hits;
+    const { mine, chunks } = await chunkCounts(ctx, workspaceId);
+    if (hits.length >= Math.min(k, mine) || chunks > ctx.exactScanLimit) return hits;
     return exactScan(ctx, params);
   }
 
-  const { mine, total } = await chunkCounts(ctx, workspaceId);
+  const { mine, total, chunks } = await chunkCounts(ctx, workspaceId);
   if (mine === 0) return [];
   // 2026.x deprecates the procedure: the same post-filtered search in its SEARCH clause, with no filter inside.
   const ann = (fetch: number) =>
@@ -100,7 +100,7 @@ async function searchWith(ctx: StoreContext, index: VectorIndexInfo, workspaceId
   const fetch = Math.min(Math.max(Math.ceil((OVERFETCH * k * total) / mine), k, MIN_ANN_FETCH), MAX_ANN_FETCH);
   const hits = await ann(fetch);
   if (hits.length >= wanted) return hits;
-  return mine <= ctx.exactScanLimit ? exactScan(ctx, params) : ann(Math.min(fetch * 4, MAX_ANN_FETCH * 4));
+  return chunks <= ctx.exactScanLimit ? exactScan(ctx, params) : ann(Math.min(fetch * 4, MAX_ANN_FETCH * 4));
 }
 
 /** The workspace's chunks scored one by one: exact, and cheap for a small workspace. */
@@ -115,14 +115,26 @@ function exactScan(ctx: StoreContext, params: { vector: number[]; ws: string; k:
   );
 }
 
-/** Chunks of the workspace and of the whole database, cached for COUNT_TTL_MS and dropped when this store writes. */
-async function chunkCounts(ctx: StoreContext, workspaceId: string): Promise<{ mine: number; total: number }> {
+const countsRow = z.object({ chunks: z.number(), mineUnembedded: z.number(), all: z.number(), allUnembedded: z.number() });
+
+/**
+ * Embedded chunks of the workspace (`mine`) and of the whole database (`total`), which the vector index holds, and all
+ * chunks of the workspace (`chunks`: what an exact scan reads). A workspace still being embedded (keyword-first
+ * indexing) has only part of its chunks in the index, so its share of the index is what the over-fetch needs. Index
+ * and count-store look-ups only; cached for COUNT_TTL_MS and dropped when this store writes.
+ */
+async function chunkCounts(ctx: StoreContext, workspaceId: string): Promise<{ mine: number; total: number; chunks: number }> {
   const cached = ctx.counts.get(workspaceId);
   if (cached && Date.now() - cached.at < COUNT_TTL_MS) return cached;
   const counts = await ctx.read((tx) =>
-    tx.run(`RETURN COUNT { (c:Chunk {workspace: $ws}) } AS mine, COUNT { (c:Chunk) } AS total`, { ws: workspaceId }),
+    tx.run(
+      `RETURN COUNT { (c:Chunk {workspace: $ws}) } AS chunks, COUNT { (c:${UNEMBEDDED} {workspace: $ws}) } AS mineUnembedded,
+              COUNT { (c:Chunk) } AS all, COUNT { (c:${UNEMBEDDED}) } AS allUnembedded`,
+      { ws: workspaceId },
+    ),
   );
-  const fresh = { mine: z.number().parse(counts.records[0].get('mine')), total: z.number().parse(counts.records[0].get('total')), at: Date.now() };
+  const c = countsRow.parse(counts.records[0].toObject());
+  const fresh = { mine: Math.max(0, c.chunks - c.mineUnembedded), total: Math.max(0, c.all - c.allUnembedded), chunks: c.chunks, at: Date.now() };
   ctx.counts.set(workspaceId, fresh);
   return fresh;
 }

@@ -6,7 +6,7 @@ import type { FileWrite } from '../ports';
 import type { SkippedFile } from '../types';
 import { fileKey, SEP, symbolKey } from './keys';
 import { pathWordsOf, workspaceToken } from './lucene';
-import { ensureVectorIndex } from './schema';
+import { ensureVectorIndex, UNEMBEDDED } from './schema';
 import { errorCode, READ_BATCH, StoreUnavailableError, type StoreContext } from './session';
 
 /** Transaction-memory errors are "transient", so the driver would retry the same oversized batch; we split instead. */
@@ -189,7 +189,8 @@ async function replaceInTransaction(tx: ManagedTransaction, workspaceId: string,
   }));
   // One statement per batch writes the files, their chunks, the NEXT chain and the DEFINES links. The files' old
   // chunks were deleted above in this transaction, so chunks and their relationships are CREATEd, not MERGEd;
-  // setNodeVectorProperty stores float32 (a plain SET would keep 64-bit floats, twice the size).
+  // setNodeVectorProperty stores float32 (a plain SET would keep 64-bit floats, twice the size). A chunk written
+  // without its vector (it is embedded later: pending.ts) is labelled Unembedded.
   const result = await tx.run(
     `MATCH (w:Workspace {id: $ws})
      SET w.lastIndexedAt = datetime()
@@ -209,6 +210,7 @@ async function replaceInTransaction(tx: ManagedTransaction, workspaceId: string,
          WITH c, row WHERE row.embedding IS NOT NULL
          CALL db.create.setNodeVectorProperty(c, 'embedding', row.embedding)
        }
+       FOREACH (_ IN CASE WHEN row.embedding IS NULL THEN [1] ELSE [] END | SET c:${UNEMBEDDED})
        FOREACH (d IN row.defines |
          MERGE (s:Symbol {key: d.key})
          ON CREATE SET s.workspace = $ws, s.name = d.name
