@@ -86,7 +86,12 @@ export function formatReport(r: IndexReport): string {
   return lines.join('\n') + '\n';
 }
 
-export function formatStatus(ws: WorkspaceSpec, s: WorkspaceStatus, capabilities: { embeddings: boolean; generation: boolean }): string {
+export function formatStatus(
+  ws: WorkspaceSpec,
+  s: WorkspaceStatus,
+  capabilities: { embeddings: boolean; generation: boolean },
+  auth: { embeddings?: string; chat?: string } = {},
+): string {
   const rows = [
     ['workspace', `${terminalLine(ws.name)} (${ws.id})`],
     ['roots', terminalLine(ws.roots.map((r) => r.path).join(', '))],
@@ -97,6 +102,8 @@ export function formatStatus(ws: WorkspaceSpec, s: WorkspaceStatus, capabilities
     ['last indexed', s.lastIndexedAt ?? 'never'],
     ...Object.entries(s.skippedByReason).map(([reason, n]) => [`skipped: ${reason}`, String(n)]),
     ['mode', `${capabilities.embeddings ? 'hybrid (vector + full-text + graph)' : 'keyword-only'}, ${capabilities.generation ? 'BitNet answers' : 'retrieval-only answers'}`],
+    ...(auth.embeddings ? [['embeddings sign-in', auth.embeddings]] : []),
+    ...(auth.chat ? [['BitNet sign-in', auth.chat]] : []),
   ];
   return rows.map(([k, v]) => `${k.padEnd(22)} ${v}`).join('\n') + '\n' + formatSkipped(s);
 }

@@ -8,7 +8,8 @@ import { existsSync, realpathSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { configFromEnv, ConfigError, redactUrlSecrets, type EngineConfig } from '../core/config';
+import { authOf, configFromEnv, ConfigError, redactUrlSecrets, usesEntra, type EngineConfig } from '../core/config';
+import { EmbeddingError } from '../core/embed';
 import { DimensionMismatchError, openEngine, StoreUnavailableError, type Engine } from '../core/engine';
 import { errorMessage } from '../core/errors';
 import type { IndexProgress, IndexReport } from '../core/indexer';
@@ -20,6 +21,7 @@ import { ChatError } from '../core/generate';
 import { answerJson, formatReport, formatSources, formatStatus, printJson as print, progressLine, ProgressBar, reportJson } from './format';
 import { terminalLine, terminalText } from '../core/controlChars';
 import { serveMcp } from '../mcp/serve';
+import { credentialTokenProvider } from './entra';
 import { version } from '../../package.json';
 
 /** Exit codes: each says what went wrong, so scripts can react. */
@@ -33,8 +35,9 @@ const USAGE = `Usage:
   workspace-rag mcp [--folder DIR]…                     serve the index to agents: an MCP server over stdio
 
 Configuration is read from environment variables: NEO4J_URI, NEO4J_USERNAME, NEO4J_PASSWORD, NEO4J_DATABASE,
-AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_API_KEY, AZURE_OPENAI_EMBEDDING_DEPLOYMENT, AZURE_OPENAI_API_VERSION,
-AZURE_OPENAI_EMBEDDING_DIMENSIONS, BITNET_ENDPOINT, BITNET_API_KEY, BITNET_MODEL, … (see README).
+AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_API_KEY (or AZURE_OPENAI_AUTH=entra to sign in with Microsoft Entra ID,
+AZURE_TENANT_ID), AZURE_OPENAI_EMBEDDING_DEPLOYMENT, AZURE_OPENAI_API_VERSION, AZURE_OPENAI_EMBEDDING_DIMENSIONS,
+BITNET_ENDPOINT, BITNET_API_KEY, BITNET_AUTH_STYLE, BITNET_MODEL, … (see README).
 Exit codes: 0 ok, 1 failed or incomplete, 2 bad usage or configuration, 3 Neo4j unreachable, 130 interrupted.`;
 
 class UsageError extends Error {}
@@ -85,7 +88,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       case 'ask':
         return await ask(engine, config, ws, rest[0], json, abort.signal);
       case 'status':
-        return await status(engine, ws, json);
+        return await status(engine, config, ws, json);
       default:
         return await clear(engine, ws, values.all, json);
     }
@@ -97,9 +100,16 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
 }
 
-/** The engine under the configuration the environment gives: the one way every command, the MCP server's too, opens it. */
+/**
+ * The engine under the configuration the environment gives: the one way every command, the MCP server's too, opens
+ * it. With AZURE_OPENAI_AUTH=entra (or BITNET_AUTH_STYLE=entra) it signs in with DefaultAzureCredential (entra.ts).
+ */
 const openFromEnv = (config: EngineConfig, env: NodeJS.ProcessEnv): Promise<Engine> =>
-  openEngine(config, nodeFileSystem, { cacheDir: cacheDirOf(env), grammarDir: bundledGrammars() });
+  openEngine(config, nodeFileSystem, {
+    cacheDir: cacheDirOf(env),
+    grammarDir: bundledGrammars(),
+    tokenProvider: usesEntra(config) ? credentialTokenProvider(config.entra?.tenantId) : undefined,
+  });
 
 /**
  * The tree-sitter runtime and grammars beside this bundle, as the .vsix carries them (dist/workspace-rag.js, which
@@ -159,6 +169,8 @@ async function index(engine: Engine, ws: WorkspaceSpec, o: { json: boolean; forc
   bar.done();
   if (o.json) print(reportJson(report));
   else process.stdout.write(formatReport(report));
+  const remedy = report.error && remedyOf(report.error.cause).trim();
+  if (remedy && !o.json) process.stderr.write(`workspace-rag: ${terminalLine(remedy)}\n`);
   if (report.cancelled) return EXIT.interrupted;
   return report.error || report.failures.length ? EXIT.failed : EXIT.ok;
 }
@@ -177,10 +189,11 @@ async function ask(engine: Engine, config: EngineConfig, ws: WorkspaceSpec, ques
   return answer.complete ? EXIT.ok : EXIT.failed;
 }
 
-async function status(engine: Engine, ws: WorkspaceSpec, json: boolean): Promise<number> {
+async function status(engine: Engine, config: EngineConfig, ws: WorkspaceSpec, json: boolean): Promise<number> {
   const s = await engine.status(ws);
-  if (json) print({ workspaceId: ws.id, roots: ws.roots.map((r) => r.path), ...s, capabilities: engine.capabilities });
-  else process.stdout.write(formatStatus(ws, s, engine.capabilities));
+  const auth = authOf(config);
+  if (json) print({ workspaceId: ws.id, roots: ws.roots.map((r) => r.path), ...s, capabilities: engine.capabilities, auth });
+  else process.stdout.write(formatStatus(ws, s, engine.capabilities, auth));
   return EXIT.ok;
 }
 
@@ -221,7 +234,23 @@ function remedyOf(error: unknown): string {
   if (error instanceof ChatError && error.kind === 'context-length') return ' Even with fewer sources it did not fit: set BITNET_CONTEXT_TOKENS to the context the server was started with (llama-server -c).';
   if (error instanceof StoreUnavailableError && error.kind === 'unreachable' && error.details.badAddress) return ' Check NEO4J_URI.';
   if (error instanceof StoreUnavailableError && error.kind === 'auth') return ' Check NEO4J_USERNAME and NEO4J_PASSWORD.';
+  if ((error instanceof EmbeddingError || error instanceof ChatError) && error.kind === 'auth') return authRemedy(error);
   return '';
+}
+
+/** A refused or failed sign-in: the way to sign in (or the key to check) for the service that refused it. */
+function authRemedy(error: EmbeddingError | ChatError): string {
+  const embeddings = error instanceof EmbeddingError;
+  if (error.details.auth === 'entra') {
+    return (
+      ' Sign in with `az login` (with --tenant when AZURE_TENANT_ID names one), or give DefaultAzureCredential another credential: ' +
+      'a managed identity, or AZURE_CLIENT_ID with AZURE_CLIENT_SECRET or a federated token (AZURE_TOKEN_CREDENTIALS picks one).' +
+      (embeddings ? ` Or set AZURE_OPENAI_AUTH=key with AZURE_OPENAI_API_KEY.` : '')
+    );
+  }
+  if (/key based authentication is disabled/i.test(error.message))
+    return ` The resource accepts no keys: set ${embeddings ? 'AZURE_OPENAI_AUTH' : 'BITNET_AUTH_STYLE'}=entra to sign in with Microsoft Entra ID.`;
+  return embeddings ? ' Check AZURE_OPENAI_API_KEY (or set AZURE_OPENAI_AUTH=entra).' : ' Check BITNET_API_KEY and BITNET_AUTH_STYLE.';
 }
 
 if (require.main === module) {

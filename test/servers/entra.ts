@@ -3,7 +3,10 @@
 // audience, expiry). The local Azure servers take it to accept `Authorization: Bearer` tokens; tests hand the engine
 // a fake token provider backed by it, since no real tenant can be reached here.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import type { AccessToken, TokenProvider } from '../../src/core/auth';
+import { listen, sendJson } from './http';
 
 /** The audience of Cognitive Services tokens (the scope without `/.default`). */
 export const COGNITIVE_AUDIENCE = 'https://cognitiveservices.azure.com';
@@ -94,4 +97,46 @@ export function fakeTokenProvider(
     return token;
   };
   return { provider, calls, tokens };
+}
+
+/**
+ * A stand-in for the Azure CLI's `az account get-access-token`, for @azure/identity's AzureCliCredential as the CLI
+ * runs it: an executable `az` in `dir` (put it first on PATH) that fetches a token from a loopback endpoint of this
+ * process, so the tokens are `entra`'s and each call, with its arguments, is seen here. The endpoint answers with the
+ * Azure CLI's JSON, or with `fail`'s stderr and exit code 1 (e.g. "Please run 'az login'").
+ */
+export async function fakeAzureCli(
+  entra: FakeEntra,
+  dir: string,
+  opts: { lifetimeMs?: number; fail?: string } = {},
+): Promise<{ calls: string[][]; tokens: string[]; close(): Promise<void> }> {
+  const calls: string[][] = [];
+  const tokens: string[] = [];
+  const endpoint = await listen((req, res) => {
+    const args = JSON.parse(new URL(req.url ?? '/', 'http://localhost').searchParams.get('args') ?? '[]') as string[];
+    calls.push(args);
+    if (opts.fail) return sendJson(res, 500, { stderr: opts.fail });
+    const { token, expiresOnTimestamp } = entra.issue({ lifetimeMs: opts.lifetimeMs });
+    tokens.push(token);
+    const tenant = args[args.indexOf('--tenant') + 1] ?? entra.tenantId;
+    sendJson(res, 200, {
+      accessToken: token,
+      expiresOn: new Date(expiresOnTimestamp).toISOString().replace('T', ' ').replace('Z', '000'),
+      expires_on: Math.floor(expiresOnTimestamp / 1000),
+      subscription: '00000000-0000-0000-0000-000000000000',
+      tenant,
+      tokenType: 'Bearer',
+    });
+  });
+  mkdirSync(dir, { recursive: true });
+  const script = [
+    `#!${process.execPath}`,
+    `fetch(${JSON.stringify(endpoint.url)} + '/?args=' + encodeURIComponent(JSON.stringify(process.argv.slice(2)))).then(async (r) => {`,
+    `  const body = await r.json();`,
+    `  if (r.ok) process.stdout.write(JSON.stringify(body, null, 2) + '\\n');`,
+    `  else { process.stderr.write(body.stderr + '\\n'); process.exitCode = 1; }`,
+    `});`,
+  ].join('\n');
+  writeFileSync(path.join(dir, 'az'), script, { mode: 0o755 });
+  return { calls, tokens, close: endpoint.close };
 }

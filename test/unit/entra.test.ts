@@ -3,6 +3,8 @@
 // local Azure servers, which check them as Azure does. No tenant is reachable here: the provider is a fake one whose
 // tokens the servers' fake issuer signed.
 import assert from 'node:assert/strict';
+import type { TokenCredential } from '@azure/identity';
+import { credentialTokenProvider } from '../../src/cli/entra';
 import { COGNITIVE_SERVICES_SCOPE, EntraTokens, REFRESH_MARGIN_MS, SignInError, type AccessToken } from '../../src/core/auth';
 import { chatSchema, embeddingSchema, indexingSchema, neo4jSchema, retrievalSchema } from '../../src/core/config';
 import { Embedder, EmbeddingError } from '../../src/core/embed';
@@ -265,5 +267,37 @@ describe('openEngine with Entra ID', () => {
       /signs in with Microsoft Entra ID .* no token provider/,
     );
     assert.equal(opened, false, 'nothing is opened');
+  });
+});
+
+describe('the CLI\'s sign-in (credentialTokenProvider over an @azure/identity credential)', function () {
+  this.timeout(20_000);
+
+  it('builds the credential once for the tenant, asks it for the Cognitive Services scope, and its tokens reach the server', async () => {
+    const entra = new FakeEntra();
+    const server = await startEmbeddingServer({ entra, disableLocalAuth: true, dimensions: 8 });
+    try {
+      const made: Array<string | undefined> = [];
+      const asked: Array<{ scopes: string | string[]; tenantId?: string }> = [];
+      const credential: TokenCredential = {
+        getToken: async (scopes, options) => {
+          asked.push({ scopes, tenantId: options?.tenantId });
+          return { ...entra.issue({ lifetimeMs: 60 * MINUTE }), tokenType: 'Bearer' };
+        },
+      };
+      const provider = credentialTokenProvider('contoso.onmicrosoft.com', (tenantId) => (made.push(tenantId), credential));
+      const embedder = new Embedder(embeddingSchema.parse({ endpoint: server.url, auth: 'entra', dimensions: 8, maxBatchInputs: 1, concurrency: 1 }), {
+        entraTokens: new EntraTokens(provider),
+      });
+      await embedder.embed(['one', 'two']);
+      assert.deepEqual(made, ['contoso.onmicrosoft.com']);
+      assert.deepEqual(asked, [{ scopes: COGNITIVE_SERVICES_SCOPE, tenantId: 'contoso.onmicrosoft.com' }]);
+      assert.deepEqual(entra.checked.map((c) => c.verdict), ['valid', 'valid']);
+      // A credential that answers null (it found nothing to sign in with) is a failure with a reason.
+      const none = credentialTokenProvider(undefined, () => ({ getToken: async () => null }));
+      await assert.rejects(none(COGNITIVE_SERVICES_SCOPE, {}), /gave no token/);
+    } finally {
+      await server.close();
+    }
   });
 });
