@@ -36,6 +36,7 @@ import { describeStatements, profileStatements } from './profile';
 import { renderMarkdown, renderText, spliceSection, type Row, type Table } from './table';
 import { measureFusion } from './quality';
 import { measureQuota, QUOTA_NOTE_PREFIX, type QuotaBenchOptions } from './quota';
+import { qualitySection, withQualitySection } from './quality/section';
 
 const options = z
   .object({
@@ -462,7 +463,10 @@ async function main(): Promise<void> {
       notes: [...notes, `Total benchmark time ${secs(performance.now() - started)} (before clean-up).`],
     };
     process.stdout.write(`${renderText(table)}\n`);
-    await fs.writeFile(options.BENCH_RESULTS, renderMarkdown(table, new Date()));
+    // bench:quality's section of the file is its own: carried over.
+    const kept = qualitySection(await fs.readFile(options.BENCH_RESULTS, 'utf8').catch(() => ''));
+    const markdown = renderMarkdown(table, new Date());
+    await fs.writeFile(options.BENCH_RESULTS, kept ? withQualitySection(markdown, kept) : markdown);
     progress(`wrote ${path.relative(process.cwd(), options.BENCH_RESULTS)}`);
   } finally {
     progress('cleaning up the benchmark data');

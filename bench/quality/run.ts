@@ -48,6 +48,7 @@ import { langchainIndex, type LangChainHit, type LangChainIndex } from './langch
 import { answerLineRecall, firstHitRank } from './metrics';
 import { loadQualityCorpus, type QualityQuestion } from './questions';
 import { renderReport, type ApproachId, type Outcome, type RunInfo } from './report';
+import { summaryOf, withQualitySection } from './section';
 
 /** Issue 9's P: BitNet b1.58 2B4T's prompt speed on microsoft/BitNet's i7-13800H figures, in tokens per second. */
 const P = 78;
@@ -417,6 +418,11 @@ async function main(): Promise<void> {
     if (outFile) {
       await fs.writeFile(outFile, markdown);
       progress(`written to ${path.relative(ROOT, outFile)}`);
+    }
+    if (limit === undefined && args.out === undefined) {
+      const results = path.join(ROOT, 'bench', 'results.md');
+      await fs.writeFile(results, withQualitySection(await fs.readFile(results, 'utf8').catch(() => ''), summaryOf(markdown)));
+      progress(`its summary written into ${path.relative(ROOT, results)}`);
     }
   } finally {
     await store?.close();
