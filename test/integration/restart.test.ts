@@ -16,7 +16,8 @@ import { prepareTestDatabase, TEST_DIMENSIONS } from './neo4j-env';
 import { generatedWorkspace } from './workspace-fixture';
 
 const REPO = path.resolve(__dirname, '../..');
-const PORT = 7697;
+/** A server of its own, stopped and started by the test; NEO4J_RESTART_PORT moves it off a port in use on a shared machine. */
+const PORT = Number(process.env.NEO4J_RESTART_PORT ?? 7697);
 const PASSWORD = 'fake-password-for-the-restart-test-server';
 const run = promisify(execFile);
 
