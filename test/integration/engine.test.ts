@@ -406,7 +406,7 @@ describe('engine (real Neo4j, local Azure and BitNet protocol servers)', functio
       assert.equal(report.files.changed, 10);
     });
 
-    it('keeps the previous version of every file when embedding fails for good', async () => {
+    it('embedding failing for good still writes the edit, searchable by keywords; the next run embeds only its new chunks', async () => {
       const e = await engine({ maxRetries: 1 });
       const root = await copySample('failing');
       const ws = workspace(root);
@@ -422,14 +422,32 @@ describe('engine (real Neo4j, local Azure and BitNet protocol servers)', functio
         embeddings.setFault(null);
       }
       assert.match(report.error?.message ?? '', /500|server/i);
-      assert.equal(report.files.notUpdated, 1);
-      const old = await rows('MATCH (c:Chunk {workspace: $ws, path: "docs/snapshots.md"}) WHERE c.text CONTAINS "cron once a day" RETURN count(c) AS n', { ws: ws.id });
-      assert.equal(old[0].n, 1, 'the old version is still there');
+      assert.equal(report.files.changed, 1, 'the edited file is written whole, before its vector');
+      assert.equal(report.files.notUpdated, 0);
+      // What waits for a vector is the edited file's new texts (the edit re-chunks its sections), and nothing else.
+      const waiting = await rows('MATCH (c:Chunk:Unembedded {workspace: $ws}) RETURN c.path AS path, c.text CONTAINS $edit AS edited, c.embedding IS NULL AS pending', {
+        ws: ws.id,
+        edit,
+      });
+      assert.ok(waiting.length >= 1);
+      assert.ok(waiting.every((c) => c.path === 'docs/snapshots.md' && c.pending === true), JSON.stringify(waiting));
+      assert.ok(waiting.some((c) => c.edited === true));
+      assert.equal(report.unembedded, waiting.length);
+      const found = await e.search(ws, `systemd timer ${edit.match(/\d+/)![0]} seconds`);
+      assert.equal(found.mode, 'hybrid');
+      assert.ok(found.sources.some((s) => s.path === 'docs/snapshots.md' && s.text.includes(edit)), 'full-text search finds the new text meanwhile');
+
+      const before = embeddings.requests.length;
       const next = await e.index(ws);
-      assert.equal(next.error, undefined);
-      assert.equal(next.files.changed, 1);
-      const updated = await rows('MATCH (c:Chunk {workspace: $ws, path: "docs/snapshots.md"}) WHERE c.text CONTAINS $edit RETURN count(c) AS n', { ws: ws.id, edit });
-      assert.equal(updated[0].n, 1);
+      assert.equal(next.error, undefined, next.error?.message);
+      assert.equal(next.files.changed, 0, 'nothing is read again');
+      assert.equal(next.chunks.embedded, waiting.length, 'only the waiting chunks are embedded');
+      assert.equal(next.unembedded, 0);
+      const sent = embeddings.requests.slice(before).flatMap((r) => (r.body as { input: string[] }).input);
+      assert.equal(sent.length, waiting.length);
+      assert.ok(sent.some((t) => t.includes(edit)));
+      const left = await rows('MATCH (c:Chunk {workspace: $ws}) WHERE c.embedding IS NULL OR c:Unembedded RETURN count(c) AS n', { ws: ws.id });
+      assert.equal(left[0].n, 0);
     });
   });
 

@@ -5,7 +5,7 @@ import { formatReport } from '../../src/cli/format';
 const report = (over: Partial<IndexReport> = {}, files: Partial<IndexReport['files']> = {}): IndexReport => ({
   workspaceId: 'w', mode: 'embeddings',
   files: { discovered: 300, changed: 0, unchanged: 0, deleted: 0, skipped: 0, notUpdated: 0, notIndexed: 0, ...files },
-  skippedByReason: {}, skipped: [], chunks: { written: 0, embedded: 0, reused: 0 }, tokens: 0, estimatedCost: 0, cancelled: false, failures: [], durationMs: 1200,
+  skippedByReason: {}, skipped: [], chunks: { written: 0, embedded: 0, reused: 0 }, unembedded: 0, tokens: 0, estimatedCost: 0, cancelled: false, failures: [], durationMs: 1200,
   ...over,
 });
 

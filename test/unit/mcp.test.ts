@@ -101,7 +101,7 @@ const source = (n: number, over: Partial<Source> = {}): Source => ({ n, path: `d
 const report = (ws: WorkspaceSpec, files: Partial<IndexReport['files']> = {}): IndexReport => ({
   workspaceId: ws.id, mode: 'embeddings',
   files: { discovered: 2, changed: 1, unchanged: 1, deleted: 0, skipped: 0, notUpdated: 0, notIndexed: 0, ...files },
-  skippedByReason: {}, skipped: [], chunks: { written: 2, embedded: 2, reused: 0 }, tokens: 40, estimatedCost: 0.0001, cancelled: false, failures: [], durationMs: 5,
+  skippedByReason: {}, skipped: [], chunks: { written: 2, embedded: 2, reused: 0 }, unembedded: 0, tokens: 40, estimatedCost: 0.0001, cancelled: false, failures: [], durationMs: 5,
 });
 
 /** An engine that answers from scripts and records what it was asked. */

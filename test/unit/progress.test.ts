@@ -55,7 +55,7 @@ describe('progress while throttled', () => {
 
 describe('progress while embedding at the quota', () => {
   const pacing = (over: Partial<NonNullable<IndexProgress['embedding']>> = {}) =>
-    progress({ embedding: { tokensPerMinute: 812_345, quotaTokensPerMinute: 1_000_000, tokensLeft: 2_400_000, etaMs: 170_000, ...over } });
+    progress({ embedding: { tokensPerMinute: 812_345, quotaTokensPerMinute: 1_000_000, tokensLeft: 2_400_000, etaMs: 170_000, share: 0.42, ...over } });
 
   it('says tokens per minute against the quota, and what is left at that pace', () => {
     assert.equal(paceNote(pacing()), 'embedding 812k tokens/min of the 1M quota, about 3 min left');

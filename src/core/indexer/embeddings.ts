@@ -1,15 +1,16 @@
-// The embeddings of one indexing run, batch by batch: each chunk's vector comes from what this process paid for but has
-// not written yet, else from the store's content cache, else from a text another batch of the run is embedding right
-// now (waited for, not paid again), else from one embedding call for what is really new. Vectors are kept the moment
-// they arrive, so a batch that fails or is cancelled later does not pay for them twice. Batches embed concurrently
-// (the indexer embeds the next while the previous is written); the embedder paces them together to the quota.
+// The embeddings of one indexing run. Before a batch is written, each chunk gets the vector the caches already hold:
+// what this process paid for but has not written yet, else the store's content cache (any workspace, any path), so
+// a rename, a second clone or a branch switched back costs nothing; the rest is written without one and embedded
+// behind the writes (backfill.ts). There each chunk's vector comes from those caches again, else from a text another
+// batch of the run is embedding right now (waited for, not paid again), else from one embedding call for what is really
+// new. Vectors are kept the moment they arrive, so a batch that fails or is cancelled later does not pay for them
+// twice. Batches embed concurrently; the embedder paces them together to the quota.
 //
 // It also says how the embedding goes: tokens per minute against the quota, and what is left with its ETA, estimated
 // from the tokens per byte of the files read so far and the share of their chunks that needed embedding.
 import { embeddingInput } from '../chunk';
 import type { EmbedOptions, Embedder } from '../embed';
-import type { FileWrite, IndexWriter } from '../ports';
-import type { StoredChunk } from '../types';
+import type { ChunkToEmbed, FileWrite, IndexWriter } from '../ports';
 import type { VectorCache } from './vectorCache';
 
 export interface EmbeddingCounts {
@@ -26,6 +27,14 @@ export interface EmbeddingPace {
   tokensLeft: number;
   /** How long the rest should take at the quota's pace (or the pace so far, while the quota is unknown). */
   etaMs?: number;
+  /** Share (0-1) of this run's embedding done, by tokens: what "embedding 42%" says. */
+  share: number;
+}
+
+/** Tokens of the run's chunks waiting for a vector (queued or being embedded), and of those that got one. */
+export interface PendingTokens {
+  left: number;
+  done: number;
 }
 
 export interface RunEmbeddingsOptions {
@@ -54,9 +63,8 @@ export class RunEmbeddings {
   /** Tokens of chunks whose vectors were looked for, and of those that had to be embedded. */
   private tokensLookedUp = 0;
   private tokensMissing = 0;
-  /** Tokens sent to embed, and of those embedded so far (counted here, as the pace's estimate is). */
+  /** Tokens sent to embed. */
   private tokensSent = 0;
-  private tokensEmbedded = 0;
 
   /** Stops sending: the run failed, or was cancelled. */
   private readonly stop: AbortSignal;
@@ -82,19 +90,40 @@ export class RunEmbeddings {
     this.tokensRead += tokens;
   }
 
-  /** Gives every chunk of `batch` its embedding, or rejects (nothing of the batch may be written then). */
-  async fill(batch: FileWrite[]): Promise<void> {
+  /**
+   * Before `batch` is written: each chunk gets the vector the caches hold for its text (this process's unwritten
+   * vectors, then the store's content cache); the others keep `embedding: null`, to be embedded after the write.
+   */
+  async cached(batch: FileWrite[]): Promise<void> {
     const chunks = batch.flatMap((f) => f.chunks);
     const found = new Map<string, Float32Array>();
     for (const c of chunks) {
       const v = this.unwritten.get(c.embedKey);
       if (v) found.set(c.embedKey, v);
     }
+    const lookUp = [...new Set(chunks.map((c) => c.embedKey).filter((k) => !found.has(k)))];
+    if (lookUp.length) for (const [k, v] of await this.store.cachedEmbeddings(lookUp)) found.set(k, v);
+    for (const c of chunks) c.embedding = found.get(c.embedKey) ?? null;
+    this.counts.chunks.reused += chunks.filter((c) => c.embedding).length;
+    this.tokensLookedUp += chunks.reduce((n, c) => n + c.tokens, 0);
+    this.tokensMissing += chunks.filter((c) => !c.embedding).reduce((n, c) => n + c.tokens, 0);
+  }
+
+  /**
+   * Vectors for chunks written without one: from the caches, from a text another batch is embedding, else embedded.
+   * `found` gets each vector by embedding key as it arrives, so a caller whose call fails or stops can still write
+   * what came; rejects when a vector cannot be had (the embedding failed, or the run stopped).
+   */
+  async vectorsFor(chunks: ChunkToEmbed[], found: Map<string, Float32Array>): Promise<void> {
+    for (const c of chunks) {
+      const v = this.unwritten.get(c.embedKey);
+      if (v) found.set(c.embedKey, v);
+    }
     const lookUp = [...new Set(chunks.map((c) => c.embedKey).filter((k) => !found.has(k) && !this.inFlight.has(k)))];
-    for (const [k, v] of await this.store.cachedEmbeddings(lookUp)) found.set(k, v);
+    if (lookUp.length) for (const [k, v] of await this.store.cachedEmbeddings(lookUp)) found.set(k, v);
 
     const awaited = new Map<string, Promise<Float32Array>>();
-    const missing = new Map<string, StoredChunk>();
+    const missing = new Map<string, ChunkToEmbed>();
     for (const c of chunks) {
       if (found.has(c.embedKey) || missing.has(c.embedKey) || awaited.has(c.embedKey)) continue;
       const other = this.inFlight.get(c.embedKey);
@@ -102,33 +131,35 @@ export class RunEmbeddings {
       else missing.set(c.embedKey, c);
     }
     this.counts.chunks.reused += chunks.filter((c) => found.has(c.embedKey) || awaited.has(c.embedKey)).length;
-    this.tokensLookedUp += chunks.reduce((n, c) => n + c.tokens, 0);
     const inputs = [...missing.values()];
-    this.tokensMissing += inputs.reduce((n, c) => n + c.tokens, 0);
-
-    if (inputs.length) await this.embed(inputs, found);
-    for (const [k, p] of awaited) found.set(k, await p);
-    for (const c of chunks) {
-      c.embedding = found.get(c.embedKey) ?? null;
-      if (!c.embedding) throw new Error(`No embedding was returned for a chunk of ${c.path}; nothing of this batch was written.`);
+    // Whatever settles first, every wait below is observed: a failed embed must not leave the others unobserved.
+    const others = [...awaited].map(async ([k, p]) => found.set(k, await p));
+    try {
+      if (inputs.length) await this.embed(inputs, found);
+    } finally {
+      await Promise.allSettled(others);
     }
+    await Promise.all(others);
+    const without = chunks.find((c) => !found.has(c.embedKey));
+    if (without) throw new Error(`No embedding was returned for chunk ${without.id}.`);
   }
 
-  /** The pace now, or undefined before this run has anything to embed. */
-  pace(): EmbeddingPace | undefined {
-    if (this.tokensLookedUp === 0 && this.tokensSent === 0) return undefined;
+  /** The pace now, given the run's pending tokens, or undefined before this run has anything to embed. */
+  pace(pending: PendingTokens): EmbeddingPace | undefined {
+    if (this.tokensLookedUp === 0 && this.tokensSent === 0 && pending.left === 0 && pending.done === 0) return undefined;
     const { tokensPerMinute, quotaTokensPerMinute } = this.embedder.pace();
     // What the files not read yet, and the chunks read but not looked up yet, will need at the share seen so far.
     const needShare = this.tokensLookedUp > 0 ? this.tokensMissing / this.tokensLookedUp : 1;
     const perByte = this.bytesRead > 0 ? this.tokensRead / this.bytesRead : 0;
     const unread = Math.max(0, this.options.bytesToRead - this.bytesRead) * perByte;
     const notLookedUp = Math.max(0, this.tokensRead - this.tokensLookedUp);
-    const tokensLeft = Math.round(this.tokensSent - this.tokensEmbedded + needShare * (unread + notLookedUp));
+    const tokensLeft = Math.round(pending.left + needShare * (unread + notLookedUp));
     const rate = quotaTokensPerMinute ?? tokensPerMinute;
-    return { tokensPerMinute, quotaTokensPerMinute, tokensLeft, etaMs: rate > 0 ? (tokensLeft / rate) * 60_000 : undefined };
+    const share = tokensLeft === 0 ? 1 : pending.done / (pending.done + tokensLeft);
+    return { tokensPerMinute, quotaTokensPerMinute, tokensLeft, etaMs: rate > 0 ? (tokensLeft / rate) * 60_000 : undefined, share };
   }
 
-  private async embed(inputs: StoredChunk[], found: Map<string, Float32Array>): Promise<void> {
+  private async embed(inputs: ChunkToEmbed[], found: Map<string, Float32Array>): Promise<void> {
     const keys = inputs.map((c) => c.embedKey);
     // Other batches of this run wait for these texts instead of paying for them again.
     const arrivals = keys.map(() => deferred<Float32Array>());
@@ -148,7 +179,6 @@ export class RunEmbeddings {
             this.unwritten.set(keys[p], vectors[i]);
             found.set(keys[p], vectors[i]);
             arrivals[p].resolve(vectors[i]);
-            this.tokensEmbedded += inputs[p].tokens;
           });
           embedded += positions.length;
           this.options.onVectors?.();

@@ -1,7 +1,11 @@
-// Orchestrates one indexing run: discover → plan against the store → read, chunk, embed what changed → write.
-// Files are written in batches, each file atomically, so a run stopped at any point leaves every file at its old or
-// its new version and the next run picks up the rest. A failure tied to one file skips that file with its reason;
-// only a failure of a whole service (Neo4j, the embeddings endpoint) stops the run.
+// Orchestrates one indexing run: discover → plan against the store → read, chunk and write what changed → embed what
+// was written without a vector. Keyword-first: files, chunks, symbols and links are written as soon as they are
+// chunked, each file atomically, with the vectors the caches already hold; the rest are embedded behind the writes,
+// newest-edited files first (backfill.ts), so full-text and graph retrieval answer within seconds of the start while
+// the quota fills in the vectors. A run stopped at any point leaves every file at its old or its new version and every
+// chunk with or without its vector (never half of one); the next run embeds what is still missing. A failure tied to
+// one file skips that file with its reason; only a failure of a whole service (Neo4j, the embeddings endpoint) stops
+// the run, and an embeddings endpoint that fails still lets every file be written.
 import type { IndexingConfig } from '../config';
 import { checkRoots, type WorkspaceSpec } from '../workspace';
 import { discover, summarizeSkipped } from '../discover';
@@ -16,10 +20,16 @@ import { prepareFile, type PrepareContext } from './prepare';
 import type { FileSystem, SkippedFile, SkipReason } from '../types';
 import { VectorCache } from './vectorCache';
 import { RunEmbeddings, type EmbeddingPace } from './embeddings';
+import { Backlog, byFile } from './backlog';
+import { Backfill } from './backfill';
 
 export type { EmbeddingPace } from './embeddings';
 
-export type IndexPhase = 'discovering' | 'comparing' | 'indexing' | 'removing' | 'done';
+/**
+ * 'indexing': reading, chunking and writing the changed files (with what embedding keeps pace); 'embedding': every
+ * file is written and searchable by keywords, and the vectors of what is not embedded yet are being filled in.
+ */
+export type IndexPhase = 'discovering' | 'comparing' | 'indexing' | 'removing' | 'embedding' | 'done';
 
 export interface IndexProgress {
   phase: IndexPhase;
@@ -29,8 +39,17 @@ export interface IndexProgress {
   tokens: number;
   /** Set while the embeddings endpoint throttles (429): the wait it asked for, in ms from this event. */
   throttledMs?: number;
-  /** The embedding pace, once this run has something to embed. */
+  /** The embedding pace and share done, once this run has something to embed. */
   embedding?: EmbeddingPace;
+}
+
+/**
+ * The share of a workspace's chunks that have their vector, in whole percent (99 while any is missing), or undefined
+ * when every chunk has one or nothing is indexed: what `status` says as "embedding 42%".
+ */
+export function embeddedPercent(s: { chunks: number; embedded: number }): number | undefined {
+  if (s.chunks === 0 || s.embedded >= s.chunks) return undefined;
+  return sharePercent(s.embedded / s.chunks);
 }
 
 /** The progress hosts show while a 429 is waited out, e.g. "throttled by Azure OpenAI: waiting 12 s". */
@@ -38,13 +57,22 @@ export function throttleNote(p: IndexProgress): string | undefined {
   return p.throttledMs ? `throttled by Azure OpenAI: waiting ${Math.ceil(p.throttledMs / 1000)} s` : undefined;
 }
 
-/** The pace hosts show while embedding, e.g. "embedding 812k of 1M tokens/min (quota), about 3 min left". */
+/**
+ * The pace hosts show while embedding, e.g. "embedding 812k tokens/min of the 1M quota, about 3 min left"; once every
+ * file is written (phase 'embedding'), with the share done: "embedding 42% at 812k tokens/min of the 1M quota, …".
+ */
 export function paceNote(p: IndexProgress): string | undefined {
   const e = p.embedding;
   if (!e || (e.tokensPerMinute === 0 && e.tokensLeft === 0)) return undefined;
-  const rate = `embedding ${compact(e.tokensPerMinute)} tokens/min${e.quotaTokensPerMinute ? ` of the ${compact(e.quotaTokensPerMinute)} quota` : ''}`;
+  const tpm = `${compact(e.tokensPerMinute)} tokens/min${e.quotaTokensPerMinute ? ` of the ${compact(e.quotaTokensPerMinute)} quota` : ''}`;
+  const rate = p.phase === 'embedding' ? `embedding ${sharePercent(e.share)}% at ${tpm}` : `embedding ${tpm}`;
   const left = etaNote(p);
   return left ? `${rate}, ${left}` : rate;
+}
+
+/** A share in whole percent, 99 at most until it is all done. */
+export function sharePercent(share: number): number {
+  return share >= 1 ? 100 : Math.min(99, Math.floor(share * 100));
 }
 
 /** What is left of the embedding, e.g. "about 3 min left"; undefined when nothing is or no pace is known yet. */
@@ -85,6 +113,13 @@ export interface IndexReport {
   skipped: SkippedFile[];
   /** embedded: distinct inputs sent to the embeddings endpoint; reused: chunks whose embedding came from the cache. */
   chunks: { written: number; embedded: number; reused: number };
+  /**
+   * Chunks written without their vector that this run did not embed (it stopped early, or the endpoint failed): they
+   * are found by full-text and graph search meanwhile, and the next run embeds them (and nothing else of theirs).
+   */
+  unembedded: number;
+  /** When some chunks of the workspace have no embedding at the end of the run: how many of them do, of how many. */
+  coverage?: { chunks: number; embedded: number };
   tokens: number;
   estimatedCost: number;
   /**
@@ -124,10 +159,7 @@ function scopeOf(paths: string[] | undefined): ((path: string) => boolean) | und
 
 /** Files read and chunked ahead of the writer: enough to hide I/O latency, few enough to bound memory. */
 const READ_CONCURRENCY = 16;
-/**
- * Write batches being embedded or written at once. The next batch is embedding while one waits for its last answers or
- * is written, so the quota never idles between batches; more would only hold more chunks in memory.
- */
+/** Write batches being looked up in the caches or written at once: the next one's look-up overlaps the last one's write. */
 const BATCHES_IN_FLIGHT = 2;
 /** Progress events for arriving vectors come at most this often. */
 const PROGRESS_INTERVAL_MS = 500;
@@ -190,6 +222,7 @@ export class Indexer {
       skippedByReason: {},
       skipped: [],
       chunks: { written: 0, embedded: 0, reused: 0 },
+      unembedded: 0,
       tokens: 0,
       estimatedCost: 0,
       cancelled: false,
@@ -199,15 +232,19 @@ export class Indexer {
     await checkRoots(ws.roots, this.fs);
     emitProgress('discovering');
     // The walk of the folders and the look-ups in Neo4j do not depend on each other: overlap them.
-    const [{ files, skipped }, stored] = await Promise.all([
+    const registered = this.store.upsertWorkspace({ id: ws.id, name: ws.name, roots: ws.roots.map((r) => r.path) });
+    const [{ files, skipped }, stored, leftovers] = await Promise.all([
       discover(ws.roots, this.config, this.fs),
-      this.store.upsertWorkspace({ id: ws.id, name: ws.name, roots: ws.roots.map((r) => r.path) }).then(() => this.store.fileStates(ws.id)),
+      registered.then(() => this.store.fileStates(ws.id)),
+      // What earlier runs wrote without a vector (a cancel, a crash, an endpoint that failed): this run embeds it too.
+      this.embedder ? registered.then(() => this.store.unembeddedChunks(ws.id)) : [],
     ]);
     emitProgress('comparing');
     const chunkerKey = this.chunkerKey;
     const decided = plan({ files, skipped }, stored, chunkerKey, options.force ?? false);
     const inScope = scopeOf(options.paths);
-    const candidates = inScope ? decided.read.filter((c) => inScope(c.file.path)) : decided.read;
+    // Newest-edited first: their chunks are written, and then embedded, before the rest.
+    const candidates = (inScope ? decided.read.filter((c) => inScope(c.file.path)) : decided.read).sort((a, b) => b.file.mtimeMs - a.file.mtimeMs);
     const removals = inScope ? decided.remove.filter(inScope) : decided.remove;
     const scopedSkips = inScope ? skipped.filter((s) => inScope(s.path)) : skipped;
     report.files.discovered = inScope ? files.filter((f) => inScope(f.path)).length : files.length;
@@ -231,9 +268,26 @@ export class Indexer {
     let pendingChunks = 0;
     const touched: Array<{ path: string; size: number; mtimeMs: number }> = [];
 
-    // A batch that fails stops the others from sending more; what their requests in flight bring is still kept.
+    // The chunks waiting for a vector: an earlier run's leftovers (held back for files this run reads again, dropped
+    // for files leaving the index), then what this run's writes leave without one.
+    const backlog = new Backlog();
+    for (const c of candidates) backlog.expect(c.file.path, c.file.mtimeMs);
+    const rereads = new Set(candidates.map((c) => c.file.path));
+    const leaving = new Set(removals);
+    for (const [path, chunks] of byFile(leftovers)) {
+      if ((inScope && !inScope(path)) || leaving.has(path)) continue;
+      if (rereads.has(path)) backlog.hold(path, chunks);
+      else backlog.add(path, stored.get(path)?.mtimeMs ?? 0, chunks);
+    }
+
+    // A failure or a cancel stops the embedding from sending more; what its requests in flight bring is still kept.
     const stopEmbedding = new AbortController();
     let lastVectorsEvent = 0;
+    const throttledEmit = () => {
+      if (performance.now() - lastVectorsEvent < PROGRESS_INTERVAL_MS) return;
+      lastVectorsEvent = performance.now();
+      emit(phase);
+    };
     const embeddings =
       this.embedder &&
       new RunEmbeddings(this.embedder, this.store, this.unwritten, report, {
@@ -242,22 +296,32 @@ export class Indexer {
         bytesToRead: candidates.reduce((n, c) => n + c.file.size, 0),
         onWait: (ms) => {
           progress.throttledMs = ms || undefined;
-          emit('indexing');
+          emit(phase);
         },
-        onVectors: () => {
-          if (performance.now() - lastVectorsEvent < PROGRESS_INTERVAL_MS) return;
-          lastVectorsEvent = performance.now();
-          emit('indexing');
-        },
+        onVectors: throttledEmit,
       });
-    const emit = (phase: IndexPhase) => {
-      progress.embedding = embeddings?.pace();
-      emitProgress(phase);
+    const backfill =
+      embeddings &&
+      new Backfill(this.store, embeddings, this.unwritten, backlog, {
+        workspaceId: ws.id,
+        batchChunks: this.config.writeBatchChunks,
+        stop: signal ? AbortSignal.any([signal, stopEmbedding.signal]) : stopEmbedding.signal,
+        onFailure: () => stopEmbedding.abort(),
+        onWritten: () => emit(phase),
+      });
+    let phase: IndexPhase = 'indexing';
+    const emit = (now: IndexPhase) => {
+      phase = now;
+      progress.tokens = report.tokens;
+      progress.embedding = embeddings && backfill ? embeddings.pace(backfill.pending()) : undefined;
+      emitProgress(now);
     };
+    // The vectors fill in behind the writes from the start; its failure is the run's, once the writes are done.
+    const filling = backfill ? backfill.run() : Promise.resolve();
+    filling.catch(() => undefined);
 
-    // Each batch is embedded as soon as it is full and written once it is embedded, in order, one write at a time.
-    // The next batch embeds while the previous one waits for its last answers or is written, so neither the quota
-    // nor Neo4j waits for the other; at most BATCHES_IN_FLIGHT batches are held.
+    // Each batch is looked up in the embedding caches as soon as it is full and written once that is done, in order,
+    // one write at a time; the next batch's look-up overlaps the last one's write.
     let writing: Promise<void> = Promise.resolve();
     const inFlight: Array<Promise<void>> = [];
     const flush = async () => {
@@ -265,23 +329,30 @@ export class Indexer {
       pending = [];
       pendingChunks = 0;
       if (batch.length === 0) return;
-      const embedded = embeddings ? embeddings.fill(batch) : Promise.resolve();
-      embedded.catch(() => stopEmbedding.abort());
+      const looked = embeddings ? embeddings.cached(batch) : Promise.resolve();
       const previous = writing;
       // Settles only after every earlier batch has, so awaiting the last one waits for all; the first failure wins.
-      writing = Promise.allSettled([previous, embedded]).then(async ([before, own]) => {
+      writing = Promise.allSettled([previous, looked]).then(async ([before, own]) => {
         if (before.status === 'rejected') throw before.reason;
         if (own.status === 'rejected') throw own.reason;
         const refused = await this.store.replaceFiles(ws.id, batch);
         const failed = new Set(refused.map((r) => r.item.file.path));
         for (const r of refused) lateSkips.push({ path: r.item.file.path, reason: 'index-failed', detail: r.message });
+        for (const f of batch) {
+          settled.add(f.file.path);
+          // A file Neo4j refused keeps its previous version, and that version's leftovers are still to embed.
+          if (failed.has(f.file.path)) {
+            backlog.release(f.file.path, f.file.mtimeMs);
+            continue;
+          }
+          for (const c of f.chunks) if (c.embedding) this.unwritten.delete(c.embedKey);
+          const waiting = embeddings ? f.chunks.filter((c) => !c.embedding).map((c) => ({ id: c.id, tokens: c.tokens })) : [];
+          backlog.replace(f.file.path, f.file.mtimeMs, waiting);
+        }
         const written = batch.filter((f) => !failed.has(f.file.path));
-        for (const f of batch) settled.add(f.file.path);
-        for (const c of written.flatMap((f) => f.chunks)) this.unwritten.delete(c.embedKey);
         report.files.changed += written.length;
         report.chunks.written += written.reduce((n, f) => n + f.chunks.length, 0);
         progress.chunksDone = report.chunks.written;
-        progress.tokens = report.tokens;
         emit('indexing');
       });
       // Keep the rejection observed now; it is re-thrown when the batch is awaited.
@@ -290,17 +361,23 @@ export class Indexer {
       while (inFlight.length >= BATCHES_IN_FLIGHT) await inFlight.shift();
     };
 
+    let written = false;
     emit('indexing');
     try {
       const prepared = mapInOrder(candidates, READ_CONCURRENCY, (c) => prepareFile(ctx, c.file, c.reusableHash), signal);
       for await (const p of prepared) {
-        embeddings?.read(candidates[progress.filesDone].file.size, 'chunks' in p ? p.chunks.reduce((n, c) => n + c.tokens, 0) : 0);
+        const { file } = candidates[progress.filesDone];
+        embeddings?.read(file.size, 'chunks' in p ? p.chunks.reduce((n, c) => n + c.tokens, 0) : 0);
         if ('skip' in p) {
           lateSkips.push(p.skip);
           settled.add(p.skip.path);
+          // Unreadable now: the previous version stays, leftovers and all. Binary, too large...: it leaves the index.
+          if (keepsOldVersion(p.skip.reason)) backlog.release(p.skip.path, file.mtimeMs);
+          else backlog.drop(p.skip.path);
         } else if ('touch' in p) {
           touched.push(p.touch);
           settled.add(p.touch.path);
+          backlog.release(p.touch.path, p.touch.mtimeMs);
         } else {
           pending.push(p);
           pendingChunks += p.chunks.length;
@@ -320,15 +397,14 @@ export class Indexer {
       const gone = [...removals, ...lateSkips.filter((s) => stored.has(s.path) && !keepsOldVersion(s.reason)).map((s) => s.path)];
       if (gone.length) await this.store.deleteFiles(ws.id, gone);
       report.files.deleted = gone.length;
+      written = true;
     } catch (error) {
-      // Nothing of this run may go on behind its report: every batch embedding or being written settles first.
+      // Nothing of this run may go on behind its report: every batch being written, and the embedding, settle first.
       stopEmbedding.abort();
+      backlog.close();
       await writing.catch(() => undefined);
-      report.cancelled = signal?.aborted ?? false;
-      // A stop asked for by another process (a clear) says so; the user's own cancel is just that.
-      const reason: unknown = signal?.reason;
-      const why = reason instanceof EngineError ? reason.message : 'Indexing was cancelled.';
-      report.error = { message: report.cancelled ? why : errorMessage(error), cause: report.cancelled && reason instanceof EngineError ? reason : error };
+      await filling.catch(() => undefined);
+      this.stopped(report, error, signal);
       for (const c of candidates) {
         if (settled.has(c.file.path)) continue;
         if (stored.has(c.file.path)) report.files.notUpdated++;
@@ -340,13 +416,43 @@ export class Indexer {
     report.files.skipped = allSkipped.length;
     report.skippedByReason = summarizeSkipped(allSkipped);
     report.skipped = allSkipped;
-    // A run limited to some paths has not looked at the others: the last full run's record stays.
-    if (!report.error && !inScope) await this.store.recordSkipped(ws.id, { byReason: report.skippedByReason, files: allSkipped });
+    if (written) {
+      // Every file is written and searchable by keywords: the skip record is right whatever the embedding does next.
+      // A run limited to some paths has not looked at the others: the last full run's record stays.
+      try {
+        if (!inScope) await this.store.recordSkipped(ws.id, { byReason: report.skippedByReason, files: allSkipped });
+        backlog.close();
+        if (backlog.chunks > 0 || (backfill && backfill.pending().left > 0)) emit('embedding');
+        await filling;
+        // A cancel that came while no batch was embedding ends the embedding quietly: it is still a cancel.
+        signal?.throwIfAborted();
+      } catch (error) {
+        stopEmbedding.abort();
+        backlog.close();
+        await filling.catch(() => undefined);
+        this.stopped(report, error, signal);
+      }
+    }
+    report.unembedded = embeddings && backfill ? backlog.chunks + backfill.chunksLeft : 0;
+    if (report.unembedded > 0) {
+      // For the hosts' "embedded 42%"; a store that failed leaves it out.
+      const b = await this.store.embeddingBacklog(ws.id).catch(() => undefined);
+      if (b && b.unembedded > 0) report.coverage = { chunks: b.chunks, embedded: b.chunks - b.unembedded };
+    }
     report.failures.push(...lateSkips.filter((s) => keepsOldVersion(s.reason)).map((s) => ({ path: s.path, message: s.detail ?? s.reason })));
     report.estimatedCost = this.embedder?.estimateCost(report.tokens) ?? 0;
     report.durationMs = Math.round(performance.now() - started);
-    progress.tokens = report.tokens;
     emit('done');
     return report;
+  }
+
+  /** Records why the run stopped early: the user's cancel, a stop another process asked for (a clear), or the failure. */
+  private stopped(report: IndexReport, error: unknown, signal: AbortSignal | undefined): void {
+    if (report.error) return;
+    report.cancelled = signal?.aborted ?? false;
+    // A stop asked for by another process (a clear) says so; the user's own cancel is just that.
+    const reason: unknown = signal?.reason;
+    const why = reason instanceof EngineError ? reason.message : 'Indexing was cancelled.';
+    report.error = { message: report.cancelled ? why : errorMessage(error), cause: report.cancelled && reason instanceof EngineError ? reason : error };
   }
 }

@@ -17,7 +17,7 @@ const recorded = (vscode as unknown as { recorded: { messages: Array<{ level: st
 
 const report = (failures: IndexReport['failures'] = []): IndexReport => ({
   workspaceId: 'w', mode: 'keyword-only', files: { discovered: 3, changed: 3 - failures.length, unchanged: 0, deleted: 0, skipped: failures.length, notUpdated: 0, notIndexed: 0 },
-  skippedByReason: {}, skipped: [], chunks: { written: 3, embedded: 0, reused: 0 }, tokens: 0, estimatedCost: 0, cancelled: false, failures, durationMs: 5,
+  skippedByReason: {}, skipped: [], chunks: { written: 3, embedded: 0, reused: 0 }, unembedded: 0, tokens: 0, estimatedCost: 0, cancelled: false, failures, durationMs: 5,
 });
 
 function setup(index: () => Promise<IndexReport>) {
