@@ -5,6 +5,7 @@ import { ChatError, promptOverheadTokens, type ChatMessage } from './generate';
 import type { GenerationProgress, GenerationSession, Incomplete } from './generate/session';
 import { retrievalOnlyText } from './retrievalOnly';
 import { checkQuestion, QuestionError, type Retriever, type Retrieval, type RetrievalMode, type Source } from './retrieve';
+import type { EmbeddingBacklog } from './ports';
 import { countTokens } from './tokens';
 
 export type AnswerMode = 'generated' | 'retrieval-only' | 'no-sources';
@@ -25,6 +26,11 @@ export interface Answer {
   weakMatch?: string[];
   /** What this answer fell back to and why (embeddings or BitNet unavailable for it), for hosts to label it. */
   notices: string[];
+  /**
+   * Set while the workspace is partly embedded (keyword-first indexing has written chunks whose vectors are still
+   * coming): the vector leg searched `embedded` of its `chunks`, full-text and graph search all of them.
+   */
+  embedding?: { chunks: number; embedded: number };
   usage?: { promptTokens: number; completionTokens: number };
   /** The prompt sent: its tokens, those the server's cache did not hold, and the first-token time they were expected to take. */
   prompt?: { tokens: number; newTokens: number; estimatedFirstTokenMs: number };
@@ -62,6 +68,8 @@ export class Asker {
     private readonly retriever: Retriever,
     private readonly generation: GenerationSession | undefined,
     private readonly chatConfig: Pick<ChatConfig, 'contextTokens' | 'maxAnswerTokens'> = DEFAULT_CONTEXT,
+    /** How much of a workspace is embedded (with embeddings configured), asked beside the retrieval of each question. */
+    private readonly backlog?: (workspaceId: string) => Promise<EmbeddingBacklog>,
   ) {}
 
   /** Tokens left for sources once the answer's reserve, the prompt's fixed text, the question and the history are counted. */
@@ -79,10 +87,18 @@ export class Asker {
     checkQuestion(question);
     const { contextTokens, maxAnswerTokens } = this.chatConfig;
     const history = fitHistory(options.history ?? [], Math.min(Math.floor(contextTokens * HISTORY_SHARE), this.roomForHistory(question)));
+    // A count of index entries, beside the retrieval: it only labels the answer, so a failure leaves it unlabelled.
+    const backlog = this.backlog?.(workspaceId).catch(() => undefined);
     const retrieval = await this.retriever.retrieve(workspaceId, question, this.budgetFor(question, history), options.signal);
+    const embedding = retrieval.mode === 'hybrid' ? partlyEmbedded(await backlog) : undefined;
     const retrievalMs = performance.now() - started;
     const notices = retrieval.fallback ? [retrieval.fallback] : [];
     if (retrieval.fallback) options.onProgress?.({ kind: 'fallback', message: retrieval.fallback });
+    if (embedding) {
+      const note = partlyEmbeddedNote(embedding);
+      notices.push(note);
+      options.onProgress?.({ kind: 'fallback', message: note });
+    }
     // A generated answer reports the sources its prompt carries (fewer, reordered and renumbered for the first-token
     // budget), before the first delta, so citations point at the right files while the answer streams.
     if (!this.generation || retrieval.sources.length === 0) options.onSources?.(retrieval);
@@ -93,6 +109,7 @@ export class Asker {
       ...a,
       weakMatch: retrieval.weakMatch,
       notices,
+      ...(embedding ? { embedding } : {}),
       timings: { retrievalMs, firstTokenMs: a.timings?.firstTokenMs, totalMs: performance.now() - started },
     });
     const sourcesOnly = (note: string) => {
@@ -169,6 +186,20 @@ export class Asker {
       { questionTokens, maxQuestionTokens },
     );
   }
+}
+
+/** A workspace some of whose chunks have no vector yet, as an answer reports it; undefined when all (or none) do. */
+function partlyEmbedded(b: EmbeddingBacklog | undefined): Answer['embedding'] {
+  return b && b.unembedded > 0 && b.chunks > 0 ? { chunks: b.chunks, embedded: Math.max(0, b.chunks - b.unembedded) } : undefined;
+}
+
+/** "Embedding 42%: …", never 100% while something is left. */
+export function partlyEmbeddedNote(e: NonNullable<Answer['embedding']>): string {
+  const share = Math.min(99, Math.floor((e.embedded / e.chunks) * 100));
+  return (
+    `Embedding ${share}%: the vector search covered the ${e.embedded.toLocaleString('en-US')} of ${e.chunks.toLocaleString('en-US')} chunks ` +
+    'embedded so far; full-text and graph search covered every chunk.'
+  );
 }
 
 /** The most recent turns that fit in `maxTokens`, oldest first; a follow-up question needs the latest context most. */

@@ -79,7 +79,7 @@ export async function openEngine(config: EngineConfig, fs: FileSystem, options: 
   // The prompt speed each endpoint showed is kept for the next start; without a cache folder it is learned per process.
   const speed = new PromptSpeed(options.cacheDir && path.join(options.cacheDir, 'prompt-speed.json'));
   const generation = chat && config.chat && new GenerationSession(chat, speed, config.chat.endpoint, config.chat.firstTokenSeconds);
-  const asker = new Asker(retriever, generation, config.chat);
+  const asker = new Asker(retriever, generation, config.chat, embedder ? (id) => store.embeddingBacklog(id) : undefined);
   const leases = new Leases(store);
   // A vector index of another size stops what needs vectors, with the remedy; status and clear keep working, so the
   // remedy (clear everything) can be carried out under the new configuration.
