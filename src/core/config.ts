@@ -157,7 +157,7 @@ export type RetrievalConfig = z.infer<typeof retrievalSchema>;
 export const entraSchema = z.object({
   tenantId: z
     .string()
-    .regex(/^[0-9A-Za-z][0-9A-Za-z.-]*$/, 'a tenant ID (a GUID) or a tenant domain such as contoso.onmicrosoft.com')
+    .regex(/^([0-9A-Za-z][0-9A-Za-z.-]*)?$/, 'a tenant ID (a GUID) or a tenant domain such as contoso.onmicrosoft.com')
     .optional(),
 });
 export type EntraConfig = z.infer<typeof entraSchema>;

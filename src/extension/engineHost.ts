@@ -2,7 +2,7 @@
 // deactivate. Work holds a lease (use()), so a replaced engine is closed only once the runs and answers still using
 // it have finished. A failed open is not cached: the next use tries again (Neo4j may be up by then).
 import * as vscode from 'vscode';
-import type { EngineConfig } from '../core/config';
+import { authOf, type EngineConfig } from '../core/config';
 import { openEngine, type Engine } from '../core/engine';
 import type { FileSystem } from '../core/types';
 import type { Log } from './log';
@@ -78,7 +78,11 @@ export class EngineHost implements vscode.Disposable {
     const config = await this.settings.engineConfig();
     const started = performance.now();
     const engine = await this.open(config, this.fs);
-    const modes = [engine.capabilities.embeddings ? 'hybrid retrieval' : 'keyword-only retrieval', engine.capabilities.generation ? 'BitNet answers' : 'retrieval-only answers'];
+    const auth = authOf(config);
+    const modes = [
+      engine.capabilities.embeddings ? `hybrid retrieval (embeddings signed in with ${auth.embeddings})` : 'keyword-only retrieval',
+      engine.capabilities.generation ? `BitNet answers (${auth.chat === 'no key' ? 'no key' : `signed in with ${auth.chat}`})` : 'retrieval-only answers',
+    ];
     this.log.info(`Connected to Neo4j at ${config.neo4j.uri} (database ${config.neo4j.database}) in ${Math.round(performance.now() - started)} ms: ${modes.join(', ')}.`);
     return { engine, config };
   }

@@ -25,6 +25,7 @@ export interface UserError {
 }
 
 const SET_CREDENTIALS = { label: 'Set Credentials', command: 'setCredentials' } as const;
+const SIGN_IN = { label: 'Sign In', command: 'setCredentials' } as const;
 const OPEN_SETTINGS = { label: 'Open Settings', command: 'openSettings' } as const;
 const SHOW_LOG = { label: 'Show Log', command: 'showLog' } as const;
 
@@ -80,7 +81,10 @@ function describe(error: unknown): UserError {
     const endpointSetting = `${SECTION}.${error instanceof EmbeddingError ? 'azure.deployment' : 'bitnet.endpoint'}`;
     switch (error.kind) {
       case 'auth':
-        return { kind: 'auth', message: error.message, action: SET_CREDENTIALS };
+        // Entra ID: Set Credentials signs in with Microsoft (it asks for no key the sign-in replaces).
+        return error.details.auth === 'entra'
+          ? { kind: 'auth', message: `${error.message} Run "Workspace RAG: Set Credentials" to sign in with Microsoft.`, action: SIGN_IN }
+          : { kind: 'auth', message: error.message, action: SET_CREDENTIALS };
       case 'throttled':
         return { kind: 'throttled', message: error.message };
       case 'context-length':

@@ -3,6 +3,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { z } from 'zod';
+import { usesEntra } from '../core/config';
 import { openEngine } from '../core/engine';
 import type { ToWebview } from '../protocol/messages';
 import { Actions } from './actions';
@@ -11,6 +12,7 @@ import { CHAT_PANEL_TYPE, CHAT_VIEW_ID, ChatSession, ChatViewProvider, type Chat
 import { ConversationStore } from './conversations';
 import { CodeInserter } from './insert';
 import { EngineHost } from './engineHost';
+import { MicrosoftSignIn } from './entra';
 import { workspaceOf, type Folder } from './folders';
 import { IndexingService } from './indexing';
 import { Log } from './log';
@@ -60,12 +62,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
   // Redaction must know the keys before anything is logged.
   await secrets.load();
 
-  const settings = new Settings(secrets);
+  // Entra ID: tokens from VS Code's Microsoft account; a sign-in or sign-out there counts as a change of credentials.
+  const signIn = new MicrosoftSignIn();
+  context.subscriptions.push(signIn);
+  const settings = new Settings(secrets, signIn.onDidChange);
   const fs = new WorkspaceFileSystem(vscode.workspace.fs);
   // A .vsix carries no node_modules: the tree-sitter runtime and grammars are copied next to the bundle.
   const grammarDir = path.join(context.extensionPath, 'dist', 'grammars');
   const cacheDir = context.globalStorageUri.fsPath;
-  const host = new EngineHost(settings, fs, log, (config, files) => openEngine(config, files, { grammarDir, cacheDir }));
+  const host = new EngineHost(settings, fs, log, (config, files) =>
+    openEngine(config, files, { grammarDir, cacheDir, tokenProvider: usesEntra(config) ? signIn.tokenProvider(config.entra?.tenantId) : undefined }),
+  );
   const folders = (): Folder[] =>
     (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => ({ name: f.name, fsPath: f.uri.fsPath }));
   const workspace = () => workspaceOf(folders());

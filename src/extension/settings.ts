@@ -7,6 +7,7 @@ import { z } from 'zod';
 import {
   chatSchema,
   embeddingSchema,
+  entraSchema,
   indexingSchema,
   neo4jSchema,
   parseGroup,
@@ -20,7 +21,7 @@ export const SECTION = 'workspaceRag';
 /** Each engine field and the setting (under `workspaceRag.`) it comes from. Keys are never settings: they come from Secrets. */
 export const SETTING_OF = {
   neo4j: { uri: 'neo4j.uri', username: 'neo4j.username', database: 'neo4j.database' },
-  embedding: { endpoint: 'azure.endpoint', deployment: 'azure.deployment', apiVersion: 'azure.apiVersion', dimensions: 'azure.dimensions' },
+  embedding: { endpoint: 'azure.endpoint', auth: 'azure.auth', deployment: 'azure.deployment', apiVersion: 'azure.apiVersion', dimensions: 'azure.dimensions' },
   chat: {
     endpoint: 'bitnet.endpoint',
     model: 'bitnet.model',
@@ -30,6 +31,8 @@ export const SETTING_OF = {
     firstTokenSeconds: 'bitnet.firstTokenSeconds',
   },
   indexing: { include: 'indexing.include', exclude: 'indexing.exclude', maxFileBytes: 'indexing.maxFileBytes' },
+  /** The tenant VS Code's Microsoft sign-in asks for, for the embeddings and a Foundry chat endpoint alike. */
+  entra: { tenantId: 'azure.tenantId' },
 } as const;
 
 /** The settings only the extension reads (the engine never sees them), and the setting each comes from. */
@@ -69,13 +72,16 @@ export function readEngineConfig(get: SettingReader, secrets: SecretValues): Eng
   const embeddingRaw = group(SETTING_OF.embedding);
   let embedding: EngineConfig['embedding'];
   if (embeddingRaw.endpoint !== undefined) {
-    if (!secrets.azureApiKey) throw new MissingSecretError('azureApiKey', 'workspaceRag.azure.endpoint is set');
-    embedding = parseGroup(embeddingSchema, { ...embeddingRaw, apiKey: secrets.azureApiKey }, named(SETTING_OF.embedding));
+    // With Entra ID the Microsoft sign-in replaces the key, which is then neither needed nor sent.
+    const keyless = embeddingRaw.auth === 'entra';
+    if (!keyless && !secrets.azureApiKey) throw new MissingSecretError('azureApiKey', 'workspaceRag.azure.endpoint is set');
+    embedding = parseGroup(embeddingSchema, { ...embeddingRaw, apiKey: keyless ? undefined : secrets.azureApiKey }, named(SETTING_OF.embedding));
   }
 
   const chatRaw = group(SETTING_OF.chat);
   // A BitNet server of one's own (bitnet.cpp) usually needs no key, so a missing one is not an error here.
-  const chat = chatRaw.endpoint !== undefined ? parseGroup(chatSchema, { ...chatRaw, apiKey: secrets.bitnetApiKey }, named(SETTING_OF.chat)) : undefined;
+  const chatKey = chatRaw.authStyle === 'entra' ? undefined : secrets.bitnetApiKey;
+  const chat = chatRaw.endpoint !== undefined ? parseGroup(chatSchema, { ...chatRaw, apiKey: chatKey }, named(SETTING_OF.chat)) : undefined;
 
   return {
     neo4j,
@@ -83,6 +89,7 @@ export function readEngineConfig(get: SettingReader, secrets: SecretValues): Eng
     chat,
     indexing: parseGroup(indexingSchema, group(SETTING_OF.indexing), named(SETTING_OF.indexing)),
     retrieval: retrievalSchema.parse({}),
+    entra: parseGroup(entraSchema, group(SETTING_OF.entra), named(SETTING_OF.entra)),
   };
 }
 
@@ -114,13 +121,29 @@ export class Settings implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[];
   readonly onDidChange = this.changed.event;
 
-  constructor(private readonly secrets: Secrets) {
+  /** `signIns`: the Microsoft accounts changed, which matters when a service signs in with Entra ID. */
+  constructor(
+    private readonly secrets: Secrets,
+    signIns?: vscode.Event<void>,
+  ) {
     this.subscriptions = [
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (ENGINE_SETTINGS.some((s) => e.affectsConfiguration(s))) this.changed.fire();
       }),
       secrets.onDidChange(() => this.changed.fire()),
     ];
+    if (signIns)
+      this.subscriptions.push(
+        signIns(() => {
+          if (this.signsInWithEntra) this.changed.fire();
+        }),
+      );
+  }
+
+  /** Whether a configured service signs in with Microsoft Entra ID rather than a key. */
+  get signsInWithEntra(): boolean {
+    const configuration = vscode.workspace.getConfiguration(SECTION);
+    return configuration.get(SETTING_OF.embedding.auth) === 'entra' || configuration.get(SETTING_OF.chat.authStyle) === 'entra';
   }
 
   async engineConfig(): Promise<EngineConfig> {

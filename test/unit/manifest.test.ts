@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { chatSchema, configFromEnv, embeddingSchema, indexingSchema, neo4jSchema } from '../../src/core/config';
+import { chatSchema, configFromEnv, embeddingSchema, entraSchema, indexingSchema, neo4jSchema } from '../../src/core/config';
 import { MCP_PROVIDER, SEARCH_TOOL } from '../../src/extension/agents';
 import { HOST_SETTING_OF, hostSchema, readEngineConfig, readHostSettings, SECTION, SETTING_OF } from '../../src/extension/settings';
 import { searchInput } from '../../src/mcp/schemas';
@@ -41,6 +41,7 @@ const SCHEMA_OF: Record<keyof typeof SETTING_OF, z.ZodObject> = {
   embedding: embeddingSchema,
   chat: chatSchema,
   indexing: indexingSchema,
+  entra: entraSchema,
 };
 
 interface Expected {

@@ -38,6 +38,20 @@ describe('extension error mapping', () => {
     }
   });
 
+  it('offers the Microsoft sign-in, not a key, when Azure refuses an Entra ID token or no token can be had', () => {
+    for (const error of [
+      new EmbeddingError('auth', "Azure OpenAI deployment 'emb' rejected the Microsoft Entra ID sign-in (HTTP 401: Unauthorized.)", { status: 401, auth: 'entra' }),
+      new ChatError('auth', 'Could not sign in to Microsoft Entra ID for The BitNet endpoint: not signed in to Microsoft', { auth: 'entra' }),
+    ]) {
+      const described = describeError(error, redact);
+      assert.equal(described.kind, 'auth');
+      assert.deepEqual(described.action, { label: 'Sign In', command: 'setCredentials' });
+      assert.match(described.message, /Run "Workspace RAG: Set Credentials" to sign in with Microsoft\.$/);
+      assert.doesNotMatch(described.message, /API key/);
+    }
+    assert.equal(describeError(new EmbeddingError('auth', 'rejected the API key', { status: 401, auth: 'key' }), redact).action?.label, 'Set Credentials');
+  });
+
   it('offers Retry for an outage and a sign-in lock-out, and Open Settings only when a setting is wrong', () => {
     const down = describeError(new StoreUnavailableError('unreachable', 'Neo4j is not reachable at neo4j://db:7687 (connection refused)'), redact);
     assert.equal(down.retry, true);

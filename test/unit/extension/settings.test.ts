@@ -50,6 +50,31 @@ describe('extension settings → EngineConfig', () => {
     assert.deepEqual(config.indexing.include, ['docs/**']);
   });
 
+  it('signs in with Microsoft Entra ID instead of the keys when the auth settings say entra: no key is needed or passed on', () => {
+    const settings = {
+      'neo4j.uri': 'neo4j://db:7687',
+      'neo4j.username': 'neo4j',
+      'azure.endpoint': 'https://r.openai.azure.com',
+      'azure.auth': 'entra',
+      'azure.tenantId': 'contoso.onmicrosoft.com',
+      'bitnet.endpoint': 'https://p.services.ai.azure.com/models',
+      'bitnet.authStyle': 'entra',
+    };
+    const keyless = readEngineConfig(reader(settings), { neo4jPassword: 'pw-neo4j' });
+    assert.equal(keyless.embedding?.auth, 'entra');
+    assert.equal(keyless.embedding?.apiKey, undefined);
+    assert.equal(keyless.chat?.authStyle, 'entra');
+    assert.equal(keyless.entra?.tenantId, 'contoso.onmicrosoft.com');
+    // Keys stored from before are left out: the sign-in replaces them.
+    const stored = readEngineConfig(reader(settings), keys);
+    assert.equal(stored.embedding?.apiKey, undefined);
+    assert.equal(stored.chat?.apiKey, undefined);
+    // Key auth still needs its key, and a tenant must look like one.
+    assert.throws(() => readEngineConfig(reader({ ...settings, 'azure.auth': 'key' }), { neo4jPassword: 'pw' }), MissingSecretError);
+    assert.equal(configError(() => readEngineConfig(reader({ ...settings, 'azure.tenantId': 'not a tenant!' }), keys)).details.setting, 'workspaceRag.azure.tenantId');
+    assert.equal(configError(() => readEngineConfig(reader({ ...settings, 'azure.auth': 'aad' }), keys)).details.setting, 'workspaceRag.azure.auth');
+  });
+
   it('names the setting at fault', () => {
     assert.equal(configError(() => readEngineConfig(reader({ 'neo4j.uri': 'http://db', 'neo4j.username': 'n' }), keys)).details.setting, 'workspaceRag.neo4j.uri');
     const endpoint = configError(() => readEngineConfig(reader({ 'neo4j.uri': 'neo4j://db', 'neo4j.username': 'n', 'azure.endpoint': 'not a url', 'azure.deployment': 'd' }), keys));
