@@ -1,7 +1,7 @@
 // What the CLI prints: the text forms of reports, answers and status for people (every piece of file text, file name
 // and model output neutralised for the terminal), the JSON forms for machines (exact), and the progress line.
 import type { Answer, AnswerProgress } from '../core/answer';
-import { paceNote, throttleNote, type IndexProgress, type IndexReport } from '../core/indexer';
+import { embeddedPercent, paceNote, throttleNote, type IndexProgress, type IndexReport } from '../core/indexer';
 import type { WorkspaceStatus } from '../core/ports';
 import type { WorkspaceSpec } from '../core/workspace';
 import { terminalLine } from '../core/controlChars';
@@ -81,8 +81,9 @@ export function formatReport(r: IndexReport): string {
     lines.push(`Stopped early: ${terminalLine(r.error.message)}`);
     if (r.files.notUpdated) lines.push(`${r.files.notUpdated} changed file(s) keep their previous version.`);
     if (r.files.notIndexed) lines.push(`${r.files.notIndexed} new file(s) are not indexed yet.`);
-    lines.push('Run index again to finish.');
   }
+  if (r.unembedded) lines.push(`${r.unembedded} chunk(s) have no embedding yet: full-text and graph search find them meanwhile.`);
+  if (r.error) lines.push('Run index again to finish.');
   return lines.join('\n') + '\n';
 }
 
@@ -96,7 +97,7 @@ export function formatStatus(
     ['workspace', `${terminalLine(ws.name)} (${ws.id})`],
     ['roots', terminalLine(ws.roots.map((r) => r.path).join(', '))],
     ['files', String(s.files)],
-    ['chunks', `${s.chunks} (${s.embedded} with embeddings)`],
+    ['chunks', `${s.chunks} (${s.embedded} with embeddings${capabilities.embeddings && embeddedPercent(s) !== undefined ? `: embedding ${embeddedPercent(s)}%` : ''})`],
     ['symbols', String(s.symbols)],
     ['file links', String(s.links)],
     ['last indexed', s.lastIndexedAt ?? 'never'],
@@ -130,7 +131,9 @@ export class ProgressBar {
   constructor(private readonly out: NodeJS.WriteStream) {}
 
   update(p: IndexProgress): void {
-    const fraction = p.filesTotal ? p.filesDone / p.filesTotal : 0;
+    // Once every file is written (and searchable by keywords), the bar is the share embedded.
+    const embedding = p.phase === 'embedding' && p.embedding;
+    const fraction = embedding ? embedding.share : p.filesTotal ? p.filesDone / p.filesTotal : 0;
     const elapsed = (Date.now() - this.started) / 1000;
     // While embedding, the pace against the quota says what is left; before that, the share of files read does.
     const pace = paceNote(p);

@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import type { EngineConfig } from '../core/config';
 import type { ClearScope as EngineClearScope, Engine } from '../core/engine';
-import { etaNote, paceNote, throttleNote, type IndexProgress, type IndexReport } from '../core/indexer';
+import { embeddedPercent, etaNote, paceNote, sharePercent, throttleNote, type IndexProgress, type IndexReport } from '../core/indexer';
 import type { WorkspaceStatus } from '../core/types';
 import type { WorkspaceSpec } from '../core/workspace';
 import type { EngineHost } from './engineHost';
@@ -200,7 +200,8 @@ export class IndexingService implements vscode.Disposable {
     if (report.cancelled) {
       log.info(`Indexing stopped after ${summary}: ${report.error?.message ?? 'cancelled'}`);
       const left = report.files.notUpdated + report.files.notIndexed;
-      statusBar.set(left ? { kind: 'changed', files: left } : { kind: 'unknown' });
+      const embedded = report.coverage && embeddedPercent(report.coverage);
+      statusBar.set(left ? { kind: 'changed', files: left } : embedded !== undefined ? { kind: 'partly-embedded', percent: embedded } : { kind: 'unknown' });
       if (interactive) void vscode.window.showInformationMessage(`Workspace RAG: ${report.error?.message ?? 'indexing cancelled.'} ${leftBehind(report)}`.trim());
     } else if (report.error) {
       log.error(`Indexing stopped after ${summary}`, report.error.cause);
@@ -269,7 +270,9 @@ export interface IndexSummary extends WorkspaceStatus {
 function stateOf(s: IndexSummary): IndexState {
   if (s.files === 0) return { kind: 'not-indexed' };
   if (s.failedFiles.length) return { kind: 'failed', files: s.failedFiles };
-  return s.changedFiles ? { kind: 'changed', files: s.changedFiles } : { kind: 'up-to-date', files: s.files };
+  if (s.changedFiles) return { kind: 'changed', files: s.changedFiles };
+  const embedded = s.keywordOnly ? undefined : embeddedPercent(s);
+  return embedded !== undefined ? { kind: 'partly-embedded', percent: embedded } : { kind: 'up-to-date', files: s.files };
 }
 
 /** Changes inside version-control and dependency folders never reach the index; a git command would trigger runs. */
@@ -277,13 +280,17 @@ export function isIndexRelevant(uri: { scheme: string; path: string }): boolean 
   return uri.scheme === 'file' && !uri.path.split('/').some((s) => s === '.git' || s === 'node_modules');
 }
 
-/** The status bar while a run goes: its share of files, and while embedding, what is left and the pace. */
+/**
+ * The status bar while a run goes: its share of files, and while embedding, what is left and the pace; once every file
+ * is written (searchable by keywords), the share of the embedding done.
+ */
 export function indexingState(p: IndexProgress): IndexState {
+  if (p.phase === 'embedding') return { kind: 'embedding', percent: sharePercent(p.embedding?.share ?? 0), left: etaNote(p), pace: paceNote(p) };
   return { kind: 'indexing', percent: percentOf(p), left: etaNote(p), pace: paceNote(p) };
 }
 
 export function percentOf(p: IndexProgress): number {
-  if (p.phase === 'done') return 100;
+  if (p.phase === 'done' || p.phase === 'embedding') return 100;
   if (p.phase !== 'indexing' && p.phase !== 'removing') return 0;
   return p.filesTotal === 0 ? 100 : Math.min(100, Math.floor((p.filesDone / p.filesTotal) * 100));
 }
@@ -325,6 +332,7 @@ function leftBehind(r: IndexReport): string {
   const parts = [
     r.files.notUpdated ? `${plural(r.files.notUpdated, 'changed file')} kept the previous version` : '',
     r.files.notIndexed ? `${plural(r.files.notIndexed, 'new file')} not indexed yet` : '',
+    r.unembedded ? `${plural(r.unembedded, 'chunk')} not embedded yet (full-text and graph search find ${r.unembedded === 1 ? 'it' : 'them'} meanwhile)` : '',
   ].filter(Boolean);
   return parts.length ? `${parts.join('; ')}.` : '';
 }

@@ -1,5 +1,6 @@
-// The status bar item: not indexed, indexing N%, up to date, or N files changed since indexing. Clicking it shows the
-// index status.
+// The status bar item: not indexed, indexing N%, embedding N% (every file is searchable by keywords, the vectors fill
+// in), up to date, N files changed since indexing, or embedded N% (a run stopped before every chunk had its vector).
+// Clicking it shows the index status.
 import * as vscode from 'vscode';
 
 export type IndexState =
@@ -8,6 +9,10 @@ export type IndexState =
   | { kind: 'not-indexed' }
   /** `left`: what is left of the embedding ("about 3 min left"); `pace`: tokens per minute against the quota. */
   | { kind: 'indexing'; percent: number; left?: string; pace?: string }
+  /** Every file is written and searchable by keywords; `percent` of this run's embedding is done. */
+  | { kind: 'embedding'; percent: number; left?: string; pace?: string }
+  /** No run is going, and only `percent` of the workspace's chunks have their vector (a run stopped early). */
+  | { kind: 'partly-embedded'; percent: number }
   | { kind: 'up-to-date'; files: number }
   | { kind: 'changed'; files: number }
   /** The last run indexed the rest but could not index these files (each keeps its previous version). */
@@ -26,6 +31,18 @@ export function presentState(state: IndexState): { text: string; tooltip: string
       return {
         text: `$(sync~spin) RAG: indexing ${state.percent}%${state.left ? ` (${state.left})` : ''}`,
         tooltip: `Workspace RAG: indexing the workspace${state.pace ? `, ${state.pace}` : ''}`,
+      };
+    case 'embedding':
+      return {
+        text: `$(sync~spin) RAG: embedding ${state.percent}%${state.left ? ` (${state.left})` : ''}`,
+        tooltip: `Workspace RAG: every file is indexed and searchable by keywords; embeddings fill in behind, newest-edited files first${state.pace ? ` (${state.pace})` : ''}`,
+      };
+    case 'partly-embedded':
+      return {
+        text: `$(database) RAG: embedded ${state.percent}%`,
+        tooltip:
+          `Workspace RAG: ${state.percent}% of the chunks have their embeddings; full-text and graph search find the rest until ` +
+          'the next index run embeds them. Run "Workspace RAG: Index Workspace" to finish.',
       };
     case 'up-to-date':
       return { text: '$(check) RAG: up to date', tooltip: `Workspace RAG: ${plural(state.files, 'file')} indexed, nothing changed since` };

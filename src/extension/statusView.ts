@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import type { IndexSummary } from './indexing';
 import { plural } from './statusBar';
+import { embeddedPercent } from '../core/indexer';
 
 const SCHEME = 'workspace-rag-status';
 /** Per reason, the paths listed in the view; the counts cover all. */
@@ -34,7 +35,15 @@ export class StatusView implements vscode.Disposable {
 
 /** The status as Markdown; plain text in code spans, so a file name cannot format the view. */
 export function renderStatus(s: IndexSummary): string {
-  const state = s.files === 0 ? 'not indexed' : s.changedFiles ? `${plural(s.changedFiles, 'file')} changed since indexing` : 'up to date';
+  const embedded = s.keywordOnly ? undefined : embeddedPercent(s);
+  const state =
+    s.files === 0
+      ? 'not indexed'
+      : s.changedFiles
+        ? `${plural(s.changedFiles, 'file')} changed since indexing`
+        : embedded !== undefined
+          ? `embedded ${embedded}%`
+          : 'up to date';
   const skippedTotal = Object.values(s.skippedByReason).reduce((a, b) => a + b, 0);
   const lines = [
     `# Workspace RAG: ${state}`,
@@ -44,7 +53,7 @@ export function renderStatus(s: IndexSummary): string {
     '| | |',
     '|---|---|',
     `| files | ${s.files} |`,
-    `| chunks | ${s.chunks} (${s.embedded} with embeddings) |`,
+    `| chunks | ${s.chunks} (${s.embedded} with embeddings${embedded !== undefined ? `: embedding ${embedded}%, full-text and graph search find the rest meanwhile` : ''}) |`,
     `| symbols | ${s.symbols} |`,
     `| links between files | ${s.links} |`,
     `| skipped | ${skippedTotal} |`,

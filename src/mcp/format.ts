@@ -5,7 +5,7 @@
 // run inside it, so a file cannot close its fence and pose as the server's own words.
 import type { z } from 'zod';
 import type { Answer } from '../core/answer';
-import type { IndexReport } from '../core/indexer';
+import { embeddedPercent, type IndexReport } from '../core/indexer';
 import type { WorkspaceStatus } from '../core/ports';
 import type { Retrieval, Source } from '../core/retrieve';
 import type { WorkspaceSpec } from '../core/workspace';
@@ -124,7 +124,12 @@ export function statusResult(ws: WorkspaceSpec, s: WorkspaceStatus, pending: { c
   const rows: Array<[string, string]> = [
     ['workspace', `${ws.name} (${describeRoots(ws)})`],
     ['files', String(s.files)],
-    ['chunks', s.chunks ? `${s.chunks} (${percent(s.embedded / s.chunks)} with embeddings)` : '0'],
+    [
+      'chunks',
+      s.chunks
+        ? `${s.chunks} (${percent(s.embedded / s.chunks)} with embeddings${capabilities.embeddings && embeddedPercent(s) !== undefined ? `: embedding ${embeddedPercent(s)}%, full-text and graph search cover the rest meanwhile` : ''})`
+        : '0',
+    ],
     ['symbols', String(s.symbols)],
     ['file links', String(s.links)],
     ['last indexed', s.lastIndexedAt ?? 'never'],
@@ -162,6 +167,7 @@ export function reindexResult(ws: WorkspaceSpec, scope: string[] | undefined, r:
     error,
     files: r.files,
     chunks: r.chunks,
+    unembedded: r.unembedded,
     tokens: r.tokens,
     estimatedCost: r.estimatedCost,
     skippedByReason: r.skippedByReason,
@@ -188,8 +194,9 @@ export function reindexResult(ws: WorkspaceSpec, scope: string[] | undefined, r:
     lines.push(`Stopped early: ${error}`);
     if (r.files.notUpdated) lines.push(`${plural(r.files.notUpdated, 'changed file')} ${r.files.notUpdated === 1 ? 'keeps its' : 'keep their'} previous version.`);
     if (r.files.notIndexed) lines.push(`${plural(r.files.notIndexed, 'new file')} ${r.files.notIndexed === 1 ? 'is' : 'are'} not indexed yet.`);
-    if (!r.cancelled) lines.push('Call reindex again to finish.');
   }
+  if (r.unembedded) lines.push(`${plural(r.unembedded, 'chunk')} ${r.unembedded === 1 ? 'has' : 'have'} no embedding yet: full-text and graph search find ${r.unembedded === 1 ? 'it' : 'them'} meanwhile.`);
+  if (r.error && !r.cancelled) lines.push('Call reindex again to finish.');
   return { structured, text: lines.join('\n') };
 }
 

@@ -3,7 +3,7 @@
 // second, so the reporter sends a step only when it has grown and a moment has passed, or when the message says
 // something new that matters (a phase change, a 429 wait); such a message with no new step gets a value half-way to
 // the next one, so it still grows.
-import { throttleNote, type IndexProgress } from '../core/indexer';
+import { paceNote, sharePercent, throttleNote, type IndexProgress } from '../core/indexer';
 import type { AnswerProgress } from '../core/answer';
 
 export interface ProgressUpdate {
@@ -44,7 +44,8 @@ export class ProgressReporter {
 
 /**
  * An index run's progress in steps: 1 when discovery is done, then one per file read, one for the removals, one when
- * done; the total is known once the run knows which files changed.
+ * done; the total is known once the run knows which files changed. While the vectors of written files fill in (every
+ * file is searchable by keywords by then), the step between the removals and the end grows with the share embedded.
  */
 export function indexProgress(reporter: ProgressReporter): (p: IndexProgress) => void {
   let phase: IndexProgress['phase'] | undefined;
@@ -66,6 +67,13 @@ export function indexProgress(reporter: ProgressReporter): (p: IndexProgress) =>
       }
       case 'removing':
         return reporter.update(2 + p.filesTotal, total, 'Removing files that are gone…', important);
+      case 'embedding': {
+        const share = p.embedding?.share ?? 0;
+        const pace = paceNote(p) ?? `embedding ${sharePercent(share)}%`;
+        const message = `Every file is written and searchable by keywords; ${pace}`;
+        // Below the next whole step, which is the end.
+        return reporter.update(2 + p.filesTotal + Math.min(0.99, share), total, note ? `${message} — ${note}` : message, important);
+      }
       case 'done':
         return reporter.update(3 + p.filesTotal, total, 'Done.', true);
     }

@@ -123,6 +123,7 @@ export const reindexOutput = z.object({
     notIndexed: z.number().int(),
   }),
   chunks: z.object({ written: z.number().int(), embedded: z.number().int(), reused: z.number().int() }),
+  unembedded: z.number().int().describe('Chunks written without an embedding that this run did not embed (it stopped early); a reindex embeds them.'),
   tokens: z.number().int(),
   estimatedCost: z.number(),
   skippedByReason,

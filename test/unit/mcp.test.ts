@@ -69,6 +69,20 @@ describe('MCP progress', () => {
     assert.equal(sent.at(-1)!.total, 1003);
     assert.equal(sent[0].total, undefined, 'no total before the changed files are known');
   });
+
+  it('while the vectors fill in behind the written files, grows with the share embedded and stays below the end', () => {
+    const sent: ProgressUpdate[] = [];
+    let t = 0;
+    const on = indexProgress(new ProgressReporter((u) => sent.push(u), () => (t += 1000)));
+    const p = (over: Partial<IndexProgress>): IndexProgress => ({ phase: 'embedding', filesTotal: 10, filesDone: 10, chunksDone: 40, tokens: 0, ...over });
+    const pace = (share: number) => ({ tokensPerMinute: 300_000, quotaTokensPerMinute: 350_000, tokensLeft: 1000, etaMs: 60_000, share });
+    on(p({ phase: 'removing' }));
+    on(p({ embedding: pace(0.25) }));
+    on(p({ embedding: pace(0.999) }));
+    on(p({ phase: 'done' }));
+    assert.deepEqual(sent.map((u) => u.progress), [12, 12.25, 12.99, 13]);
+    assert.equal(sent[1].message, 'Every file is written and searchable by keywords; embedding 25% at 300k tokens/min of the 350k quota, about 1 min left');
+  });
 });
 
 describe('MCP reindex paths', () => {

@@ -79,6 +79,21 @@ describe('progress while embedding at the quota', () => {
     assert.match(progressMessage({ ...pacing(), throttledMs: 2000 }, config), /^throttled by Azure OpenAI: waiting 2 s · 3\/10 files/);
   });
 
+  it('once every file is written, says the share embedded with the pace, in the CLI, the notification and the status bar', () => {
+    const embedding = { ...pacing(), phase: 'embedding' as const, filesDone: 10 };
+    assert.equal(paceNote(embedding), 'embedding 42% at 812k tokens/min of the 1M quota, about 3 min left');
+    assert.equal(paceNote({ ...embedding, embedding: { ...embedding.embedding!, share: 0.999 } })?.slice(0, 13), 'embedding 99%', 'never 100% before the end');
+    const { out, written } = stream(true);
+    new ProgressBar(out).update(embedding);
+    assert.match(written.at(-1)!, /^\r\[#{10}-{14}\] 42% embedding files 10\/10 chunks 12 tokens 500 — embedding 42% at 812k tokens\/min/, 'the bar is the share embedded');
+    const config = { embedding: { pricePerMillionTokens: 0.02 } } as EngineConfig;
+    assert.match(progressMessage(embedding, config), /^10\/10 files · 12 chunks · 500 tokens · ~\$0\.0000 · embedding 42% at 812k/);
+    const shown = presentState(indexingState(embedding));
+    assert.equal(shown.text, '$(sync~spin) RAG: embedding 42% (about 3 min left)');
+    assert.match(shown.tooltip, /^Workspace RAG: every file is indexed and searchable by keywords; embeddings fill in behind, newest-edited files first \(embedding 42% at 812k/);
+    assert.equal(presentState({ kind: 'partly-embedded', percent: 42 }).text, '$(database) RAG: embedded 42%');
+  });
+
   it('the status bar shows what is left, and the pace in its tooltip', () => {
     const shown = presentState(indexingState(pacing()));
     assert.equal(shown.text, '$(sync~spin) RAG: indexing 30% (about 3 min left)');

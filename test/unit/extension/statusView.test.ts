@@ -28,12 +28,21 @@ const summary = (over: Partial<IndexSummary> = {}): IndexSummary => ({
 
 describe('Show Index Status view', () => {
   it('lists counts, modes, endpoints and every skipped file under its reason', () => {
-    const text = renderStatus(summary());
-    for (const needle of ['| files | 120 |', '| chunks | 900 (850 with embeddings) |', '| symbols | 300 |', '| links between files | 40 |', 'retrieval-only (no BitNet endpoint)', 'neo4j://127.0.0.1:7687', '### secret (1)', '### minified (2)', '`` web/`odd` name.js ``']) {
+    const text = renderStatus(summary({ embedded: 900 }));
+    for (const needle of ['| files | 120 |', '| chunks | 900 (900 with embeddings) |', '| symbols | 300 |', '| links between files | 40 |', 'retrieval-only (no BitNet endpoint)', 'neo4j://127.0.0.1:7687', '### secret (1)', '### minified (2)', '`` web/`odd` name.js ``']) {
       assert.ok(text.includes(needle), `missing ${needle}\n${text}`);
     }
     assert.match(text, /## Not indexed \(they keep their previous version\)\n\n- ` lib\/stream\.js ` — ` Neo4j refused lib\/stream\.js `/);
     assert.doesNotMatch(text, /2026-12-01T10:00:00Z/, 'a readable date, not an ISO timestamp');
+  });
+
+  it('says how much is embedded while some chunks wait for their vectors, except keyword-only', () => {
+    const partly = renderStatus(summary({ failedFiles: [] }));
+    assert.match(partly, /^# Workspace RAG: embedded 94%$/m);
+    assert.ok(partly.includes('| chunks | 900 (850 with embeddings: embedding 94%, full-text and graph search find the rest meanwhile) |'), partly);
+    assert.match(renderStatus(summary({ embedded: 900 })), /^# Workspace RAG: up to date$/m);
+    assert.match(renderStatus(summary({ embedded: 0, keywordOnly: true })), /^# Workspace RAG: up to date$/m);
+    assert.ok(renderStatus(summary({ embedded: 899 })).includes('embedding 99%'), 'never 100% while one is missing');
   });
 
   it('says how many more there are when a reason has more files than it lists', () => {
