@@ -1,7 +1,8 @@
 // The layering of docs/ARCHITECTURE.md as lint errors, plus the type-aware rules that need the whole program.
 //
 //   src/core      the engine, plain Node: no `vscode`, nothing from the editor side, the CLI, the MCP server or the protocol
-//   src/cli       the command line over the engine: no `vscode`, nothing from the editor side
+//   src/cli       the command line over the engine: no `vscode`, nothing from the editor side; the only one that
+//                 signs in with @azure/identity (the extension does through VS Code, the engine takes a token provider)
 //   src/mcp       the MCP server over the engine, which the CLI starts: no `vscode`, nothing from the editor side or the CLI
 //   src/protocol  the messages between the webview and the extension, loaded by both: zod and its own files only
 //   src/webview   browser code: no Node builtins, nothing from the engine, the CLI, the MCP server or the extension
@@ -26,6 +27,12 @@ const nodeBuiltins = builtinModules.filter((m) => !m.startsWith('_'));
 
 /** A no-restricted-imports path entry for `vscode`. */
 const noVscode = { name: 'vscode', message: 'Only src/extension talks to VS Code; the engine, the CLI, the MCP server and the webview are reused without it.' };
+
+/** Entra ID sign-in through @azure/identity is the CLI's own (src/cli/entra.ts). */
+const noIdentity = {
+  name: '@azure/identity',
+  message: 'Only the CLI (and the MCP server it starts) signs in with @azure/identity: the engine takes a token provider, and the extension signs in through VS Code, so its bundle carries none of it.',
+};
 
 /** A zone: files under `target` may not import files under `from` (paths relative to the repository root). */
 const zone = (target, from, message) => ({ target: `./${target}`, from: from.map((f) => `./${f}`), message });
@@ -95,8 +102,16 @@ export default defineConfig(
     },
   },
   {
-    files: ['src/core/**/*.ts', 'src/cli/**/*.ts', 'src/mcp/**/*.ts'],
+    files: ['src/core/**/*.ts', 'src/mcp/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [noVscode, noIdentity] }] },
+  },
+  {
+    files: ['src/cli/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { paths: [noVscode] }] },
+  },
+  {
+    files: ['src/extension/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [noIdentity] }] },
   },
   {
     files: ['src/webview/**/*.ts'],
