@@ -2,7 +2,7 @@
 // status bar, and debounced incremental updates from the file watcher and saves (one run at a time, at most one
 // queued behind it, so a git checkout's burst of events costs one extra run).
 import * as vscode from 'vscode';
-import type { EngineConfig } from '../core/config';
+import { authOf, type EngineConfig } from '../core/config';
 import type { ClearScope as EngineClearScope, Engine } from '../core/engine';
 import { embeddedPercent, etaNote, paceNote, sharePercent, throttleNote, type IndexProgress, type IndexReport } from '../core/indexer';
 import type { WorkspaceStatus } from '../core/types';
@@ -99,6 +99,7 @@ export class IndexingService implements vscode.Disposable {
           failedFiles: stored.skipped.filter((f) => f.reason === 'index-failed' || f.reason === 'unreadable').map((f) => f.path),
           keywordOnly: !engine.capabilities.embeddings,
           retrievalOnly: !engine.capabilities.generation,
+          signIn: authOf(config),
           endpoints: {
             neo4j: this.deps.redact(`${config.neo4j.uri} (database ${config.neo4j.database})`),
             embeddings: config.embedding ? this.deps.redact(`${config.embedding.endpoint} (deployment ${config.embedding.deployment}, ${config.embedding.dimensions} dimensions)`) : undefined,
@@ -264,6 +265,8 @@ export interface IndexSummary extends WorkspaceStatus {
   keywordOnly: boolean;
   retrievalOnly: boolean;
   endpoints: { neo4j: string; embeddings?: string; chat?: string };
+  /** How the embeddings and BitNet endpoints are signed in to (an API key, Microsoft Entra ID and its tenant). */
+  signIn?: { embeddings?: string; chat?: string };
   lastRun?: { at?: Date; durationMs: number; summary: string; error?: string };
 }
 

@@ -63,6 +63,8 @@ export function renderStatus(s: IndexSummary): string {
     `| Neo4j | ${code(s.endpoints.neo4j)} |`,
     `| embeddings | ${s.endpoints.embeddings ? code(s.endpoints.embeddings) : 'none'} |`,
     `| BitNet | ${s.endpoints.chat ? code(s.endpoints.chat) : 'none'} |`,
+    ...(s.signIn?.embeddings ? [`| embeddings sign-in | ${s.signIn.embeddings} |`] : []),
+    ...(s.signIn?.chat ? [`| BitNet sign-in | ${s.signIn.chat} |`] : []),
   ];
   if (s.lastRun) {
     lines.push('', '## Last run in this window', '', `${s.lastRun.at ? `${s.lastRun.at.toLocaleString()}, ` : ''}${(s.lastRun.durationMs / 1000).toFixed(1)} s: ${s.lastRun.summary}.`);

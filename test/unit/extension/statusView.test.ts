@@ -36,6 +36,14 @@ describe('Show Index Status view', () => {
     assert.doesNotMatch(text, /2026-12-01T10:00:00Z/, 'a readable date, not an ISO timestamp');
   });
 
+  it('says how each endpoint is signed in to: an API key, or Microsoft Entra ID and its tenant', () => {
+    const keyless = renderStatus(summary({ signIn: { embeddings: 'Microsoft Entra ID (tenant contoso.onmicrosoft.com)', chat: 'Microsoft Entra ID (tenant contoso.onmicrosoft.com)' } }));
+    assert.match(keyless, /\| embeddings sign-in \| Microsoft Entra ID \(tenant contoso\.onmicrosoft\.com\) \|/);
+    assert.match(keyless, /\| BitNet sign-in \| Microsoft Entra ID/);
+    assert.match(renderStatus(summary({ signIn: { embeddings: 'API key' } })), /\| embeddings sign-in \| API key \|/);
+    assert.doesNotMatch(renderStatus(summary()), /sign-in/, 'nothing configured, nothing said');
+  });
+
   it('says how much is embedded while some chunks wait for their vectors, except keyword-only', () => {
     const partly = renderStatus(summary({ failedFiles: [] }));
     assert.match(partly, /^# Workspace RAG: embedded 94%$/m);
