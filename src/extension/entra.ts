@@ -7,7 +7,7 @@
 import * as vscode from 'vscode';
 import type { AccessToken, TokenProvider } from '../core/auth';
 
-export const MICROSOFT_PROVIDER = 'microsoft';
+const MICROSOFT_PROVIDER = 'microsoft';
 
 /** The part of `vscode.authentication` the sign-in uses. */
 export type Authentication = Pick<typeof vscode.authentication, 'getSession' | 'onDidChangeSessions'>;
@@ -35,6 +35,27 @@ export function expiryOf(accessToken: string, now = Date.now()): number {
   return now + ASSUMED_LIFETIME_MS;
 }
 
+/**
+ * Asks the user to sign in to Microsoft for the scope and tenant (or to allow this extension the account VS Code has):
+ * Set Credentials' step when a service signs in with Entra ID. Resolves with the account's label, or undefined when
+ * the user declined.
+ */
+export async function signInWithMicrosoft(auth: Pick<Authentication, 'getSession'>, scope: string, tenantId: string | undefined): Promise<string | undefined> {
+  try {
+    return (await auth.getSession(MICROSOFT_PROVIDER, sessionScopes(scope, tenantId), { createIfNone: true })).account.label;
+  } catch (error) {
+    // The user closed the dialog: "User did not consent to login." / "Cancelled".
+    if (error instanceof Error && /cancel|consent/i.test(error.message)) return undefined;
+    throw error;
+  }
+}
+
+/** Whether a configured service signs in with Microsoft Entra ID: its endpoint is set and its auth is `entra`. */
+export function microsoftSignInNeeded(setting: (key: string) => unknown): boolean {
+  const set = (key: string) => typeof setting(key) === 'string' && String(setting(key)).trim() !== '';
+  return (set('azure.endpoint') && setting('azure.auth') === 'entra') || (set('bitnet.endpoint') && setting('bitnet.authStyle') === 'entra');
+}
+
 export class MicrosoftSignIn implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   private readonly subscription: vscode.Disposable;
@@ -55,24 +76,6 @@ export class MicrosoftSignIn implements vscode.Disposable {
       if (!session) throw new Error(`not signed in to Microsoft${tenantId ? ` (tenant ${tenantId})` : ''}: sign in with "Workspace RAG: Set Credentials" or from the Accounts menu`);
       return { token: session.accessToken, expiresOnTimestamp: expiryOf(session.accessToken) };
     };
-  }
-
-  /**
-   * Asks the user to sign in (or to pick the account) for the scope and tenant, a new session when `again` (the
-   * previous one was refused); resolves with the account's label, or undefined when the user declined.
-   */
-  async signIn(scope: string, tenantId: string | undefined, again = false): Promise<string | undefined> {
-    const scopes = sessionScopes(scope, tenantId);
-    try {
-      const session = again
-        ? await this.auth.getSession(MICROSOFT_PROVIDER, scopes, { forceNewSession: { detail: 'Azure rejected the previous sign-in.' } })
-        : await this.auth.getSession(MICROSOFT_PROVIDER, scopes, { createIfNone: true });
-      return session.account.label;
-    } catch (error) {
-      // The user closed the dialog: "User did not consent to login." / "Cancelled".
-      if (error instanceof Error && /cancel|consent/i.test(error.message)) return undefined;
-      throw error;
-    }
   }
 
   dispose(): void {

@@ -9,7 +9,7 @@ import type { AccessToken, TokenProvider } from '../../src/core/auth';
 import { listen, sendJson } from './http';
 
 /** The audience of Cognitive Services tokens (the scope without `/.default`). */
-export const COGNITIVE_AUDIENCE = 'https://cognitiveservices.azure.com';
+const COGNITIVE_AUDIENCE = 'https://cognitiveservices.azure.com';
 
 /** Azure's answer to a bearer token that is missing, badly signed, for another audience or expired (HTTP 401). */
 export const TOKEN_REJECTED_BODY = {

@@ -3,11 +3,11 @@
 // AzureOpenAI client to the local Azure server, which checks them.
 import '../../shim/register';
 import { strict as assert } from 'node:assert';
-import type * as vscode from 'vscode';
+import * as vscode from 'vscode';
 import { COGNITIVE_SERVICES_SCOPE, EntraTokens } from '../../../src/core/auth';
 import { embeddingSchema } from '../../../src/core/config';
 import { Embedder, EmbeddingError } from '../../../src/core/embed';
-import { expiryOf, MicrosoftSignIn, sessionScopes, type Authentication } from '../../../src/extension/entra';
+import { expiryOf, MicrosoftSignIn, microsoftSignInNeeded, sessionScopes, signInWithMicrosoft, type Authentication } from '../../../src/extension/entra';
 import { EventEmitter, workspace } from '../../shim/vscode';
 import { Settings } from '../../../src/extension/settings';
 import { Secrets } from '../../../src/extension/secrets';
@@ -24,7 +24,7 @@ function fakeAuthentication(session: () => string | undefined) {
     getSession: async (provider: string, scopes: readonly string[], options?: vscode.AuthenticationGetSessionOptions) => {
       calls.push({ provider, scopes, options });
       const token = session();
-      if (!token && (options?.createIfNone || options?.forceNewSession)) throw new Error('User did not consent to login.');
+      if (!token && options?.createIfNone) throw new Error('User did not consent to login.');
       return token ? { id: 's1', accessToken: token, scopes, account: { id: 'a1', label: 'ada@contoso.com' } } : undefined;
     },
     onDidChangeSessions: changes.event,
@@ -41,25 +41,26 @@ describe('MicrosoftSignIn (VS Code\'s Microsoft account as the engine\'s token p
     const token = await signIn.tokenProvider(TENANT)(COGNITIVE_SERVICES_SCOPE, {});
     assert.equal(token.token, issued.token);
     assert.equal(token.expiresOnTimestamp, Math.floor(issued.expiresOnTimestamp / 1000) * 1000);
-    assert.deepEqual(calls, [{ provider: 'microsoft', scopes: [COGNITIVE_SERVICES_SCOPE, `VSCODE_TENANT:${TENANT}`], options: {} }]);
-    assert.equal(calls[0].options?.createIfNone, undefined, 'a background run never opens a dialog');
+    assert.deepEqual(calls, [{ provider: 'microsoft', scopes: [COGNITIVE_SERVICES_SCOPE, `VSCODE_TENANT:${TENANT}`], options: {} }], 'no createIfNone: a background run never opens a dialog');
     await signIn.tokenProvider(undefined)(COGNITIVE_SERVICES_SCOPE, {});
     assert.deepEqual(calls[1].scopes, [COGNITIVE_SERVICES_SCOPE], 'no tenant: the provider\'s own default');
     signIn.dispose();
   });
 
-  it('fails with the way to sign in when VS Code has no session, and signs in from Set Credentials (a new session when one was refused)', async () => {
+  it('fails with the way to sign in when VS Code has no session, and signs in when asked to (Set Credentials)', async () => {
     let token: string | undefined;
     const { auth, calls } = fakeAuthentication(() => token);
     const signIn = new MicrosoftSignIn(auth);
     await assert.rejects(signIn.tokenProvider(TENANT)(COGNITIVE_SERVICES_SCOPE, {}), /not signed in to Microsoft \(tenant .*\): sign in with "Workspace RAG: Set Credentials" or from the Accounts menu/);
-    assert.equal(await signIn.signIn(COGNITIVE_SERVICES_SCOPE, TENANT), undefined, 'a declined sign-in is no error');
+    assert.equal(await signInWithMicrosoft(auth, COGNITIVE_SERVICES_SCOPE, TENANT), undefined, 'a declined sign-in is no error');
     token = new FakeEntra().issue().token;
-    assert.equal(await signIn.signIn(COGNITIVE_SERVICES_SCOPE, TENANT), 'ada@contoso.com');
-    assert.equal(await signIn.signIn(COGNITIVE_SERVICES_SCOPE, TENANT, true), 'ada@contoso.com');
+    assert.equal(await signInWithMicrosoft(auth, COGNITIVE_SERVICES_SCOPE, TENANT), 'ada@contoso.com');
     assert.deepEqual(
-      calls.slice(1).map((c) => c.options),
-      [{ createIfNone: true }, { createIfNone: true }, { forceNewSession: { detail: 'Azure rejected the previous sign-in.' } }],
+      calls.slice(1).map((c) => [c.scopes, c.options]),
+      [
+        [[COGNITIVE_SERVICES_SCOPE, `VSCODE_TENANT:${TENANT}`], { createIfNone: true }],
+        [[COGNITIVE_SERVICES_SCOPE, `VSCODE_TENANT:${TENANT}`], { createIfNone: true }],
+      ],
     );
     signIn.dispose();
   });
@@ -73,6 +74,15 @@ describe('MicrosoftSignIn (VS Code\'s Microsoft account as the engine\'s token p
     changes.fire({ provider: { id: 'microsoft', label: 'Microsoft' } });
     assert.equal(fired, 1);
     signIn.dispose();
+  });
+
+  it('needs the Microsoft sign-in only for a configured endpoint whose auth is entra', () => {
+    const needed = (settings: Record<string, string>) => microsoftSignInNeeded((k) => settings[k] ?? '');
+    assert.equal(needed({ 'azure.endpoint': 'https://r.openai.azure.com', 'azure.auth': 'entra' }), true);
+    assert.equal(needed({ 'azure.endpoint': '', 'azure.auth': 'entra' }), false, 'keyword-only: nothing to sign in to');
+    assert.equal(needed({ 'azure.endpoint': 'https://r.openai.azure.com', 'azure.auth': 'key' }), false);
+    assert.equal(needed({ 'bitnet.endpoint': 'https://p.services.ai.azure.com/models', 'bitnet.authStyle': 'entra' }), true);
+    assert.equal(needed({ 'bitnet.endpoint': 'http://127.0.0.1:8080/v1', 'bitnet.authStyle': 'bearer' }), false);
   });
 
   it('takes a token that is not a JWT to last ten minutes, and builds the tenant scope only when there is one', () => {
