@@ -4,13 +4,16 @@
 // a bad variable) as tool errors of a server that keeps running.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, type ClientOptions } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { startEmbeddingServer, type EmbeddingServer } from '../servers/azure-embeddings';
 import { startChatServer, type ChatServer } from '../servers/chat-completions';
+import { fakeAzureCli, FakeEntra } from '../servers/entra';
 import { neo4jTestConfig, TEST_DIMENSIONS } from './neo4j-env';
 import { copySample, LEAK_CANARY } from './workspace-fixture';
 
@@ -340,5 +343,79 @@ describe('workspace-rag mcp (the SDK client over stdio, real Neo4j, local Azure 
     assert.ok(!status.isError, textOf(status));
     assert.equal((status.structuredContent as { fresh: boolean | null }).fresh, null);
     assert.match((status.structuredContent as { freshnessNote: string }).freshnessNote, /does not exist/);
+  });
+});
+
+// Keyless: `workspace-rag mcp` with AZURE_OPENAI_AUTH=entra and BITNET_AUTH_STYLE=entra (a Foundry BitNet endpoint)
+// signs in through the CLI's DefaultAzureCredential, narrowed to its Azure CLI login, with a fake `az` on PATH whose
+// tokens the local servers' fake issuer signed. Both resources have their keys disabled.
+describe('workspace-rag mcp signing in with Microsoft Entra ID', function () {
+  this.timeout(180_000);
+  const neo4j = neo4jTestConfig();
+  const neo4jEnv = { NEO4J_URI: neo4j.uri, NEO4J_USERNAME: neo4j.username, NEO4J_PASSWORD: neo4j.password, NEO4J_DATABASE: neo4j.database };
+  let entra: FakeEntra;
+  let embeddings: EmbeddingServer;
+  let chat: ChatServer;
+  let az: Awaited<ReturnType<typeof fakeAzureCli>>;
+  let tools: string;
+  let folder: string;
+  let mcp: Connection | undefined;
+
+  before(async () => {
+    entra = new FakeEntra();
+    embeddings = await startEmbeddingServer({ apiKey: LEAK_CANARY, entra, disableLocalAuth: true, dimensions: TEST_DIMENSIONS });
+    chat = await startChatServer({ entra, disableLocalAuth: true });
+    tools = await fs.mkdtemp(path.join(os.tmpdir(), 'wrag-mcp-az-'));
+    az = await fakeAzureCli(entra, tools, { lifetimeMs: 60 * 60_000 });
+    folder = await fs.realpath(await copySample('mcp-entra'));
+    // Text of this run only, so the content cache (other suites indexed the sample) cannot spare the embedding.
+    await fs.writeFile(path.join(folder, 'docs', 'tokens.md'), `# Token lifetime\n\nPebble's session tokens live 45 minutes (run ${randomUUID()}).\n`);
+  });
+
+  after(async () => {
+    await mcp?.close().catch(() => undefined);
+    await promisify(execFile)(process.execPath, ['--import', 'tsx', CLI, 'clear', '--folder', folder], {
+      cwd: REPO,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...neo4jEnv },
+    }).catch(() => undefined);
+    await az?.close();
+    await embeddings?.close();
+    await chat?.close();
+    await fs.rm(folder, { recursive: true, force: true });
+    await fs.rm(tools, { recursive: true, force: true });
+  });
+
+  it('reindexes and answers with BitNet, both services on one sign-in, no key anywhere', async () => {
+    mcp = await connect(
+      {
+        ...neo4jEnv,
+        PATH: `${tools}:${process.env.PATH ?? ''}`,
+        AZURE_OPENAI_ENDPOINT: embeddings.url,
+        AZURE_OPENAI_AUTH: 'entra',
+        AZURE_TENANT_ID: entra.tenantId,
+        AZURE_OPENAI_EMBEDDING_DIMENSIONS: String(TEST_DIMENSIONS),
+        BITNET_ENDPOINT: chat.azureEndpoint,
+        BITNET_AUTH_STYLE: 'entra',
+        AZURE_TOKEN_CREDENTIALS: 'AzureCliCredential',
+      },
+      [folder],
+    );
+    const indexed = await mcp.client.callTool({ name: 'reindex', arguments: {} });
+    assert.ok(!indexed.isError, textOf(indexed));
+    assert.equal((indexed.structuredContent as { complete: boolean }).complete, true, textOf(indexed));
+    const asked = await mcp.client.callTool({ name: 'ask_workspace', arguments: { question: 'How long do Pebble session tokens live?' } });
+    assert.ok(!asked.isError, textOf(asked));
+    const answer = asked.structuredContent as { mode: string; sources: SourceOut[] };
+    assert.equal(answer.mode, 'generated', 'BitNet answered: its Foundry endpoint took the token');
+    assert.ok(answer.sources.some((s) => s.path === 'docs/tokens.md'));
+    const sent = [...embeddings.requests, ...chat.requests.filter((r) => r.path.endsWith('/chat/completions'))];
+    assert.ok(embeddings.requests.length > 0 && sent.length > embeddings.requests.length);
+    for (const r of sent) {
+      assert.equal(r.headers['api-key'], undefined);
+      assert.equal(r.headers.authorization, `Bearer ${az.tokens[0]}`);
+    }
+    assert.deepEqual(entra.checked.map((c) => c.verdict), sent.map(() => 'valid'));
+    assert.equal(az.calls.length, 1, 'one sign-in for both services: the same Cognitive Services scope');
+    assert.ok(!mcp.stderr().includes(az.tokens[0]), 'the token is not logged');
   });
 });
