@@ -15,7 +15,11 @@ let scratch: string;
 before(() => {
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'rag-discover-'));
 });
-after(() => fs.rmSync(scratch, { recursive: true, force: true }));
+// Thousands of scratch files: removing them outlasts mocha's 2 s default on a loaded 2-core machine (CI runs failed here).
+after(async function () {
+  this.timeout(60_000);
+  await fs.promises.rm(scratch, { recursive: true, force: true });
+});
 
 let counter = 0;
 /** A fresh directory holding `files` (path → content). */
