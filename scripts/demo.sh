@@ -80,9 +80,12 @@ fi
 grep 'DONE' "$WORK/vsce.log" || true
 bash scripts/code-server.sh install-extension "$VSIX"
 
-# ---- User settings: Neo4j always; Azure OpenAI and BitNet when configured ----
+# ---- Settings: Neo4j always; Azure OpenAI and BitNet when configured. The machine-scoped ones (the URI, user name
+# and endpoints: `scope: machine` in package.json) go where this VS Code keeps machine settings; as user settings the
+# browser would drop them at the first settings change, and the extension would fall back to their defaults ----
 SETTINGS="$WORK/settings.json"
-node - "$SETTINGS" <<'JS'
+MACHINE_SETTINGS="$WORK/machine-settings.json"
+node - "$SETTINGS" "$MACHINE_SETTINGS" <<'JS'
 const fs = require('fs');
 const env = process.env;
 const set = (settings, key, value, parse = (v) => v) => {
@@ -108,13 +111,18 @@ if (env.BITNET_ENDPOINT?.trim()) {
   set(settings, 'bitnet.apiVersion', env.BITNET_API_VERSION);
   set(settings, 'bitnet.contextTokens', env.BITNET_CONTEXT_TOKENS, Number);
 }
-fs.writeFileSync(process.argv[2], JSON.stringify(settings, null, 2) + '\n');
+const scopes = JSON.parse(fs.readFileSync('package.json', 'utf8')).contributes.configuration.properties;
+const user = {};
+const machine = {};
+for (const [key, value] of Object.entries(settings)) (scopes[key]?.scope === 'machine' ? machine : user)[key] = value;
+fs.writeFileSync(process.argv[2], JSON.stringify(user, null, 2) + '\n');
+fs.writeFileSync(process.argv[3], JSON.stringify(machine, null, 2) + '\n');
 JS
 
 # ---- code-server ----
 step "starting code-server on $WORKSPACE"
 started_code_server=1
-CODE_SERVER_SETTINGS="$SETTINGS" bash scripts/code-server.sh start "$WORKSPACE"
+CODE_SERVER_SETTINGS="$SETTINGS" CODE_SERVER_MACHINE_SETTINGS="$MACHINE_SETTINGS" bash scripts/code-server.sh start "$WORKSPACE"
 eval "$(bash scripts/code-server.sh env)"
 PORT="${CODE_SERVER_URL##*:}"
 PID="$(cat "$CODE_SERVER_HOME/code-server.pid")"

@@ -6,7 +6,7 @@ import type { AnswerProgress } from '../core/answer';
 import type { Source } from '../core/retrieve';
 import { errorMessage } from '../core/errors';
 import type { WorkspaceSpec } from '../core/workspace';
-import { fromWebview, toWebview, type AnswerProgressView, type FromWebview, type SourceView, type ToWebview } from '../protocol/messages';
+import { fromWebview, toWebview, type AnswerProgressView, type FromWebview, type SelectionView, type SourceView, type ToWebview } from '../protocol/messages';
 import { MAX_LANGUAGE, MAX_NOTICE, MAX_NOTICES, MAX_WEAK_WORD, MAX_WEAK_WORDS } from '../protocol/limits';
 import type { ConversationStore } from './conversations';
 import type { OpenEngine } from './engineHost';
@@ -39,6 +39,8 @@ export interface ChatDeps {
   openSource: (location: SourceLocation, column: vscode.ViewColumn) => Promise<boolean>;
   /** Runs a button's command; `setting` is the one the last error named, for Open Settings. */
   runCommand: (command: WebviewCommand, setting?: string) => void;
+  /** An answer came back (the walkthrough's last step is done). */
+  answered?: () => void;
   /** A code block's Insert at Cursor. */
   insertCode: (code: string) => Promise<boolean>;
   /** The conversation every chat view shows, and the kept ones. */
@@ -52,7 +54,7 @@ export class ChatSession implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[];
   private readonly turns = new Map<string, AbortController>();
   private ready = false;
-  private pendingPrefill: string | undefined;
+  private pendingPrefill: Extract<ToWebview, { type: 'prefill' }> | undefined;
   private disposed = false;
   /** The setting the last error named, so its Open Settings button lands on it. */
   private lastSetting: string | undefined;
@@ -78,10 +80,11 @@ export class ChatSession implements vscode.Disposable {
     ];
   }
 
-  /** Puts a question in the input box, once the webview is listening. */
-  prefill(question: string): void {
-    if (this.ready) void this.post({ type: 'prefill', question });
-    else this.pendingPrefill = question;
+  /** Puts a question (and the selected code it is about) in the input box, once the webview is listening. */
+  prefill(question: string, selection?: SelectionView): void {
+    const message: ToWebview = { type: 'prefill', question, selection };
+    if (this.ready) void this.post(message);
+    else this.pendingPrefill = message;
   }
 
   async receive(raw: unknown): Promise<void> {
@@ -99,7 +102,7 @@ export class ChatSession implements vscode.Disposable {
         const current = this.deps.conversations.current();
         if (current) await this.post({ type: 'conversation', conversation: current });
         await this.post({ type: 'conversations', list: this.deps.conversations.list() });
-        if (this.pendingPrefill !== undefined) await this.post({ type: 'prefill', question: this.pendingPrefill });
+        if (this.pendingPrefill !== undefined) await this.post(this.pendingPrefill);
         this.pendingPrefill = undefined;
         return;
       }
@@ -166,6 +169,7 @@ export class ChatSession implements vscode.Disposable {
         }));
         return;
       }
+      this.deps.answered?.();
       const cited = answer.sources.filter((s) => answer.cited.includes(s.n));
       enqueue(async () => ({
         type: 'done',
@@ -348,11 +352,11 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Webv
     return panel;
   }
 
-  /** Shows the side-bar chat with `question` in its input box. */
-  async ask(question: string): Promise<void> {
+  /** Shows the side-bar chat with `question` in its input box and `selection` attached to it. */
+  async ask(question: string, selection?: SelectionView): Promise<void> {
     await vscode.commands.executeCommand(`${CHAT_VIEW_ID}.focus`);
     // Focusing resolves the view if it was never shown; its session then waits for `ready` to deliver the prefill.
-    this.view?.session.prefill(question);
+    this.view?.session.prefill(question, selection);
   }
 
   private adopt(panel: vscode.WebviewPanel): void {

@@ -16,12 +16,13 @@ import { MicrosoftSignIn } from './entra';
 import { workspaceOf, type Folder } from './folders';
 import { IndexingService } from './indexing';
 import { Log } from './log';
-import { pickClearScope, selectionQuestion } from './prompts';
+import { pickClearScope, SELECTION_QUESTION, selectionContext } from './prompts';
 import { StatusView } from './statusView';
 import { clearCredentials, Secrets, setCredentials } from './secrets';
 import { Settings } from './settings';
 import { SourceFiles } from './sources';
 import { IndexStatusBar, plural, type IndexState } from './statusBar';
+import { Walkthrough } from './walkthrough';
 import { WorkspaceFileSystem } from './workspaceFs';
 
 export const COMMANDS = {
@@ -47,6 +48,8 @@ export interface TestApi {
   logUri: vscode.Uri;
   /** What the status bar item shows now. */
   statusBar(): IndexState;
+  /** Index runs started so far (by commands or file changes). */
+  indexRuns(): number;
   /** Feeds messages to a chat session as a webview would and returns everything the host posted back. */
   chat(messages: unknown[]): Promise<ToWebview[]>;
   /** What was offered to agents: the Language Model tool, and the MCP provider (where VS Code has the APIs). */
@@ -77,6 +80,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
     (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => ({ name: f.name, fsPath: f.uri.fsPath }));
   const workspace = () => workspaceOf(folders());
   const statusBar = new IndexStatusBar(COMMANDS.showIndexStatus);
+  const walkthrough = new Walkthrough(context, context.extension.id, secrets, statusBar);
 
   const actions = new Actions(COMMANDS, context.extension.id, log);
   const { run: runCommand, showError } = actions;
@@ -101,6 +105,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
     currentText: (relPath) => sources.currentText(relPath),
     openSource: (location, column) => sources.open(location, column),
     runCommand,
+    answered: () => walkthrough.asked(),
     insertCode: (code) => inserter.insert(code),
     conversations,
     log,
@@ -128,6 +133,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
     indexing,
     conversations,
     inserter,
+    walkthrough,
     chat,
     statusView,
     ...indexing.watch(),
@@ -147,12 +153,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
     }),
     vscode.commands.registerCommand(COMMANDS.openChat, () => void chat.openPanel()),
     vscode.commands.registerCommand(COMMANDS.askAboutSelection, async () => {
-      const question = selectionQuestion(vscode.window.activeTextEditor, folders());
-      if (question === undefined) {
+      const selection = selectionContext(vscode.window.activeTextEditor, folders());
+      if (selection === undefined) {
         void vscode.window.showInformationMessage('Workspace RAG: select some text in an editor first.');
         return;
       }
-      await chat.ask(question);
+      await chat.ask(SELECTION_QUESTION, selection);
     }),
     vscode.commands.registerCommand(COMMANDS.setCredentials, (arg: unknown) => setCredentials(secrets, context.extensionMode, arg)),
     vscode.commands.registerCommand(COMMANDS.clearCredentials, (arg: unknown) => clearCredentials(secrets, context.extensionMode, arg)),
@@ -168,14 +174,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
   );
 
   // The status bar needs Neo4j; activation must not wait for it. It follows setting and key changes too.
-  context.subscriptions.push(host.onDidChange(() => void indexing.settingsChanged()));
+  context.subscriptions.push(host.onDidChange(() => indexing.settingsChangedSoon()));
   void indexing.status();
+  void walkthrough.openOnFirstRun();
   log.info(`Activated in ${Math.round(performance.now() - started)} ms (VS Code ${vscode.version}, ${plural(folders().length, 'folder')}).`);
 
   if (context.extensionMode !== vscode.ExtensionMode.Test) return undefined;
   return {
     logUri: context.logUri,
     statusBar: () => statusBar.state,
+    indexRuns: () => indexing.runs,
     agents: { ...agents, launch: () => mcpLauncher.launch(true) },
     async chat(messages) {
       const posted: ToWebview[] = [];

@@ -16,6 +16,8 @@ import { plural } from './statusBar';
 
 /** Long enough to fold a save-all or a checkout into one run, short enough to feel live. */
 const UPDATE_DELAY_MS = 1500;
+/** A setting being typed in the Settings editor changes at every pause in the typing: it is checked once typing stops. */
+const SETTINGS_SETTLE_MS = 1000;
 
 interface RunRequest {
   force: boolean;
@@ -34,6 +36,8 @@ export interface IndexingDeps {
   autoUpdate: () => boolean;
   /** Shows an error with its fixing button (Open Settings, Set Credentials), or Retry when the fix is to try again. */
   showError: (error: UserError, prefix: string, retry?: () => void) => void;
+  /** How long settings must stay unchanged before they are checked (default SETTINGS_SETTLE_MS). */
+  settleMs?: number;
 }
 
 export class IndexingService implements vscode.Disposable {
@@ -42,6 +46,7 @@ export class IndexingService implements vscode.Disposable {
     (a, b) => ({ force: a.force || b.force, interactive: a.interactive || b.interactive }),
   );
   private readonly update = new Debouncer(UPDATE_DELAY_MS, () => this.onFilesChanged());
+  private readonly settle: Debouncer;
   private abort: AbortController | undefined;
   private lastReport: IndexReport | undefined;
   private lastRunAt: Date | undefined;
@@ -51,7 +56,17 @@ export class IndexingService implements vscode.Disposable {
    */
   private failed: { notice: string } | undefined;
 
-  constructor(private readonly deps: IndexingDeps) {}
+  constructor(private readonly deps: IndexingDeps) {
+    this.settle = new Debouncer(deps.settleMs ?? SETTINGS_SETTLE_MS, () => void this.settingsChanged());
+  }
+
+  /**
+   * Settings or keys changed: they are checked once they have stayed unchanged a moment, so an endpoint being typed
+   * in the Settings editor does not turn the status bar "unavailable" (and name the setting) at every keystroke.
+   */
+  settingsChangedSoon(): void {
+    this.settle.trigger();
+  }
 
   /** Incremental run (or a full re-read with force). Resolves with the report of the run that covered this request. */
   async index(force: boolean): Promise<IndexReport | undefined> {
@@ -72,11 +87,20 @@ export class IndexingService implements vscode.Disposable {
     await this.queue.idle();
     try {
       const what: EngineClearScope = scope === 'everything' ? 'everything' : { workspace: ws! };
-      await this.deps.host.use(({ engine }) => engine.clear(what));
+      const removed = await this.deps.host.use(async ({ engine }) => {
+        // What there was, so the confirmation can say what went.
+        const before = scope === 'workspace' ? await engine.status(ws!) : undefined;
+        await engine.clear(what);
+        return before;
+      });
       // clearAll dropped the vector index; the next engine re-creates the schema.
       if (scope === 'everything') this.deps.host.retire();
-      this.deps.log.info(scope === 'everything' ? 'Cleared every workspace and the vector index.' : `Cleared the index of ${describeWorkspace(ws!)}.`);
+      const said = removed
+        ? `Cleared the index of ${describeWorkspace(ws!)}: ${plural(removed.files, 'file')}, ${plural(removed.chunks, 'chunk')} and ${plural(removed.symbols, 'symbol')} removed from Neo4j.`
+        : 'Cleared the index of every workspace in this Neo4j database, and the vector index.';
+      this.deps.log.info(said);
       this.deps.statusBar.set({ kind: 'not-indexed' });
+      void vscode.window.showInformationMessage(`Workspace RAG: ${said}`);
       return true;
     } catch (error) {
       this.fail(error, 'Clearing the index failed', true);
@@ -120,8 +144,13 @@ export class IndexingService implements vscode.Disposable {
   /** Watches the workspace folders: changes and saves schedule an update (or a recount when updates are off). */
   watch(): vscode.Disposable[] {
     const watcher = vscode.workspace.createFileSystemWatcher('**/*');
+    // A glob of a string reports changes VS Code watches anywhere, not only in the folders: the user settings file
+    // that a colour theme rewrites among them. Only what is inside a workspace folder can change the index; the folder
+    // itself changes whenever an entry of it does (a first workspace setting creates `.vscode`), and that entry has an
+    // event of its own.
     const onUri = (uri: vscode.Uri) => {
-      if (isIndexRelevant(uri)) this.update.trigger();
+      const folder = vscode.workspace.getWorkspaceFolder(uri);
+      if (folder && folder.uri.path !== uri.path && isIndexRelevant(uri)) this.update.trigger();
     };
     return [
       watcher,
@@ -148,7 +177,15 @@ export class IndexingService implements vscode.Disposable {
     if (!('files' in status) && status.kind === 'config') this.deps.showError(status, 'Invalid setting');
   }
 
+  /** Runs started (by a command, or by file changes), for the extension-host tests. */
+  get runs(): number {
+    return this.started;
+  }
+
+  private started = 0;
+
   private async run(request: RunRequest): Promise<void> {
+    this.started++;
     const ws = this.deps.workspace();
     if (!ws) {
       if (request.interactive) void vscode.window.showWarningMessage('Workspace RAG: open a folder to index it.');
@@ -251,6 +288,7 @@ export class IndexingService implements vscode.Disposable {
 
   dispose(): void {
     this.update.dispose();
+    this.settle.dispose();
     this.queue.dropQueued();
     this.abort?.abort();
   }
@@ -278,9 +316,19 @@ function stateOf(s: IndexSummary): IndexState {
   return embedded !== undefined ? { kind: 'partly-embedded', percent: embedded } : { kind: 'up-to-date', files: s.files };
 }
 
-/** Changes inside version-control and dependency folders never reach the index; a git command would trigger runs. */
+/**
+ * Changes inside version-control and dependency folders never reach the index; a git command would trigger runs. Nor
+ * do the files VS Code writes when a setting changes (a colour theme picked for the workspace writes
+ * `.vscode/settings.json`; a multi-root workspace keeps its settings in a `.code-workspace` file): a setting is no
+ * reason to index. A later run still picks such a file up, and the status bar counts it as changed meanwhile.
+ */
 export function isIndexRelevant(uri: { scheme: string; path: string }): boolean {
-  return uri.scheme === 'file' && !uri.path.split('/').some((s) => s === '.git' || s === 'node_modules');
+  if (uri.scheme !== 'file') return false;
+  const parts = uri.path.split('/');
+  if (parts.some((s) => s === '.git' || s === 'node_modules')) return false;
+  const name = parts.at(-1) ?? '';
+  // The first workspace setting also creates the `.vscode` folder, an event of its own.
+  return !(name.endsWith('.code-workspace') || name === '.vscode' || (name === 'settings.json' && parts.at(-2) === '.vscode'));
 }
 
 /**

@@ -1,4 +1,4 @@
-// The dialogs of the commands: what Clear Index should delete, and the question Ask About Selection puts in the chat.
+// The dialogs of the commands: what Clear Index should delete, and the selection Ask About Selection puts in the chat.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { truncateToTokens } from '../core/tokens';
@@ -25,16 +25,34 @@ export async function pickClearScope(): Promise<ClearScope | undefined> {
   return confirm ? 'everything' : undefined;
 }
 
-/** "Explain …" with the selected lines and where they are, trimmed so the question leaves room for sources. */
-export function selectionQuestion(editor: vscode.TextEditor | undefined, folders: Folder[]): string | undefined {
+/** The selected code Ask About Selection attaches to the question, as the chat shows it and sends it. */
+export interface SelectionContext {
+  /** Workspace-relative, or the file name of a file outside the folders. */
+  path: string;
+  startLine: number;
+  endLine: number;
+  language: string;
+  text: string;
+}
+
+/** The question Ask About Selection puts in the chat's input box, above the attached selection. */
+export const SELECTION_QUESTION = 'What does this code do?';
+
+/**
+ * The 1-based lines a selection covers as a user reads it: one that ends at the very start of a line (a whole-line
+ * selection made with Shift+Down, or a triple click) ends on the line before.
+ */
+export function selectedLines(selection: { start: { line: number }; end: { line: number; character: number } }): { startLine: number; endLine: number } {
+  const endsAtLineStart = selection.end.character === 0 && selection.end.line > selection.start.line;
+  return { startLine: selection.start.line + 1, endLine: endsAtLineStart ? selection.end.line : selection.end.line + 1 };
+}
+
+/** The selected lines, where they are and their language, trimmed so the question leaves room for sources. */
+export function selectionContext(editor: vscode.TextEditor | undefined, folders: Folder[]): SelectionContext | undefined {
   if (!editor || editor.selection.isEmpty) return undefined;
-  const text = editor.document.getText(editor.selection).trim();
-  if (!text) return undefined;
+  const text = editor.document.getText(editor.selection).replace(/\s+$/, '');
+  if (!text.trim()) return undefined;
   const folder = vscode.workspace.getWorkspaceFolder(editor.document.uri);
-  const relative = vscode.workspace.asRelativePath(editor.document.uri, folders.length > 1);
-  const where = folder ? `${relative}:${editor.selection.start.line + 1}-${editor.selection.end.line + 1}` : path.basename(editor.document.uri.path);
-  const excerpt = truncateToTokens(text, MAX_SELECTION_TOKENS);
-  // A fence longer than any backtick run inside keeps the excerpt one code block.
-  const fence = '`'.repeat(Math.max(3, ...(excerpt.match(/`+/g) ?? []).map((r) => r.length + 1)));
-  return `What does this code from ${where} do?\n\n${fence}${editor.document.languageId}\n${excerpt}\n${fence}`;
+  const where = folder ? vscode.workspace.asRelativePath(editor.document.uri, folders.length > 1) : path.basename(editor.document.uri.path);
+  return { path: where, ...selectedLines(editor.selection), language: editor.document.languageId, text: truncateToTokens(text, MAX_SELECTION_TOKENS) };
 }

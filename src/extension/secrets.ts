@@ -10,7 +10,7 @@ export type SecretId = 'neo4jPassword' | 'azureApiKey' | 'bitnetApiKey';
 export const SECRETS: Record<SecretId, { key: string; label: string; prompt: string }> = {
   neo4jPassword: { key: 'workspaceRag.neo4j.password', label: 'Neo4j password', prompt: 'Password of the Neo4j user (workspaceRag.neo4j.username)' },
   azureApiKey: { key: 'workspaceRag.azure.apiKey', label: 'Azure OpenAI API key', prompt: 'API key of the Azure OpenAI resource (workspaceRag.azure.endpoint)' },
-  bitnetApiKey: { key: 'workspaceRag.bitnet.apiKey', label: 'BitNet API key', prompt: 'API key of the BitNet endpoint (workspaceRag.bitnet.endpoint); leave empty to remove it' },
+  bitnetApiKey: { key: 'workspaceRag.bitnet.apiKey', label: 'BitNet API key', prompt: 'API key of the BitNet endpoint (workspaceRag.bitnet.endpoint)' },
 };
 const SECRET_IDS = Object.keys(SECRETS) as SecretId[];
 
@@ -60,6 +60,24 @@ export class Secrets implements vscode.Disposable {
     if (changed) this.changed.fire();
   }
 
+  /** Stores several keys and fires onDidChange once, after all of them. */
+  async setAll(values: SecretValues): Promise<void> {
+    let changed = false;
+    for (const id of SECRET_IDS) {
+      const value = values[id];
+      if (!value || this.known.get(id) === value) continue;
+      this.known.set(id, value);
+      await this.storage.store(SECRETS[id].key, value);
+      changed = true;
+    }
+    if (changed) this.changed.fire();
+  }
+
+  /** Whether a key is stored (as last read or written). */
+  has(id: SecretId): boolean {
+    return this.known.has(id);
+  }
+
   async delete(id: SecretId): Promise<void> {
     const changed = this.known.has(id);
     this.known.delete(id);
@@ -97,31 +115,80 @@ const testCredentials = z
   .strict();
 const secretId = z.enum(['neo4jPassword', 'azureApiKey', 'bitnetApiKey']);
 
+/** Whether the configuration needs a key now, and why (or why not), as the flow and its summary say it. */
+export interface KeyNeed {
+  needed: boolean;
+  why: string;
+}
+
+/** The keys the configured services need: the Neo4j password always, the others when their endpoint is set. */
+export function keysNeeded(setting: (key: string) => unknown): Record<SecretId, KeyNeed> {
+  const set = (key: string) => typeof setting(key) === 'string' && String(setting(key)).trim() !== '';
+  return {
+    neo4jPassword: { needed: true, why: 'Neo4j signs in with it' },
+    azureApiKey: set('azure.endpoint')
+      ? { needed: true, why: 'workspaceRag.azure.endpoint is set' }
+      : { needed: false, why: 'workspaceRag.azure.endpoint is empty, so retrieval is keyword-only' },
+    bitnetApiKey: set('bitnet.endpoint')
+      ? { needed: true, why: 'workspaceRag.bitnet.endpoint is set (leave it empty if the endpoint needs no key)' }
+      : { needed: false, why: 'workspaceRag.bitnet.endpoint is empty, so answers are retrieval-only' },
+  };
+}
+
+/** What Set Credentials asks with and tells through; VS Code's input boxes and settings unless a test gives others. */
+export interface CredentialsUi {
+  ask(options: vscode.InputBoxOptions): Thenable<string | undefined>;
+  tell(text: string): void;
+  setting(key: string): unknown;
+}
+
+const vscodeUi: CredentialsUi = {
+  ask: (options) => vscode.window.showInputBox(options),
+  tell: (text) => void vscode.window.showInformationMessage(text),
+  setting: (key) => vscode.workspace.getConfiguration('workspaceRag').get(key),
+};
+
 /**
- * Asks which key to set (or takes a SecretId argument) and reads it from a password input box. Keys passed as an
- * argument are accepted only in test mode: otherwise any command link or extension could plant a key.
+ * One flow: a password box for each key the configuration needs (1/3, 2/3…), where Enter on an empty box keeps a
+ * stored key; the keys are stored together at the end, so nothing half-set is seen meanwhile (the status bar does not
+ * go "unavailable" between two boxes), and the summary says which were saved, kept and not needed. With a SecretId
+ * argument, only that key is asked. Keys passed as an argument are accepted only in test mode: otherwise any command
+ * link or extension could plant a key.
  */
-export async function setCredentials(secrets: Secrets, mode: vscode.ExtensionMode, arg: unknown): Promise<SecretId[]> {
+export async function setCredentials(secrets: Secrets, mode: vscode.ExtensionMode, arg: unknown, ui: CredentialsUi = vscodeUi): Promise<SecretId[]> {
   if (mode === vscode.ExtensionMode.Test && arg !== null && typeof arg === 'object') {
     const values = testCredentials.parse(arg);
     const ids = SECRET_IDS.filter((id) => values[id] !== undefined);
     for (const id of ids) await secrets.set(id, values[id]!);
     return ids;
   }
+  const needs = keysNeeded((key) => ui.setting(key));
   const preset = secretId.safeParse(arg);
-  const id = preset.success ? preset.data : await pickSecret(secrets, 'Set Credentials', 'Which key do you want to set?');
-  if (!id) return [];
-  const value = await vscode.window.showInputBox({
-    title: `Workspace RAG: ${SECRETS[id].label}`,
-    prompt: SECRETS[id].prompt,
-    password: true,
-    ignoreFocusOut: true,
-    validateInput: (v) => (v !== v.trim() ? 'Remove the leading or trailing spaces.' : undefined),
-  });
-  if (value === undefined) return [];
-  await secrets.set(id, value);
-  void vscode.window.showInformationMessage(value ? `Workspace RAG: ${SECRETS[id].label} saved in the secret storage.` : `Workspace RAG: ${SECRETS[id].label} removed.`);
-  return [id];
+  const steps = preset.success ? [preset.data] : SECRET_IDS.filter((id) => needs[id].needed);
+  const entered: SecretValues = {};
+  for (const [i, id] of steps.entries()) {
+    const stored = (await secrets.get(id)) !== undefined;
+    const value = await ui.ask({
+      title: `Workspace RAG: ${SECRETS[id].label}${steps.length > 1 ? ` (${i + 1}/${steps.length})` : ''}`,
+      prompt: `${SECRETS[id].prompt}: ${needs[id].why}.`,
+      placeHolder: stored ? 'Stored. Press Enter to keep it, or type a new one' : undefined,
+      password: true,
+      ignoreFocusOut: true,
+      validateInput: (v) => (v !== v.trim() ? 'Remove the leading or trailing spaces.' : undefined),
+    });
+    // Escape ends the flow and stores nothing.
+    if (value === undefined) return [];
+    if (value) entered[id] = value;
+  }
+  const saved = SECRET_IDS.filter((id) => entered[id] !== undefined);
+  await secrets.setAll(entered);
+  const said = SECRET_IDS.map((id) => {
+    if (saved.includes(id)) return `${SECRETS[id].label} saved in the secret storage`;
+    if (steps.includes(id)) return `${SECRETS[id].label} ${secrets.has(id) ? 'kept' : 'not set'}`;
+    return needs[id].needed ? undefined : `${SECRETS[id].label} not needed (${needs[id].why})`;
+  }).filter((t): t is string => t !== undefined);
+  ui.tell(`Workspace RAG: ${said.join('; ')}.`);
+  return saved;
 }
 
 /** Deletes the keys the user picks (or, in test mode only, the SecretIds passed as an array). */
@@ -143,10 +210,4 @@ export async function clearCredentials(secrets: Secrets, mode: vscode.ExtensionM
   }
   for (const id of ids) await secrets.delete(id);
   return ids;
-}
-
-async function pickSecret(secrets: Secrets, title: string, placeHolder: string): Promise<SecretId | undefined> {
-  const items = [];
-  for (const id of SECRET_IDS) items.push({ label: SECRETS[id].label, description: (await secrets.get(id)) ? 'stored' : 'not set', id });
-  return (await vscode.window.showQuickPick(items, { title: `Workspace RAG: ${title}`, placeHolder }))?.id;
 }

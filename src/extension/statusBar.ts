@@ -72,6 +72,9 @@ export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' :
 export class IndexStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('workspaceRag.status', vscode.StatusBarAlignment.Left, 10);
   private current: IndexState = { kind: 'unknown' };
+  private readonly changed = new vscode.EventEmitter<IndexState>();
+  /** Fires with each state shown (the walkthrough's "indexed" step follows it). */
+  readonly onDidChange = this.changed.event;
 
   constructor(command: string) {
     this.item.name = 'Workspace RAG index';
@@ -90,9 +93,11 @@ export class IndexStatusBar implements vscode.Disposable {
     this.item.text = text;
     this.item.tooltip = tooltip;
     this.item.backgroundColor = state.kind === 'unavailable' || state.kind === 'failed' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    this.changed.fire(state);
   }
 
   dispose(): void {
+    this.changed.dispose();
     this.item.dispose();
   }
 }

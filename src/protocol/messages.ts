@@ -77,6 +77,17 @@ const answerMode = z.enum(['generated', 'retrieval-only', 'no-sources']);
 /** The question's words that no source mentions. */
 const weakMatch = z.array(z.string().min(1).max(MAX_WEAK_WORD)).max(MAX_WEAK_WORDS);
 
+/** Code selected in an editor, attached to a question: shown as a code block under it, sent in a fence after it. */
+const selectionView = z.object({
+  /** Where it is, as shown (workspace-relative, or the name of a file outside the folders). */
+  path: z.string().min(1).max(MAX_PATH),
+  startLine: line,
+  endLine: line,
+  language: z.string().max(MAX_LANGUAGE),
+  text: z.string().min(1).max(MAX_QUESTION),
+});
+export type SelectionView = z.infer<typeof selectionView>;
+
 const savedTurn = z.object({
   id: turnId,
   question: z.string().max(MAX_QUESTION),
@@ -87,6 +98,8 @@ const savedTurn = z.object({
   error: z.string().optional(),
   incomplete: incompleteReason.optional(),
   notices: notices.optional(),
+  /** The code Ask About Selection attached; `question` is what the user typed above it. */
+  selection: selectionView.optional(),
   mode: answerMode.optional(),
   weakMatch: weakMatch.optional(),
 });
@@ -137,7 +150,8 @@ export const toWebview = z.discriminatedUnion('type', [
     retrievalOnly: z.boolean(),
     indexed: z.boolean(),
   }),
-  z.object({ type: z.literal('prefill'), question: z.string().max(MAX_QUESTION) }),
+  /** Ask About Selection: a question for the input box and, attached to it, the selected code. */
+  z.object({ type: z.literal('prefill'), question: z.string().max(MAX_QUESTION), selection: selectionView.optional() }),
   z.object({ type: z.literal('sources'), id: turnId, sources: z.array(sourceView) }),
   z.object({ type: z.literal('progress'), id: turnId, progress: answerProgress }),
   z.object({ type: z.literal('delta'), id: turnId, text: z.string() }),

@@ -1,14 +1,14 @@
 // The chat panel: the banners, the conversation, the composer and the source preview, and the protocol between them
 // and the extension. It knows nothing of the VS Code API: main.ts hands it a `post` function and a state store, so
 // tests drive it with a DOM implementation and plain functions.
-import { fromWebview, toWebview, type FromWebview, type SavedConversation, type ToWebview } from '../protocol/messages';
+import { fromWebview, toWebview, type FromWebview, type SavedConversation, type SelectionView, type ToWebview } from '../protocol/messages';
 import { MAX_NOTICES, MAX_QUESTION } from '../protocol/limits';
 import { systemClock, type Clock } from './clock';
 import { Banners } from './banners';
 import { Conversation, type Turn, type TurnData } from './conversation';
 import { HistoryPanel } from './history';
 import { button, h, icon } from './dom';
-import { footerText } from './format';
+import { footerText, lineRange, questionText } from './format';
 import { Persistence, restoredTurns, savedTurns, type StateStore } from './persistence';
 import { SourcePreview } from './preview';
 
@@ -26,6 +26,12 @@ export interface AppDeps {
   newConversationId?(): string;
   /** The time for countdowns; the browser's by default. */
   clock?: Clock;
+}
+
+/** A question as asked: what the user typed, and the code attached to it. */
+interface Asked {
+  question: string;
+  selection?: SelectionView;
 }
 
 /** A change to a turn's data (never its elements). */
@@ -52,7 +58,10 @@ export class ChatApp {
   private readonly status: HTMLElement;
   /** The question sent with Enter while an answer streams: it is asked as soon as that answer ends. */
   private readonly queuedView: HTMLElement;
-  private queued: string | undefined;
+  private queued: Asked | undefined;
+  /** The code Ask About Selection attached to the question in the input box, shown above it. */
+  private readonly attachmentView: HTMLElement;
+  private attachment: SelectionView | undefined;
   /** The conversation shown, and the time of its last change here or in another chat view (0: none yet). */
   private conversationId: string;
   private updatedAt = 0;
@@ -108,6 +117,13 @@ export class ChatApp {
     unqueue.addEventListener('click', () => this.setQueued(undefined));
     this.queuedView = h(doc, 'div', { class: 'queued' }, h(doc, 'span', { class: 'queued-label' }, 'Next'), h(doc, 'span', { class: 'queued-text' }), unqueue);
     this.queuedView.hidden = true;
+    const detach = button(doc, 'Remove the attached selection', 'icon-button detach', icon(doc, 'close'));
+    detach.addEventListener('click', () => {
+      this.setAttachment(undefined);
+      this.focusInput();
+    });
+    this.attachmentView = h(doc, 'div', { class: 'attachment' }, h(doc, 'span', { class: 'attachment-label' }, 'Selection'), h(doc, 'span', { class: 'attachment-where' }), detach);
+    this.attachmentView.hidden = true;
     const newChat = button(doc, 'New Chat', 'icon-button new-chat', icon(doc, 'add'));
     this.history = new HistoryPanel(doc, {
       open: (id) => this.openConversation(id),
@@ -122,6 +138,7 @@ export class ChatApp {
       'div',
       { class: 'composer' },
       this.queuedView,
+      this.attachmentView,
       this.input,
       h(doc, 'div', { class: 'composer-bar' }, newChat, this.history.toggle, this.status, h(doc, 'span', { class: 'spacer' }), this.stopButton, this.sendButton),
     );
@@ -166,7 +183,10 @@ export class ChatApp {
         return this.banners.render(message);
       case 'prefill':
         this.input.value = message.question;
+        this.setAttachment(message.selection);
         this.focusInput();
+        // The question is ready to be replaced by the user's own words.
+        this.input.setSelectionRange(0, this.input.value.length);
         return this.persistence.save();
       case 'error':
         return this.onError(message);
@@ -266,42 +286,47 @@ export class ChatApp {
    * second one stays in the input box, and the status says why).
    */
   private submit(): void {
-    const question = this.input.value.trim();
+    const selection = this.attachment;
+    // An attached selection asks its default question when the box was emptied.
+    const question = this.input.value.trim() || (selection ? 'What does this code do?' : '');
     if (!question) return;
     if (this.conversation.busy) {
       if (this.queued !== undefined) return this.say('One question is already waiting for this answer to end.');
-      this.setQueued(question);
-      this.input.value = '';
-      this.focusInput();
-      return this.persistence.save();
-    }
-    if (!this.sendQuestion(question)) return;
+      this.setQueued({ question, selection });
+    } else if (!this.sendQuestion({ question, selection })) return;
     this.input.value = '';
+    this.setAttachment(undefined);
     this.focusInput();
     this.persistence.save();
   }
 
-  private sendQuestion(question: string): boolean {
-    const turn = this.conversation.add({ id: this.newId(), question, answer: '', sources: [], cited: [], status: 'streaming' });
+  private setAttachment(selection: SelectionView | undefined): void {
+    this.attachment = selection;
+    this.attachmentView.hidden = selection === undefined;
+    this.attachmentView.querySelector('.attachment-where')!.textContent = selection ? `${selection.path}:${lineRange(selection)}` : '';
+  }
+
+  private sendQuestion({ question, selection }: Asked): boolean {
+    const turn = this.conversation.add({ id: this.newId(), question, selection, answer: '', sources: [], cited: [], status: 'streaming' });
     turn.history = this.conversation.historyBefore(turn);
     // The new question and its answer are what the user looks at now, wherever they had scrolled to.
     this.conversation.follow();
     return this.ask(turn);
   }
 
-  private setQueued(question: string | undefined): void {
-    this.queued = question;
-    this.queuedView.hidden = question === undefined;
-    this.queuedView.querySelector('.queued-text')!.textContent = question ?? '';
+  private setQueued(asked: Asked | undefined): void {
+    this.queued = asked;
+    this.queuedView.hidden = asked === undefined;
+    this.queuedView.querySelector('.queued-text')!.textContent = asked ? asked.question + (asked.selection ? ` (${asked.selection.path}:${lineRange(asked.selection)})` : '') : '';
     this.updateControls();
   }
 
   /** The waiting question, asked once the answer before it ended (done, stopped or failed). */
   private sendQueued(): void {
-    const question = this.queued;
-    if (question === undefined) return;
+    const asked = this.queued;
+    if (asked === undefined) return;
     this.setQueued(undefined);
-    this.sendQuestion(question);
+    this.sendQuestion(asked);
   }
 
   /** A note in the status line, e.g. why Enter did not send; the next change of state replaces it. */
@@ -312,7 +337,7 @@ export class ChatApp {
 
   /** Sends the turn's question; a turn whose question cannot be sent fails at once. */
   private ask(turn: Turn): boolean {
-    const sent = this.send({ type: 'ask', id: turn.id, question: turn.question.slice(0, MAX_QUESTION), history: turn.history ?? [] });
+    const sent = this.send({ type: 'ask', id: turn.id, question: questionText(turn).slice(0, MAX_QUESTION), history: turn.history ?? [] });
     if (sent) this.updateControls();
     else this.update(turn, { status: 'error', error: 'This question could not be sent.' });
     return sent;
@@ -381,7 +406,8 @@ export class ChatApp {
   private leaveConversation(): void {
     // A question waiting for the answer in flight goes back to the input box rather than into either conversation.
     if (this.queued !== undefined) {
-      this.input.value = [this.queued, this.input.value].filter((t) => t.trim()).join('\n');
+      this.input.value = [this.queued.question, this.input.value].filter((t) => t.trim()).join('\n');
+      if (!this.attachment) this.setAttachment(this.queued.selection);
       this.setQueued(undefined);
     }
     const streaming = this.conversation.streaming;

@@ -1,15 +1,15 @@
 // The conversation: the turns, their rendering in the transcript (this answer's fallback notices, what BitNet is doing
 // before the first word, the answer, its incomplete mark, error, Sources list and footer), the notices that belong to no
 // question, and the clicks on citations and Copy buttons.
-import type { FromWebview, IncompleteReason, ReadingProgress, SourceView, ToWebview } from '../protocol/messages';
+import type { FromWebview, IncompleteReason, ReadingProgress, SelectionView, SourceView, ToWebview } from '../protocol/messages';
 
 type AnswerMode = Extract<ToWebview, { type: 'done' }>['mode'];
 import { MAX_HISTORY_CONTENT, MAX_INSERT } from '../protocol/limits';
 import type { Clock } from './clock';
 import { button, h, icon } from './dom';
-import { incompleteText, readingText, retryIn, sourceLabel } from './format';
+import { incompleteText, lineRange, questionText, readingText, retryIn, sourceLabel } from './format';
 import { AnswerRenderer } from './markdown';
-import { sourceButton, sourcesAnswer } from './snippets';
+import { codeBlock, sourceButton, sourcesAnswer } from './snippets';
 
 type Ask = Extract<FromWebview, { type: 'ask' }>;
 export type HistoryMessage = Ask['history'][number];
@@ -32,7 +32,9 @@ interface TurnView {
 /** What a turn is, apart from its elements. */
 export interface TurnData {
   id: string;
+  /** What the user typed; with `selection`, the code attached to it (the model gets both: questionText). */
   question: string;
+  selection?: SelectionView;
   answer: string;
   sources: SourceView[];
   cited: number[];
@@ -172,7 +174,10 @@ export class Conversation {
       footer: h(doc, 'div', { class: 'turn-footer' }),
       root: h(doc, 'article', { class: 'turn', 'data-turn': data.id, 'aria-label': `Question: ${data.question.slice(0, 200)}` }),
     };
-    view.root.append(h(doc, 'div', { class: 'question' }, data.question), view.notices, view.progress, view.answer, view.incomplete, view.error, view.sources, view.footer);
+    // The question as text, and the code it is about as a code block: never the fenced markdown the model gets.
+    const question = h(doc, 'div', { class: 'question' }, h(doc, 'div', { class: 'question-text' }, data.question));
+    if (data.selection) question.append(h(doc, 'div', { class: 'question-where' }, `${data.selection.path}:${lineRange(data.selection)}`), codeBlock(doc, data.selection.language, data.selection.text));
+    view.root.append(question, view.notices, view.progress, view.answer, view.incomplete, view.error, view.sources, view.footer);
     const turn: Turn = { ...data, view };
     this.list.push(turn);
     this.element.insertBefore(view.root, this.notices);
@@ -196,7 +201,7 @@ export class Conversation {
       .filter((t) => (t.status === 'done' || t.status === 'stopped') && t.answer.trim() !== '')
       .slice(-HISTORY_TURNS)
       .flatMap((t): HistoryMessage[] => [
-        { role: 'user', content: t.question.slice(0, MAX_HISTORY_CONTENT) },
+        { role: 'user', content: questionText(t).slice(0, MAX_HISTORY_CONTENT) },
         { role: 'assistant', content: t.answer.slice(0, MAX_HISTORY_CONTENT) },
       ]);
   }

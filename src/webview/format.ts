@@ -1,11 +1,11 @@
 // Text shown around answers: source labels, the timing footer, what BitNet is doing before the first word, and why an
 // answer is incomplete.
-import type { IncompleteReason, ReadingProgress, SourceView, ToWebview } from '../protocol/messages';
+import type { IncompleteReason, ReadingProgress, SelectionView, SourceView, ToWebview } from '../protocol/messages';
 
 type Done = Extract<ToWebview, { type: 'done' }>;
 
 /** `12–40`, or `12` for a single line. */
-export function lineRange(source: Pick<SourceView, 'startLine' | 'endLine'>): string {
+export function lineRange(source: { startLine: number; endLine: number }): string {
   return source.startLine === source.endLine ? `${source.startLine}` : `${source.startLine}–${source.endLine}`;
 }
 
@@ -72,4 +72,15 @@ export function ago(then: number, now: number): string {
   if (hours < 24) return `${hours} h ago`;
   if (hours < 48) return 'yesterday';
   return new Date(then).toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+}
+
+/**
+ * The question as the model reads it: what the user typed, then the attached selection in a fence longer than any
+ * backtick run inside it, with where it is.
+ */
+export function questionText(turn: { question: string; selection?: SelectionView }): string {
+  const s = turn.selection;
+  if (!s) return turn.question;
+  const fence = '`'.repeat(Math.max(3, ...(s.text.match(/`+/g) ?? []).map((r) => r.length + 1)));
+  return `${turn.question}\n\nThe code, from ${s.path}:${s.startLine}-${s.endLine}:\n\n${fence}${s.language}\n${s.text}\n${fence}`;
 }

@@ -26,6 +26,7 @@ export function savedTurns(turns: readonly TurnData[]): SavedTurn[] {
   return turns.slice(-MAX_SAVED_TURNS).map((t) => ({
     id: t.id,
     question: t.question,
+    selection: t.selection,
     answer: t.answer.slice(0, MAX_SAVED_ANSWER),
     sources: t.sources,
     cited: t.cited,

@@ -29,7 +29,7 @@ export function sourceButton(doc: Document, source: SourceView): HTMLButtonEleme
 }
 
 /** A code block with the language and the Copy and Insert buttons, built as elements (the code is never parsed). */
-function codeBlock(doc: Document, language: string, code: string): HTMLElement {
+export function codeBlock(doc: Document, language: string, code: string): HTMLElement {
   const copy = button(doc, 'Copy code', 'copy', 'Copy');
   const insert = button(doc, 'Insert code at the cursor', 'insert', 'Insert');
   insert.title = 'Insert at the cursor of the editor used last';

@@ -25,7 +25,6 @@ import {
   activeEditorTitle,
   editorSelection,
   editorTabCount,
-  fillInputBox,
   findInWebviews,
   pickQuickItem,
   runCommandFromPalette,
@@ -345,6 +344,18 @@ async function markers(page: Page): Promise<string[]> {
 
 // ---- The run ----
 
+/**
+ * The extension's settings split as VS Code keeps them: the machine-scoped ones (`scope: machine` in the manifest:
+ * the endpoints and the Neo4j URI) as machine settings, the rest as user settings, as scripts/demo.sh writes them.
+ */
+function byScope(settings: Record<string, unknown>): { user: Record<string, unknown>; machine: Record<string, unknown> } {
+  const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, { scope?: string }> } } };
+  const user: Record<string, unknown> = {};
+  const machine: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(settings)) (manifest.contributes.configuration.properties[key]?.scope === 'machine' ? machine : user)[key] = value;
+  return { user, machine };
+}
+
 function packageExtension(dir: string): string {
   const vsix = path.join(dir, 'workspace-rag.vsix');
   const result = spawnSync('npx', ['--no-install', '@vscode/vsce', 'package', '--out', vsix], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -376,22 +387,18 @@ async function main(): Promise<void> {
   const diagnostics: string[] = [];
   try {
     const vsix = packageExtension(temp);
-    server = startCodeServer({
-      workspace,
-      home: path.join(temp, 'code-server'),
-      vsix,
-      settings: {
-        'workspaceRag.neo4j.uri': neo4jConfig.uri,
-        'workspaceRag.neo4j.username': neo4jConfig.username,
-        'workspaceRag.neo4j.database': neo4jConfig.database,
-        'workspaceRag.azure.endpoint': gate.url,
-        'workspaceRag.azure.deployment': 'text-embedding-3-small',
-        'workspaceRag.azure.dimensions': TEST_DIMENSIONS,
-        'workspaceRag.bitnet.endpoint': chat.azureEndpoint,
-        'workspaceRag.bitnet.authStyle': 'api-key',
-        'workspaceRag.bitnet.apiVersion': BITNET_API_VERSION,
-      },
+    const { user, machine } = byScope({
+      'workspaceRag.neo4j.uri': neo4jConfig.uri,
+      'workspaceRag.neo4j.username': neo4jConfig.username,
+      'workspaceRag.neo4j.database': neo4jConfig.database,
+      'workspaceRag.azure.endpoint': gate.url,
+      'workspaceRag.azure.deployment': 'text-embedding-3-small',
+      'workspaceRag.azure.dimensions': TEST_DIMENSIONS,
+      'workspaceRag.bitnet.endpoint': chat.azureEndpoint,
+      'workspaceRag.bitnet.authStyle': 'api-key',
+      'workspaceRag.bitnet.apiVersion': BITNET_API_VERSION,
     });
+    server = startCodeServer({ workspace, home: path.join(temp, 'code-server'), vsix, settings: user, machineSettings: machine });
     // code-server runs in its own process group: stop it when the run is interrupted, too.
     const started = server;
     process.once('SIGINT', () => {
@@ -409,25 +416,39 @@ async function main(): Promise<void> {
     page.on('console', (m) => diagnostics.push(`[${m.type()}] ${m.text()}`));
     page.on('pageerror', (e) => diagnostics.push(`[pageerror] ${e.message}`));
 
-    await steps.run('open the workbench with the installed extension', async () => {
+    await steps.run('open the workbench with the installed extension: its walkthrough opens on this first run', async () => {
       await page.goto(workbenchUrl(server!, { folder: workspace }));
       await waitForWorkbench(page);
       await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'docs' }).first().waitFor({ timeout: STEP_TIMEOUT_MS });
+      const walkthrough = page.locator('.gettingStartedContainer', { hasText: 'Get started with Workspace RAG' });
+      await walkthrough.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
+      // Its pages fit the editor: nothing scrolls sideways in the step's media (the credentials table did).
+      const overflow = await page.locator('.gettingStartedContainer .getting-started-media').evaluate((el) => el.scrollWidth - el.clientWidth).catch(() => 0);
+      check(overflow <= 1, `the walkthrough's page is ${overflow}px wider than its column`);
+      await screenshot(page, 'e2e-walkthrough');
+      await runCommandFromPalette(page, 'View: Close Editor');
+      await walkthrough.waitFor({ state: 'detached', timeout: 10_000 });
     });
 
-    await steps.run('set credentials through the password input boxes', async () => {
+    await steps.run('set credentials in one flow of password boxes, one for each key the settings need', async () => {
+      await runCommandFromPalette(page, 'Workspace RAG: Set Credentials');
       const keys: Array<[string, string]> = [
-        ['Neo4j password', neo4jConfig.password],
-        ['Azure OpenAI API key', AZURE_KEY],
-        ['BitNet API key', BITNET_KEY],
+        ['Neo4j password (1/3)', neo4jConfig.password],
+        ['Azure OpenAI API key (2/3)', AZURE_KEY],
+        ['BitNet API key (3/3)', BITNET_KEY],
       ];
+      const widget = page.locator('.quick-input-widget');
       for (const [label, value] of keys) {
-        await runCommandFromPalette(page, 'Workspace RAG: Set Credentials');
-        await pickQuickItem(page, label);
-        const type = await fillInputBox(page, `Workspace RAG: ${label}`, value);
-        check(type === 'password', `the ${label} box is a ${type ?? 'plain'} input, not a password box`);
-        await waitForNotification(page, `${label} saved in the secret storage`);
+        const title = widget.locator('.quick-input-title', { hasText: `Workspace RAG: ${label}` });
+        await title.waitFor({ state: 'visible', timeout: 15_000 });
+        const input = widget.locator('input.input').first();
+        check((await input.getAttribute('type')) === 'password', `the ${label} box is not a password box`);
+        await input.fill(value);
+        await input.press('Enter');
+        await title.waitFor({ state: 'hidden', timeout: 15_000 });
       }
+      const said = await waitForNotification(page, 'Neo4j password saved in the secret storage');
+      check(/Azure OpenAI API key saved/.test(said) && /BitNet API key saved/.test(said), `the flow did not save every key: ${said}`);
     });
 
     await steps.run('index the workspace from the palette', async () => {
@@ -532,9 +553,10 @@ async function main(): Promise<void> {
         selection.column === expected.column && selection.selected === expected.selected,
         `selection ${JSON.stringify(selection)} is not lines ${cited.start}-${cited.end} (${JSON.stringify(expected)})`,
       );
-      // Monaco renders spaces as no-break spaces.
-      const visible = (await page.locator('.editor-group-container.active .view-lines').innerText()).replace(/\u00a0/g, ' ');
-      check(visible.includes(lines[0].trim()), `the editor does not show the first cited line ${JSON.stringify(lines[0])}`);
+      // Monaco renders spaces as no-break spaces, and wraps a long line at a space.
+      const words = (text: string) => text.replace(/[\s\u00a0]+/g, ' ').trim();
+      const visible = words(await page.locator('.editor-group-container.active .view-lines').innerText());
+      check(visible.includes(words(lines[0])), `the editor does not show the first cited line ${JSON.stringify(lines[0])}`);
       console.log(`    editor: ${title}, Ln ${selection.line}, Col ${selection.column} (${selection.selected} selected)`);
       await chatFrame.leave(page).catch(() => undefined);
       await screenshot(page, 'e2e-jump');
@@ -714,6 +736,41 @@ async function main(): Promise<void> {
       check(await frame.locator('.queued').isHidden(), 'the queued question is still shown after it was asked');
     });
 
+    await steps.run('Ask About Selection attaches exactly the selected lines and shows the question as text and code; the editor tab shows it too', async () => {
+      // Lines 6-8 of configuration.md (a heading, a blank line, a table's head; none wraps, since Shift+Down moves by
+      // screen lines), selected the usual way: from the start of line 6, Shift+Down three times, so the selection
+      // ends at the start of line 9.
+      await page.locator('.editor-group-container .tab .label-name', { hasText: /^configuration\.md$/ }).first().click();
+      await page.keyboard.press('Control+G');
+      await page.keyboard.type('6');
+      await page.keyboard.press('Enter');
+      for (let i = 0; i < 3; i++) await page.keyboard.press('Shift+ArrowDown');
+      await poll(async () => ((await editorSelection(page).catch(() => undefined))?.line === 9 ? true : undefined), 'the selection to end on line 9', 10_000);
+      await runCommandFromPalette(page, 'Workspace RAG: Ask About Selection');
+      const view = await poll(async () => {
+        for (const f of await webviewFramesWith(page, '.attachment:not([hidden])')) if (f !== chatFrame.frame) return new ChatFrame(f);
+        return undefined;
+      }, 'the chat view with the selection attached');
+      const where = await view.frame.locator('.attachment-where').innerText();
+      check(where === 'docs/configuration.md:6–8', `the attached selection is ${JSON.stringify(where)}, not lines 6–8`);
+      const input = view.frame.locator('textarea.input');
+      check((await input.inputValue()) === 'What does this code do?', `the input holds ${JSON.stringify(await input.inputValue())}`);
+      const turns = await chatFrame.frame.locator('article.turn').count();
+      await input.press('Enter');
+      await view.watchAnswer();
+      const bubble = view.frame.locator('article.turn').last().locator('.question');
+      const text = await bubble.innerText();
+      check(!text.includes('```'), `the question shows markdown fences: ${JSON.stringify(text)}`);
+      check((await bubble.locator('.question-where').innerText()) === 'docs/configuration.md:6–8', 'the question does not say where its code is from');
+      const code = (await bubble.locator('.code-block code').innerText()).split('\n');
+      check(JSON.stringify(code) === JSON.stringify(fileLines(workspace, 'docs/configuration.md', 6, 8)), `the attached code is not lines 6-8: ${JSON.stringify(code)}`);
+      await screenshot(page, 'e2e-ask-about-selection');
+      // The editor tab's chat shows the same turn once it has ended.
+      await poll(async () => ((await chatFrame.frame.locator('article.turn').count()) === turns + 1 ? true : undefined), 'the editor tab to show the question asked in the view', 15_000);
+      await page.locator('.activitybar .action-item a[aria-label^="Explorer"]').first().click();
+      await chatFrame.frame.locator('textarea.input').click();
+    });
+
     await steps.run('New Chat keeps each conversation in the history, which reopens one after a reload', async () => {
       const frame = chatFrame.frame;
       const first = (await chatFrame.transcript()).map((t) => t.question);
@@ -745,11 +802,56 @@ async function main(): Promise<void> {
       check((await restored.frame.locator('.answer button.chip').count()) > 0, 'the reopened answers lost their citations');
     });
 
-    await steps.run('clear the index of the workspace', async () => {
+    await steps.run('a setting edited in the Settings editor keeps the endpoints and the Neo4j URI the machine settings give', async () => {
+      await runCommandFromPalette(page, 'Preferences: Open Settings (UI)');
+      const editor = page.locator('.settings-editor');
+      await editor.waitFor({ state: 'visible', timeout: 15_000 });
+      // The search box has the focus; the list shows the one setting once the search has run.
+      await page.keyboard.type('workspaceRag.bitnet.firstTokenSeconds');
+      await editor.locator('.settings-count-widget', { hasText: '1 Setting Found' }).waitFor({ state: 'visible', timeout: 15_000 });
+      const box = editor.locator('.setting-item-contents', { hasText: 'First Token Seconds' }).locator('input').first();
+      await box.waitFor({ state: 'visible', timeout: 15_000 });
+      await box.click();
+      await page.keyboard.press('Control+A');
+      await page.keyboard.type('9');
+      await page.keyboard.press('Tab');
+      // The focus leaves the Settings editor, whose focused controls keep the palette's shortcut.
+      await page.locator('.tabs-container .tab', { hasText: 'configuration.md' }).first().click();
+      const userSettings = path.join(temp, 'code-server', 'user-data', 'User', 'settings.json');
+      await poll(async () => (/"workspaceRag\.bitnet\.firstTokenSeconds": 9/.test(fs.readFileSync(userSettings, 'utf8')) ? true : undefined), 'the edit in the user settings.json', 15_000);
+      // The extension takes the change (once the typing settled), and still reaches the Neo4j, Azure and BitNet of
+      // the machine settings rather than falling back to the defaults.
+      await page.waitForTimeout(2500);
+      await runCommandFromPalette(page, 'Workspace RAG: Show Index Status');
+      const view = page.locator('.editor-group-container.active .view-lines');
+      const text = await poll(async () => {
+        const t = (await view.innerText().catch(() => '')).replace(/\u00a0/g, ' ');
+        return t.includes('Neo4j') ? t : undefined;
+      }, 'the index status');
+      for (const expected of [neo4jConfig.uri, gate.url, chat.azureEndpoint]) check(text.includes(expected), `after the settings edit the status does not name ${expected}:\n${text}`);
+      await waitForStatusBarText(page, 'RAG: up to date');
+      await screenshot(page, 'e2e-settings-edit');
+    });
+
+    await steps.run("the walkthrough's steps are checked once each was done", async () => {
+      await runCommandFromPalette(page, 'Welcome: Open Walkthrough...');
+      await pickQuickItem(page, 'Get started with Workspace RAG');
+      const items = page.locator('.gettingStartedContainer .getting-started-step');
+      await items.first().waitFor({ state: 'visible', timeout: 15_000 });
+      const checked = await items.evaluateAll((els) => els.map((e) => [e.textContent?.trim().split('\n')[0] ?? '', e.querySelector('.codicon-getting-started-step-checked') !== null] as const));
+      check(checked.length === 3 && checked.every(([, done]) => done), `walkthrough steps: ${JSON.stringify(checked)}`);
+      await screenshot(page, 'e2e-walkthrough-done');
+      await runCommandFromPalette(page, 'View: Close Editor');
+    });
+
+    await steps.run('clear the index of the workspace, which says what it removed', async () => {
       await chatFrame.leave(page).catch(() => undefined);
+      await runCommandFromPalette(page, 'Notifications: Clear All Notifications');
       await runCommandFromPalette(page, 'Workspace RAG: Clear Index');
       await pickQuickItem(page, 'This workspace');
       await waitForStatusBarText(page, 'RAG: not indexed');
+      const said = await waitForNotification(page, 'Cleared the index of');
+      check(/\d+ files, \d+ chunks and \d+ symbols removed from Neo4j/.test(said), `Clear Index said: ${said}`);
     });
     ok = true;
   } catch (error) {

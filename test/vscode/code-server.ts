@@ -39,6 +39,11 @@ export interface StartOptions {
   home?: string;
   /** User settings written over the defaults before the server starts. */
   settings?: Record<string, unknown>;
+  /**
+   * Machine-scoped settings (the extension's endpoints and URIs: `scope: machine` in its manifest), written where this
+   * VS Code keeps them for its extension hosts; as user settings they are dropped at the first settings change.
+   */
+  machineSettings?: Record<string, unknown>;
   /** A packaged extension installed with `code-server --install-extension` before the server starts. */
   vsix?: string;
 }
@@ -62,6 +67,11 @@ export function startCodeServer(options: StartOptions): CodeServer {
     const file = path.join(home, 'settings.override.json');
     fs.writeFileSync(file, JSON.stringify(options.settings, null, 2));
     env.CODE_SERVER_SETTINGS = file;
+  }
+  if (options.machineSettings) {
+    const file = path.join(home, 'machine-settings.override.json');
+    fs.writeFileSync(file, JSON.stringify(options.machineSettings, null, 2));
+    env.CODE_SERVER_MACHINE_SETTINGS = file;
   }
   script(['install'], env);
   if (options.vsix) script(['install-extension', options.vsix], env);

@@ -31,4 +31,13 @@ describe('extension indexing helpers', () => {
     assert.equal(isIndexRelevant({ scheme: 'git', path: '/w/docs/a.md' }), false);
   });
 
+  it('starts no run for the files a settings change writes: a colour theme is no reason to index', () => {
+    assert.equal(isIndexRelevant({ scheme: 'file', path: '/w/.vscode/settings.json' }), false);
+    assert.equal(isIndexRelevant({ scheme: 'file', path: '/w/project.code-workspace' }), false);
+    assert.equal(isIndexRelevant({ scheme: 'file', path: '/w/.vscode' }), false, 'the folder the first workspace setting creates');
+    // Other files of those folders and names still count.
+    assert.equal(isIndexRelevant({ scheme: 'file', path: '/w/.vscode/launch.json' }), true);
+    assert.equal(isIndexRelevant({ scheme: 'file', path: '/w/config/settings.json' }), true);
+  });
+
 });

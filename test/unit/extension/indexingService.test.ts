@@ -20,15 +20,17 @@ const report = (failures: IndexReport['failures'] = []): IndexReport => ({
   skippedByReason: {}, skipped: [], chunks: { written: 3, embedded: 0, reused: 0 }, unembedded: 0, tokens: 0, estimatedCost: 0, cancelled: false, failures, durationMs: 5,
 });
 
-function setup(index: () => Promise<IndexReport>) {
+function setup(index: () => Promise<IndexReport>, settleMs?: number) {
   let runs = 0;
+  let statusCalls = 0;
   const errors: string[] = [];
   let state: IndexState = { kind: 'unknown' };
   const engine = {
     capabilities: { embeddings: false, generation: false },
     index: async () => (runs++, index()),
-    status: async () => ({ files: 3, chunks: 3, embedded: 0, symbols: 0, links: 0, lastIndexedAt: undefined, skippedByReason: {}, skipped: [] }),
+    status: async () => (statusCalls++, { files: 3, chunks: 3, embedded: 0, symbols: 0, links: 0, lastIndexedAt: undefined, skippedByReason: {}, skipped: [] }),
     pendingChanges: async () => 0,
+    clear: async () => undefined,
   } as unknown as Engine;
   const config = { neo4j: { uri: 'neo4j://x', database: 'neo4j' }, indexing: {}, retrieval: {} } as unknown as EngineConfig;
   const host = { use: (work: (o: { engine: Engine; config: EngineConfig }) => Promise<unknown>) => work({ engine, config }) } as unknown as EngineHost;
@@ -41,13 +43,14 @@ function setup(index: () => Promise<IndexReport>) {
     workspace: () => ({ id: 'w', name: 'w', roots: [{ name: 'w', path: '/w' }] }),
     autoUpdate: () => true,
     showError: (e) => void errors.push(e.message),
+    settleMs,
   });
   // What the debounced watcher calls after a burst of file events.
   const filesChanged = async () => {
     (service as unknown as { onFilesChanged(): void }).onFilesChanged();
     await (service as unknown as { queue: { idle(): Promise<void> } }).queue.idle();
   };
-  return { service, filesChanged, runs: () => runs, errors, state: () => state };
+  return { service, filesChanged, runs: () => runs, errors, state: () => state, statusCalls: () => statusCalls };
 }
 
 describe('IndexingService (fake engine)', () => {
@@ -86,6 +89,27 @@ describe('IndexingService (fake engine)', () => {
     failures = [];
     await s.filesChanged();
     assert.equal(s.state().kind, 'up-to-date');
+    s.service.dispose();
+  });
+
+  it('checks settings once they stop changing: typing an endpoint is not a status check (and an error) per keystroke', async () => {
+    const s = setup(async () => report(), 40);
+    for (let i = 0; i < 5; i++) {
+      s.service.settingsChangedSoon();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(s.statusCalls(), 0, 'nothing while the value keeps changing');
+    await new Promise((r) => setTimeout(r, 120));
+    assert.equal(s.statusCalls(), 1);
+    assert.equal(s.runs(), 0, 'a settings change is no index run');
+    s.service.dispose();
+  });
+
+  it('confirms what Clear Index removed', async () => {
+    const s = setup(async () => report());
+    assert.equal(await s.service.clear('workspace'), true);
+    assert.deepEqual(recorded.messages.filter((m) => m.level === 'info').map((m) => m.text), ['Workspace RAG: Cleared the index of /w: 3 files, 3 chunks and 0 symbols removed from Neo4j.']);
+    assert.equal(s.state().kind, 'not-indexed');
     s.service.dispose();
   });
 });

@@ -472,6 +472,29 @@ describe('Workspace RAG extension', function () {
   });
 
   describe('automatic updates', () => {
+    it('starts no index run when a colour theme or another setting unrelated to indexing changes', async () => {
+      await setting('indexing.autoUpdate', true);
+      const all = vscode.workspace.getConfiguration();
+      try {
+        // File events of earlier tests (a folder renamed away and back) may still be waiting out the watcher's debounce.
+        await new Promise((r) => setTimeout(r, 2500));
+        await eventually(async () => (api.statusBar().kind !== 'indexing' ? true : undefined), 'no run in progress');
+        const runs = api.indexRuns();
+        // A theme picked for this workspace writes .vscode/settings.json into the workspace folder.
+        await all.update('workbench.colorTheme', 'Default Light Modern', vscode.ConfigurationTarget.Workspace);
+        await all.update('editor.fontSize', 15, vscode.ConfigurationTarget.Global);
+        await all.update('editor.tabSize', 3, vscode.ConfigurationTarget.Workspace);
+        // Longer than the watcher's 1.5 s debounce and the settings' settling.
+        await new Promise((r) => setTimeout(r, 4000));
+        assert.equal(api.indexRuns(), runs, 'a settings change started an index run');
+      } finally {
+        await all.update('workbench.colorTheme', undefined, vscode.ConfigurationTarget.Workspace);
+        await all.update('editor.tabSize', undefined, vscode.ConfigurationTarget.Workspace);
+        await all.update('editor.fontSize', undefined, vscode.ConfigurationTarget.Global);
+        await setting('indexing.autoUpdate', false);
+      }
+    });
+
     it('indexes a burst of new files incrementally once updates are on', async () => {
       await setting('indexing.autoUpdate', true);
       try {
