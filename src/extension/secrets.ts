@@ -3,7 +3,9 @@
 // written inside URLs.
 import * as vscode from 'vscode';
 import { z } from 'zod';
+import { COGNITIVE_SERVICES_SCOPE } from '../core/auth';
 import { redactUrlSecrets } from '../core/config';
+import { microsoftSignInNeeded, signInWithMicrosoft } from './entra';
 
 export type SecretId = 'neo4jPassword' | 'azureApiKey' | 'bitnetApiKey';
 
@@ -126,12 +128,16 @@ export function keysNeeded(setting: (key: string) => unknown): Record<SecretId, 
   const set = (key: string) => typeof setting(key) === 'string' && String(setting(key)).trim() !== '';
   return {
     neo4jPassword: { needed: true, why: 'Neo4j signs in with it' },
-    azureApiKey: set('azure.endpoint')
-      ? { needed: true, why: 'workspaceRag.azure.endpoint is set' }
-      : { needed: false, why: 'workspaceRag.azure.endpoint is empty, so retrieval is keyword-only' },
-    bitnetApiKey: set('bitnet.endpoint')
-      ? { needed: true, why: 'workspaceRag.bitnet.endpoint is set (leave it empty if the endpoint needs no key)' }
-      : { needed: false, why: 'workspaceRag.bitnet.endpoint is empty, so answers are retrieval-only' },
+    azureApiKey: !set('azure.endpoint')
+      ? { needed: false, why: 'workspaceRag.azure.endpoint is empty, so retrieval is keyword-only' }
+      : setting('azure.auth') === 'entra'
+        ? { needed: false, why: 'workspaceRag.azure.auth is entra: your Microsoft account signs in instead' }
+        : { needed: true, why: 'workspaceRag.azure.endpoint is set' },
+    bitnetApiKey: !set('bitnet.endpoint')
+      ? { needed: false, why: 'workspaceRag.bitnet.endpoint is empty, so answers are retrieval-only' }
+      : setting('bitnet.authStyle') === 'entra'
+        ? { needed: false, why: 'workspaceRag.bitnet.authStyle is entra: your Microsoft account signs in instead' }
+        : { needed: true, why: 'workspaceRag.bitnet.endpoint is set (leave it empty if the endpoint needs no key)' },
   };
 }
 
@@ -140,12 +146,15 @@ export interface CredentialsUi {
   ask(options: vscode.InputBoxOptions): Thenable<string | undefined>;
   tell(text: string): void;
   setting(key: string): unknown;
+  /** Signs in to Microsoft for the tenant (Entra ID); the account's label, or undefined when declined. */
+  signIn?(tenantId: string | undefined): Promise<string | undefined>;
 }
 
 const vscodeUi: CredentialsUi = {
   ask: (options) => vscode.window.showInputBox(options),
   tell: (text) => void vscode.window.showInformationMessage(text),
   setting: (key) => vscode.workspace.getConfiguration('workspaceRag').get(key),
+  signIn: (tenantId) => signInWithMicrosoft(vscode.authentication, COGNITIVE_SERVICES_SCOPE, tenantId),
 };
 
 /**
@@ -164,6 +173,8 @@ export async function setCredentials(secrets: Secrets, mode: vscode.ExtensionMod
   }
   const needs = keysNeeded((key) => ui.setting(key));
   const preset = secretId.safeParse(arg);
+  // Entra ID: the Microsoft sign-in comes first, in place of the keys it makes unnecessary.
+  const signedIn = !preset.success && microsoftSignInNeeded((key) => ui.setting(key)) ? await signInStep(ui) : undefined;
   const steps = preset.success ? [preset.data] : SECRET_IDS.filter((id) => needs[id].needed);
   const entered: SecretValues = {};
   for (const [i, id] of steps.entries()) {
@@ -187,8 +198,19 @@ export async function setCredentials(secrets: Secrets, mode: vscode.ExtensionMod
     if (steps.includes(id)) return `${SECRETS[id].label} ${secrets.has(id) ? 'kept' : 'not set'}`;
     return needs[id].needed ? undefined : `${SECRETS[id].label} not needed (${needs[id].why})`;
   }).filter((t): t is string => t !== undefined);
+  if (signedIn) said.unshift(signedIn);
   ui.tell(`Workspace RAG: ${said.join('; ')}.`);
   return saved;
+}
+
+/** The Microsoft sign-in of Set Credentials, as its summary says it. */
+async function signInStep(ui: CredentialsUi): Promise<string> {
+  const tenant = ui.setting('azure.tenantId');
+  const tenantId = typeof tenant === 'string' && tenant.trim() ? tenant.trim() : undefined;
+  const account = await ui.signIn?.(tenantId);
+  return account
+    ? `signed in to Microsoft as ${account}${tenantId ? ` (tenant ${tenantId})` : ''}`
+    : 'not signed in to Microsoft (Set Credentials again, or the Accounts menu, signs in)';
 }
 
 /** Deletes the keys the user picks (or, in test mode only, the SecretIds passed as an array). */
