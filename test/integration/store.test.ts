@@ -235,6 +235,32 @@ describe('Neo4jStore (real Neo4j)', function () {
       assert.deepEqual(await store.status(ws).then((s) => [s.chunks, s.embedded]), [2, 1]);
     });
 
+    it('keeps chunks written without a vector waiting, labelled: listed, read back, given a vector only under their key, counted', async () => {
+      const ws = await newWorkspace('waiting');
+      const embedding = Array.from({ length: DIMS }, (_, i) => i + 1);
+      const first = fileWrite(ws, 'w.md', [{ text: 'embedded already', embedding }, { text: 'waits for its vector' }]);
+      await store.replaceFiles(ws, [first]);
+      const [done, waiting] = first.chunks;
+      assert.deepEqual(await store.unembeddedChunks(ws), [{ id: waiting.id, path: 'w.md', tokens: waiting.tokens }]);
+      assert.deepEqual(await store.embeddingBacklog(ws), { chunks: 2, unembedded: 1 });
+      assert.deepEqual(await store.chunksToEmbed(ws, [done.id, waiting.id]), [{ id: waiting.id, embedKey: waiting.embedKey, tokens: waiting.tokens, text: 'waits for its vector', header: undefined, headingPath: undefined }]);
+      assert.deepEqual(await store.chunksToEmbed(uniqueWorkspaceId('other'), [waiting.id]), [], 'confined to its workspace');
+
+      // The file is rewritten meanwhile: the same chunk id now holds another text, so a vector for the old text is refused.
+      const second = fileWrite(ws, 'w.md', [{ text: 'embedded already', embedding }, { text: 'another text now' }], { version: 'v2' });
+      await store.replaceFiles(ws, [second]);
+      assert.equal(second.chunks[1].id, waiting.id);
+      assert.deepEqual([...(await store.setEmbeddings(ws, [{ id: waiting.id, embedKey: waiting.embedKey, embedding }]))], []);
+      assert.deepEqual(await store.embeddingBacklog(ws), { chunks: 2, unembedded: 1 });
+      const written = await store.setEmbeddings(ws, [{ id: waiting.id, embedKey: second.chunks[1].embedKey, embedding: Float32Array.from(embedding) }]);
+      assert.deepEqual([...written], [second.chunks[1].embedKey]);
+      assert.deepEqual(await store.embeddingBacklog(ws), { chunks: 2, unembedded: 0 });
+      assert.deepEqual(await store.unembeddedChunks(ws), []);
+      assert.equal(await count('MATCH (c:Chunk {workspace: $ws}) WHERE c.embedding IS NULL OR c:Unembedded RETURN count(c) AS n', { ws }), 0);
+      assert.deepEqual(await store.status(ws).then((st) => [st.chunks, st.embedded]), [2, 2]);
+      assert.deepEqual([...(await store.setEmbeddings(ws, [{ id: waiting.id, embedKey: second.chunks[1].embedKey, embedding }]))], [], 'a chunk with a vector keeps it');
+    });
+
     it('records new size and mtime of unchanged files', async () => {
       const ws = await newWorkspace('touch');
       const w = fileWrite(ws, 't.md', [{ text: 'same' }]);
@@ -402,6 +428,27 @@ describe('Neo4jStore (real Neo4j)', function () {
       assert.equal(hits.length, K);
       assert.ok(hits.every((h) => h.path.startsWith('big/')));
       assert.ok(hits.every((h, i) => i === 0 || hits[i - 1].score >= h.score));
+    });
+
+    it('gives a workspace still being embedded its k nearest embedded chunks, the over-fetch sized by what is embedded', async () => {
+      // 3,000 chunks of which 30 have their vector: 1% of the vector index. Counted by all its chunks, the over-fetch
+      // would ask the index for 100 and find about one of them; the exact fallback is off, so only the over-fetch counts.
+      const rand = prng(11);
+      const partial = await newWorkspace('partial');
+      const files = Array.from({ length: 300 }, (_, f) =>
+        fileWrite(partial, `part/file${f}.md`, Array.from({ length: 10 }, (_, i) => ({ text: `common topic partial file ${f} part ${i}`, embedding: f % 10 === 0 && i < 1 ? near(base, rand, 0.2) : null }))),
+      );
+      await store.replaceFiles(partial, files);
+      assert.deepEqual(await store.embeddingBacklog(partial), { chunks: 3000, unembedded: 2970 });
+      const noFallback = await Neo4jStore.connect(cfg, { exactScanLimit: 0 });
+      try {
+        const hits = await noFallback.vectorSearch(partial, near(base, prng(9), 0.1), K);
+        assert.equal(hits.length, K);
+        assert.ok(hits.every((h) => h.path.startsWith('part/') && h.ordinal === 0), 'only its embedded chunks');
+      } finally {
+        await noFallback.close();
+        await store.clearWorkspace(partial);
+      }
     });
 
     it('rejects a query vector of the wrong size', async () => {

@@ -32,8 +32,11 @@ export async function chunksToEmbed(ctx: StoreContext, workspaceId: string, ids:
   for (let i = 0; i < ids.length; i += READ_BATCH) {
     const result = await ctx.read((tx) =>
       tx.run(
+        // The hint keeps the unique-id look-up: the planner otherwise seeks the workspace's Unembedded chunks for every
+        // id (a batch of 1,000 against 10k waiting chunks stalled the embedding for a minute).
         `UNWIND $ids AS id
          MATCH (c:Chunk {id: id})
+         USING INDEX c:Chunk(id)
          WHERE c:${UNEMBEDDED} AND c.workspace = $ws
          RETURN c.id AS id, c.embedKey AS embedKey, c.tokens AS tokens, c.text AS text, c.header AS header, c.headingPath AS headingPath`,
         { ids: ids.slice(i, i + READ_BATCH), ws: workspaceId },
@@ -63,6 +66,7 @@ export async function setEmbeddings(
       tx.run(
         `UNWIND $rows AS row
          MATCH (c:Chunk {id: row.id})
+         USING INDEX c:Chunk(id)
          WHERE c:${UNEMBEDDED} AND c.workspace = $ws AND c.embedKey = row.embedKey
          CALL (c, row) {
            CALL db.create.setNodeVectorProperty(c, 'embedding', row.embedding)

@@ -66,7 +66,14 @@ async function isolate<T>(items: T[], write: (part: T[]) => Promise<void>, descr
   }
 }
 
+/**
+ * Creates the workspace's node, or updates its name and roots. Every run asks first and writes only what changed: a
+ * write transaction waits for the server's log to reach the disk, which a save's run should not pay for nothing.
+ */
 export async function upsertWorkspace(ctx: StoreContext, ws: { id: string; name: string; roots: string[] }): Promise<void> {
+  const stored = await ctx.read((tx) => tx.run('MATCH (w:Workspace {id: $id}) RETURN w.name AS name, w.roots AS roots', { id: ws.id }));
+  const row = stored.records[0];
+  if (row && row.get('name') === ws.name && JSON.stringify(row.get('roots')) === JSON.stringify(ws.roots)) return;
   await ctx.write((tx) =>
     tx.run(
       `MERGE (w:Workspace {id: $id})
@@ -80,19 +87,21 @@ export async function upsertWorkspace(ctx: StoreContext, ws: { id: string; name:
 /** A workspace's list of skipped files is for people to read; past this many, the counts by reason tell the rest. */
 const MAX_LISTED_SKIPS = 2000;
 
-/** Records what the last run skipped, by reason and (the first MAX_LISTED_SKIPS) by path, for `status`. */
+/**
+ * Records what the last run skipped, by reason and (the first MAX_LISTED_SKIPS) by path, for `status`; a record that
+ * did not change is not written again (most runs skip what the last one did).
+ */
 export async function recordSkipped(
   ctx: StoreContext,
   workspaceId: string,
   skipped: { byReason: Record<string, number>; files: SkippedFile[] },
 ): Promise<void> {
-  await ctx.write((tx) =>
-    tx.run('MATCH (w:Workspace {id: $ws}) SET w.skippedByReason = $byReason, w.skipped = $files', {
-      ws: workspaceId,
-      byReason: JSON.stringify(skipped.byReason),
-      files: JSON.stringify(skipped.files.slice(0, MAX_LISTED_SKIPS)),
-    }),
-  );
+  const byReason = JSON.stringify(skipped.byReason);
+  const files = JSON.stringify(skipped.files.slice(0, MAX_LISTED_SKIPS));
+  const stored = await ctx.read((tx) => tx.run('MATCH (w:Workspace {id: $ws}) RETURN w.skippedByReason AS byReason, w.skipped AS files', { ws: workspaceId }));
+  const row = stored.records[0];
+  if (row && row.get('byReason') === byReason && row.get('files') === files) return;
+  await ctx.write((tx) => tx.run('MATCH (w:Workspace {id: $ws}) SET w.skippedByReason = $byReason, w.skipped = $files', { ws: workspaceId, byReason, files }));
 }
 
 /**
