@@ -11,6 +11,7 @@ import { embeddingSchema, indexingSchema, retrievalSchema, type EngineConfig } f
 import { openEngine, type Engine } from '../../src/core/engine';
 import { nodeFileSystem } from '../../src/core/node-fs';
 import { DimensionMismatchError, Neo4jStore, StoreUnavailableError } from '../../src/core/store';
+import type { FileWrite } from '../../src/core/ports';
 import { workspaceFor, WorkspaceRootError, type WorkspaceSpec } from '../../src/core/workspace';
 import { startEmbeddingServer, type EmbeddingServer } from '../servers/azure-embeddings';
 import { neo4jTestConfig, prepareTestDatabase, TEST_DIMENSIONS } from './neo4j-env';
@@ -153,16 +154,24 @@ describe('misuse (real Neo4j)', function () {
   it('pays once for vectors embedded before a failed write, in the same process and in the next one', async () => {
     const cacheDir = await fs.mkdtemp(path.join(os.tmpdir(), 'wrag-cache-'));
     let writes = 0;
-    // Neo4j "goes away" at the second write of vectors of each engine (files are written before their vectors): the
-    // batches embedded by then are paid for but unwritten.
+    // Neo4j "goes away" at the second write that carries vectors, in each engine (a batch written with the vectors
+    // that arrived in time, or vectors written after their chunks): the batches embedded by then are paid for but
+    // unwritten.
     const flakyStore = async (cfg: EngineConfig) => {
       const real = await Neo4jStore.connect(cfg.neo4j, { maxChunksPerTransaction: cfg.indexing.writeBatchChunks });
       await real.ensureSchema(null);
       let mine = 0;
+      const cut = () => {
+        writes++;
+        if (++mine === 2) throw new StoreUnavailableError('unreachable', 'Neo4j is not reachable (the test cut it)');
+      };
       return Object.assign(Object.create(real) as Neo4jStore, {
+        replaceFiles: async (ws: string, files: FileWrite[]) => {
+          if (files.some((f) => f.chunks.some((c) => c.embedding))) cut();
+          return real.replaceFiles(ws, files);
+        },
         setEmbeddings: async (ws: string, rows: Parameters<Neo4jStore['setEmbeddings']>[1]) => {
-          writes++;
-          if (++mine === 2) throw new StoreUnavailableError('unreachable', 'Neo4j is not reachable (the test cut it)');
+          cut();
           return real.setEmbeddings(ws, rows);
         },
       });

@@ -57,6 +57,11 @@ export class Backfill {
 
   private failure: { error: unknown } | undefined;
 
+  /** No batch is being embedded or written. */
+  get idle(): boolean {
+    return this.inProcess.size === 0;
+  }
+
   /** Tokens waiting for a vector (queued or in a batch) and those that got one, for the pace and the share. */
   pending(): PendingTokens {
     let left = this.backlog.tokens;

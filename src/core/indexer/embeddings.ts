@@ -65,6 +65,8 @@ export class RunEmbeddings {
   private tokensMissing = 0;
   /** Tokens sent to embed. */
   private tokensSent = 0;
+  /** Calls `ahead` left going after its deadline. */
+  private readonly background = new Set<Promise<void>>();
 
   /** Stops sending: the run failed, or was cancelled. */
   private readonly stop: AbortSignal;
@@ -107,6 +109,32 @@ export class RunEmbeddings {
     this.counts.chunks.reused += chunks.filter((c) => c.embedding).length;
     this.tokensLookedUp += chunks.reduce((n, c) => n + c.tokens, 0);
     this.tokensMissing += chunks.filter((c) => !c.embedding).reduce((n, c) => n + c.tokens, 0);
+  }
+
+  /**
+   * While embedding keeps pace with the writes: embeds what `cached` left without a vector and waits up to
+   * `deadlineMs` for it, so the batch is written with its vectors in one transaction (at a fast endpoint, a save or a
+   * whole first index pays no second write per chunk). What has not arrived by then is written without, and its call
+   * goes on: its texts are in flight, so the backfill waits for them instead of paying again. Its failure is not this
+   * batch's: the backfill asks again and reports it.
+   */
+  async ahead(batch: FileWrite[], deadlineMs: number): Promise<void> {
+    const chunks = batch.flatMap((f) => f.chunks).filter((c) => !c.embedding);
+    const inputs = [...new Map(chunks.filter((c) => !this.inFlight.has(c.embedKey)).map((c) => [c.embedKey, c])).values()];
+    if (inputs.length === 0) return;
+    const found = new Map<string, Float32Array>();
+    const call = this.embed(inputs, found).catch(() => undefined);
+    this.background.add(call);
+    void call.then(() => this.background.delete(call));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([call, new Promise<void>((resolve) => (timer = setTimeout(resolve, deadlineMs)))]);
+    clearTimeout(timer);
+    for (const c of chunks) c.embedding = found.get(c.embedKey) ?? null;
+  }
+
+  /** Settles once no call started by `ahead` is still going (they are paid for: the run's report counts them). */
+  async settled(): Promise<void> {
+    while (this.background.size) await Promise.all(this.background);
   }
 
   /**

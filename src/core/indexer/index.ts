@@ -161,6 +161,12 @@ function scopeOf(paths: string[] | undefined): ((path: string) => boolean) | und
 const READ_CONCURRENCY = 16;
 /** Write batches being looked up in the caches or written at once: the next one's look-up overlaps the last one's write. */
 const BATCHES_IN_FLIGHT = 2;
+/**
+ * While embedding keeps pace with the writes (nothing waits for a vector), a batch waits this long for its new texts'
+ * vectors so that it is written with them: a fast endpoint (a save, an index at zero latency) then costs one
+ * transaction per chunk. Once a batch misses it (a quota-bound first index), batches are written at once, without.
+ */
+const INLINE_EMBED_MS = 1000;
 /** Progress events for arriving vectors come at most this often. */
 const PROGRESS_INTERVAL_MS = 500;
 /** Up to this many changed files (a save, a rename, a branch switch of a few files) are chunked on this thread: starting the chunking worker would cost more than their garbage. */
@@ -329,7 +335,9 @@ export class Indexer {
       pending = [];
       pendingChunks = 0;
       if (batch.length === 0) return;
-      const looked = embeddings ? embeddings.cached(batch) : Promise.resolve();
+      // Written with its vectors when the endpoint keeps up, else at once without the ones the caches lack.
+      const keepingUp = backlog.chunks === 0 && backfill?.idle === true;
+      const looked = embeddings ? embeddings.cached(batch).then(() => (keepingUp ? embeddings.ahead(batch, INLINE_EMBED_MS) : undefined)) : Promise.resolve();
       const previous = writing;
       // Settles only after every earlier batch has, so awaiting the last one waits for all; the first failure wins.
       writing = Promise.allSettled([previous, looked]).then(async ([before, own]) => {
@@ -433,6 +441,7 @@ export class Indexer {
         this.stopped(report, error, signal);
       }
     }
+    await embeddings?.settled();
     report.unembedded = embeddings && backfill ? backlog.chunks + backfill.chunksLeft : 0;
     if (report.unembedded > 0) {
       // For the hosts' "embedded 42%"; a store that failed leaves it out.
