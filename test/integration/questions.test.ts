@@ -172,7 +172,7 @@ describe('questions and vectors the engine refuses or survives (real Neo4j)', fu
   describe('an all-zero embedding', () => {
     afterEach(() => embeddings.setFault(null));
 
-    it('at indexing: the run reports it, naming the deployment, and writes nothing of that batch', async () => {
+    it('at indexing: the run reports it, naming the deployment, stores no vector of that batch, and the next run embeds what is missing', async () => {
       const e = await engine();
       const dir = await copySample('zero-vector');
       // A text no earlier run embedded, so the database-wide embedding cache cannot answer for it.
@@ -183,14 +183,16 @@ describe('questions and vectors the engine refuses or survives (real Neo4j)', fu
       assert.match(report.error?.message ?? '', /text-embedding-3-small/);
       assert.match(report.error?.message ?? '', /all-zero/);
       assert.ok(report.error?.cause instanceof EmbeddingError && report.error.cause.kind === 'bad-response');
-      assert.equal(report.chunks.written, 0);
-      assert.equal(await count('MATCH (c:Chunk {workspace: $ws}) RETURN count(c) AS n', { ws: ws.id }), 0);
-      assert.equal(await count('MATCH (f:File {workspace: $ws}) RETURN count(f) AS n', { ws: ws.id }), 0);
+      // Keyword-first: the files and chunks are written (searchable by keywords), but no all-zero vector is stored.
+      const fresh = 'MATCH (c:Chunk {workspace: $ws, path: "docs/fresh.md"}) RETURN count(c) AS n';
+      assert.equal(await count(`MATCH (c:Chunk {workspace: $ws, path: "docs/fresh.md"}) WHERE c.embedding IS NOT NULL RETURN count(c) AS n`, { ws: ws.id }), 0);
 
       embeddings.setFault(null);
       const next = await e.index(ws);
       assert.equal(next.error, undefined);
-      assert.equal(next.files.changed, 10);
+      assert.ok((await count(fresh, { ws: ws.id })) > 0);
+      assert.equal(await count('MATCH (c:Chunk {workspace: $ws}) WHERE c.embedding IS NULL RETURN count(c) AS n', { ws: ws.id }), 0, 'every chunk embedded');
+      assert.equal(await count('MATCH (f:File {workspace: $ws}) RETURN count(f) AS n', { ws: ws.id }), 10);
     });
 
     it('at question time: the question fails with the same clear error, not a keyword-only answer', async () => {
