@@ -1,5 +1,6 @@
 // The engine's API, and the one place that builds its services from a parsed configuration. Hosts (the CLI, the
-// extension, tests) call only this API: index, ask, search, status, pending changes, clear. The store stays inside.
+// extension, tests) call only this API: index, ask, search, status, overview, pending changes, clear. The store stays
+// inside.
 import * as path from 'node:path';
 import { EntraTokens, type TokenProvider } from './auth';
 import { usesEntra, type EngineConfig } from './config';
@@ -16,11 +17,13 @@ import { Asker, type Answer, type AskOptions } from './answer';
 import { discover } from './discover';
 import { Leases } from './indexer/leases';
 import { plan } from './indexer/plan';
+import { workspaceOverview, type WorkspaceOverview } from './overview';
 import type { Store, WorkspaceStatus } from './ports';
 import { checkRoots, type WorkspaceSpec } from './workspace';
 
 // The store's failures that hosts phrase for their users; hosts never import the store itself.
 export { DimensionMismatchError, StoreUnavailableError } from './store';
+export type { WorkspaceOverview } from './overview';
 
 /** What `clear` removes: one workspace, or every workspace and the vector index (to change the embedding size). */
 export type ClearScope = { workspace: WorkspaceSpec } | 'everything';
@@ -41,6 +44,8 @@ export interface Engine {
   /** Retrieval alone: the packed, numbered sources, without generation. */
   search(ws: WorkspaceSpec, query: string, options?: SearchOptions): Promise<Retrieval>;
   status(ws: WorkspaceSpec): Promise<WorkspaceStatus>;
+  /** What the index is about (the README's title and headings, the largest top-level folders, symbols it names), for first questions. */
+  overview(ws: WorkspaceSpec): Promise<WorkspaceOverview>;
   /** Files that the next run would read or remove: the same decision the indexer makes (`plan`). */
   pendingChanges(ws: WorkspaceSpec): Promise<number>;
   clear(scope: ClearScope): Promise<void>;
@@ -106,6 +111,7 @@ export async function openEngine(config: EngineConfig, fs: FileSystem, options: 
       return retriever.retrieve(ws.id, query, o.budgetTokens ?? asker.sourceBudget(''), o.signal);
     },
     status: (ws) => store.status(ws.id),
+    overview: (ws) => workspaceOverview(store, ws.id),
     async pendingChanges(ws) {
       await checkRoots(ws.roots, fs); // a folder that is gone has no "changes": it is unavailable
       const [discovered, stored] = await Promise.all([discover(ws.roots, config.indexing, fs), store.fileStates(ws.id)]);

@@ -3,12 +3,14 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { AnswerProgress } from '../core/answer';
+import type { Engine } from '../core/engine';
 import type { Source } from '../core/retrieve';
 import { errorMessage } from '../core/errors';
 import type { WorkspaceSpec } from '../core/workspace';
 import { fromWebview, toWebview, type AnswerProgressView, type FromWebview, type SelectionView, type SourceView, type ToWebview } from '../protocol/messages';
-import { MAX_LANGUAGE, MAX_NOTICE, MAX_NOTICES, MAX_WEAK_WORD, MAX_WEAK_WORDS } from '../protocol/limits';
+import { MAX_EXAMPLE, MAX_LANGUAGE, MAX_NOTICE, MAX_NOTICES, MAX_WEAK_WORD, MAX_WEAK_WORDS } from '../protocol/limits';
 import type { ConversationStore } from './conversations';
+import { examplesOf } from './examples';
 import type { OpenEngine } from './engineHost';
 import { describeError, isCancellation, type WebviewCommand } from './errors';
 import type { Log, Redact } from './log';
@@ -98,10 +100,12 @@ export class ChatSession implements vscode.Disposable {
     switch (message.type) {
       case 'ready': {
         this.ready = true;
-        await this.postState();
+        // The conversation first: the state asks Neo4j (the example questions read the index), and meanwhile a view
+        // shown again must not answer on in the older copy it restored, then save that over the newer one.
         const current = this.deps.conversations.current();
         if (current) await this.post({ type: 'conversation', conversation: current });
         await this.post({ type: 'conversations', list: this.deps.conversations.list() });
+        await this.postState();
         if (this.pendingPrefill !== undefined) await this.post(this.pendingPrefill);
         this.pendingPrefill = undefined;
         return;
@@ -202,7 +206,10 @@ export class ChatSession implements vscode.Disposable {
   private async postState(): Promise<void> {
     try {
       const ws = this.deps.workspace();
-      const state = await this.deps.useEngine(async ({ engine }) => stateOf(engine.capabilities, ws ? (await engine.status(ws)).files > 0 : false));
+      const state = await this.deps.useEngine(async ({ engine }) => {
+        const indexed = ws ? (await engine.status(ws)).files > 0 : false;
+        return stateOf(engine.capabilities, indexed, indexed && ws ? await this.examples(engine, ws) : undefined);
+      });
       await this.post(state);
     } catch (error) {
       // Shown now rather than at the first question: a missing key or a stopped Neo4j is the first thing to fix.
@@ -210,6 +217,16 @@ export class ChatSession implements vscode.Disposable {
       const { kind, message, action, setting } = describeError(error, this.deps.redact);
       this.lastSetting = setting;
       await this.post({ type: 'error', kind, message, action });
+    }
+  }
+
+  /** First questions made from what the index is about; none (and a note in the log) when that cannot be read. */
+  private async examples(engine: Engine, ws: WorkspaceSpec): Promise<string[] | undefined> {
+    try {
+      return examplesOf(await engine.overview(ws)).map((e) => this.deps.redact(e).slice(0, MAX_EXAMPLE));
+    } catch (error) {
+      this.deps.log.warn(`No example questions: ${errorMessage(error)}`);
+      return undefined;
     }
   }
 
@@ -263,8 +280,8 @@ export class ChatSession implements vscode.Disposable {
   }
 }
 
-function stateOf(capabilities: { embeddings: boolean; generation: boolean }, indexed: boolean): ToWebview {
-  return { type: 'state', keywordOnly: !capabilities.embeddings, retrievalOnly: !capabilities.generation, indexed };
+function stateOf(capabilities: { embeddings: boolean; generation: boolean }, indexed: boolean, examples?: string[]): ToWebview {
+  return { type: 'state', keywordOnly: !capabilities.embeddings, retrievalOnly: !capabilities.generation, indexed, ...(examples && { examples }) };
 }
 
 /** Whether the lines a source cites differ now from the indexed text (CRLF-neutral); a vanished file has changed. */

@@ -34,3 +34,6 @@ export const MAX_WEAK_WORD = 200;
 export const MAX_CONVERSATIONS = 30;
 /** Characters of a conversation's title (its first question). */
 export const MAX_TITLE = 120;
+/** Example questions in the chat's empty state, and characters of each. */
+export const MAX_EXAMPLES = 6;
+export const MAX_EXAMPLE = 200;

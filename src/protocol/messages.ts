@@ -15,6 +15,8 @@ import {
   MAX_SAVED_ANSWER,
   MAX_SAVED_TURNS,
   MAX_CONVERSATIONS,
+  MAX_EXAMPLE,
+  MAX_EXAMPLES,
   MAX_TITLE,
   MAX_TURN_ID,
   MAX_WEAK_WORD,
@@ -149,6 +151,8 @@ export const toWebview = z.discriminatedUnion('type', [
     keywordOnly: z.boolean(),
     retrievalOnly: z.boolean(),
     indexed: z.boolean(),
+    /** Questions the empty conversation offers, made from the indexed workspace (its README, folders, symbols). */
+    examples: z.array(z.string().min(1).max(MAX_EXAMPLE)).max(MAX_EXAMPLES).optional(),
   }),
   /** Ask About Selection: a question for the input box and, attached to it, the selected code. */
   z.object({ type: z.literal('prefill'), question: z.string().max(MAX_QUESTION), selection: selectionView.optional() }),

@@ -85,6 +85,7 @@ export class ChatApp {
       focusInput: () => this.focusInput(),
       log: this.log,
       rendered: () => this.preview.hideIfDetached(),
+      ask: (question) => this.askExample(question),
       clock: this.clock,
     });
     this.preview = new SourcePreview(this.conversation.element, (el) => this.conversation.sourceOf(el));
@@ -180,6 +181,9 @@ export class ChatApp {
     const message = parsed.data;
     switch (message.type) {
       case 'state':
+        // A state sent with an answer carries no examples: the ones shown stay, unless nothing is indexed any more.
+        if (!message.indexed) this.conversation.setExamples([]);
+        else if (message.examples) this.conversation.setExamples(message.examples);
         return this.banners.render(message);
       case 'prefill':
         this.input.value = message.question;
@@ -298,6 +302,12 @@ export class ChatApp {
     this.setAttachment(undefined);
     this.focusInput();
     this.persistence.save();
+  }
+
+  /** An example question of the empty state: asked as if typed (so it waits its turn while an answer streams). */
+  private askExample(question: string): void {
+    this.input.value = question;
+    this.submit();
   }
 
   private setAttachment(selection: SelectionView | undefined): void {

@@ -72,6 +72,8 @@ export interface ConversationDeps {
   log(message: string, detail?: unknown): void;
   /** After an answer re-renders: the chip being previewed may be gone. */
   rendered(): void;
+  /** An example question of the empty state was clicked. */
+  ask(question: string): void;
   clock: Clock;
 }
 
@@ -95,6 +97,8 @@ export class Conversation {
   private readonly doc: Document;
   private readonly renderer = new AnswerRenderer();
   private readonly empty: HTMLElement;
+  /** Questions made from the indexed workspace, offered while the conversation is empty. */
+  private readonly examples: HTMLElement;
   private readonly notices: HTMLElement;
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   /** The next tick of a 429 countdown (one turn streams at a time). */
@@ -106,12 +110,15 @@ export class Conversation {
     private readonly deps: ConversationDeps,
   ) {
     this.doc = doc;
+    this.examples = h(doc, 'div', { class: 'examples', role: 'group', 'aria-label': 'Example questions' });
+    this.examples.hidden = true;
     this.empty = h(
       doc,
       'div',
       { class: 'empty' },
       h(doc, 'p', { class: 'empty-title' }, 'Ask about your workspace'),
       h(doc, 'p', {}, 'Answers come from your indexed files and cite them: hover a number to preview the lines, click it to open them.'),
+      this.examples,
     );
     this.notices = h(doc, 'div', { class: 'notices' });
     // A log whose changes are not read out as they stream: each answer is announced once, complete (announce()).
@@ -184,6 +191,20 @@ export class Conversation {
     this.empty.hidden = true;
     this.render(turn);
     return turn;
+  }
+
+  /** The empty state's example questions (none: the workspace is not indexed, or nothing was found to ask about). */
+  setExamples(questions: readonly string[]): void {
+    const doc = this.doc;
+    this.examples.replaceChildren(
+      h(doc, 'p', { class: 'examples-title' }, 'Try asking'),
+      ...questions.map((q) => {
+        const b = h(doc, 'button', { type: 'button', class: 'example', 'aria-label': `Ask: ${q}` }, q);
+        b.addEventListener('click', () => this.deps.ask(q));
+        return b;
+      }),
+    );
+    this.examples.hidden = questions.length === 0;
   }
 
   /** Removes every turn and notice (New Chat). */

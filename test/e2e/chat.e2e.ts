@@ -776,8 +776,17 @@ async function main(): Promise<void> {
       const first = (await chatFrame.transcript()).map((t) => t.question);
       await frame.locator('button.new-chat').click();
       await poll(async () => ((await frame.locator('article.turn').count()) === 0 ? true : undefined), 'an empty conversation after New Chat', 10_000);
-      await chatFrame.ask(THIRD_QUESTION);
+      // The empty conversation offers questions made from the indexed workspace: its README's title, a heading, a
+      // top-level folder. One click asks one.
+      const examples = frame.locator('.examples button.example');
+      await examples.first().waitFor({ state: 'visible', timeout: 15_000 });
+      const offered = await examples.allInnerTexts();
+      check(offered.includes('What is Pebble?') && offered.some((q) => /^What is in the (docs|src) folder\?$/.test(q)), `the examples are ${JSON.stringify(offered)}`);
+      await screenshot(page, 'e2e-examples');
+      await examples.first().click();
       await chatFrame.watchAnswer();
+      const asked = (await chatFrame.transcript()).map((t) => t.question);
+      check(JSON.stringify(asked) === JSON.stringify([offered[0]]), `clicking an example asked ${JSON.stringify(asked)}`);
       await frame.locator('button.new-chat').click();
       // Time for New Chat's message to reach the extension before the window goes away.
       await page.waitForTimeout(1000);
@@ -790,7 +799,7 @@ async function main(): Promise<void> {
       const entries = restored.frame.locator('.history-open');
       await poll(async () => ((await entries.count()) === 2 ? true : undefined), 'two conversations in the history', 10_000);
       const titles = await entries.locator('.history-title').allInnerTexts();
-      check(JSON.stringify(titles) === JSON.stringify([THIRD_QUESTION, QUESTION]), `the history lists ${JSON.stringify(titles)}`);
+      check(JSON.stringify(titles) === JSON.stringify([offered[0], QUESTION]), `the history lists ${JSON.stringify(titles)}`);
       await screenshot(page, 'e2e-history');
       if (args['update-images']) await screenshot(page, 'history', IMAGES);
       await entries.nth(1).click();

@@ -135,6 +135,7 @@ function scriptedEngine(over: Partial<Engine> = {}): Engine & { indexed: IndexOp
     ask: async () => answer,
     search: async () => retrieval,
     status: async () => status(),
+    overview: async () => ({ folders: [], symbols: [] }),
     pendingChanges: async () => 3,
     clear: async () => undefined,
     close: async () => undefined,

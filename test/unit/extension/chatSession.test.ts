@@ -231,6 +231,24 @@ describe('extension chat session', () => {
     assert.deepEqual(t.commands, ['openSettings workspaceRag.bitnet.endpoint']);
   });
 
+  it('offers first questions made from the overview of the index when the webview is ready, and none when it cannot be read', async () => {
+    const t = setup({ files: {}, indexedFiles: 1, ask: async () => assert.fail('must not ask') });
+    const engine = (t.session as unknown as { deps: ChatDeps }).deps;
+    let overview: () => Promise<unknown> = async () => ({ readme: { path: 'README.md', title: `Pebble ${KEY}`, headings: [] }, folders: [{ name: 'src', files: 2 }], symbols: [] });
+    const use = engine.useEngine;
+    engine.useEngine = (work) => use((open) => work({ ...open, engine: { ...open.engine, overview: () => overview() } as Engine }));
+    await t.send({ type: 'ready' });
+    const state = t.posted.find((m) => m.type === 'state') as Extract<ToWebview, { type: 'state' }>;
+    assert.deepEqual(state.examples, ['What is Pebble ••••••?', 'What is in the src folder?']);
+    overview = async () => {
+      throw new Error('Neo4j went away');
+    };
+    await t.send({ type: 'ready' });
+    const again = t.posted.filter((m) => m.type === 'state').at(-1) as Extract<ToWebview, { type: 'state' }>;
+    assert.equal(again.examples, undefined);
+    assert.ok(t.logged.some((l) => l.includes('No example questions: Neo4j went away')));
+  });
+
   it('asks to index first when nothing is indexed', async () => {
     const t = setup({ files: {}, indexedFiles: 0, ask: async () => assert.fail('must not ask') });
     await t.send({ type: 'ask', id: 'n', question: 'q', history: [] });
@@ -281,7 +299,7 @@ describe('extension chat session', () => {
     t.session.prefill('What does this do?');
     assert.equal(t.posted.length, 0);
     await t.send({ type: 'ready' });
-    assert.deepEqual(t.posted.map((m) => m.type), ['state', 'conversations', 'prefill']);
+    assert.deepEqual(t.posted.map((m) => m.type), ['conversations', 'state', 'prefill']);
   });
 });
 

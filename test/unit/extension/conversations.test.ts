@@ -59,6 +59,8 @@ describe('one conversation across chat views', () => {
     const tab = open();
     await tab.send({ type: 'ready' });
     assert.deepEqual(tab.conversations(), [first], 'Open Chat shows the same conversation, not an empty one');
+    // Before the state, which reads the index: a view shown again gets the newer copy before it can ask anything.
+    assert.deepEqual(tab.posted.map((m) => m.type).slice(0, 3), ['conversation', 'conversations', 'state']);
 
     const second = conversation('c1', 200, 'What is a chunk?', 'How big is one?');
     await tab.send({ type: 'saveConversation', conversation: second });
