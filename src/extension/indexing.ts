@@ -74,7 +74,7 @@ export class IndexingService implements vscode.Disposable {
       // A rebuild supersedes whatever runs now.
       this.abort?.abort();
     }
-    await this.queue.request({ force, interactive: true });
+    await this.request({ force, interactive: true });
     return this.lastReport;
   }
 
@@ -163,7 +163,7 @@ export class IndexingService implements vscode.Disposable {
   }
 
   private onFilesChanged(): void {
-    if (this.deps.autoUpdate() && !this.failed) void this.queue.request({ force: false, interactive: false });
+    if (this.deps.autoUpdate() && !this.failed) void this.request({ force: false, interactive: false });
     else if (!this.queue.busy && !this.failed) void this.status();
   }
 
@@ -184,6 +184,20 @@ export class IndexingService implements vscode.Disposable {
 
   private started = 0;
 
+  /**
+   * A run asked for while the current one is only filling in vectors (every file written, a first index at the quota's
+   * pace) takes the embedding over: the current run ends once what it has in flight is written, and the next one reads
+   * the new changes at once, then embeds what is still waiting, newest-edited first. Otherwise the request waits.
+   */
+  private request(request: RunRequest): Promise<void> {
+    if (this.queue.busy && this.embedding) this.handOver?.abort();
+    return this.queue.request(request);
+  }
+
+  /** Lets the running run hand its embedding over to the next; and whether it is filling in vectors now. */
+  private handOver: AbortController | undefined;
+  private embedding = false;
+
   private async run(request: RunRequest): Promise<void> {
     this.started++;
     const ws = this.deps.workspace();
@@ -193,6 +207,9 @@ export class IndexingService implements vscode.Disposable {
     }
     const abort = new AbortController();
     this.abort = abort;
+    const handOver = new AbortController();
+    this.handOver = handOver;
+    this.embedding = false;
     this.lastReport = undefined;
     if (request.interactive) this.failed = undefined;
     const { statusBar } = this.deps;
@@ -204,13 +221,26 @@ export class IndexingService implements vscode.Disposable {
       else this.fail(error, 'Indexing failed', request.interactive);
     } finally {
       if (this.abort === abort) this.abort = undefined;
+      if (this.handOver === handOver) this.handOver = undefined;
+      this.embedding = false;
     }
   }
 
   private async execute(engine: Engine, config: EngineConfig, ws: WorkspaceSpec, request: RunRequest, abort: AbortController): Promise<void> {
     const { statusBar, log } = this.deps;
     log.info(`${request.force ? 'Rebuilding' : 'Updating'} the index of ${describeWorkspace(ws)} (${request.interactive ? 'command' : 'file changes'}).`);
-    const run = (onProgress: (p: IndexProgress) => void) => engine.index(ws, { force: request.force, signal: abort.signal, onProgress });
+    const run = (onProgress: (p: IndexProgress) => void) =>
+      engine.index(ws, {
+        force: request.force,
+        signal: abort.signal,
+        handOver: this.handOver?.signal,
+        onProgress: (p) => {
+          this.embedding = p.phase === 'embedding';
+          // A save that came while the files were being written is waiting: it takes over now.
+          if (this.embedding && this.queue.waiting) this.handOver?.abort();
+          onProgress(p);
+        },
+      });
     const report = request.interactive
       ? await vscode.window.withProgress(
           { location: vscode.ProgressLocation.Notification, title: 'Workspace RAG', cancellable: true },
@@ -259,8 +289,11 @@ export class IndexingService implements vscode.Disposable {
     } else {
       this.failedFilesNotice = undefined;
       log.info(`Indexed ${describeWorkspace(ws)}: ${summary}.`);
-      statusBar.set({ kind: 'up-to-date', files: report.files.discovered - report.files.skipped });
-      if (interactive) void vscode.window.showInformationMessage(`Workspace RAG: ${summary}.`);
+      const embedded = report.coverage && embeddedPercent(report.coverage);
+      statusBar.set(embedded !== undefined ? { kind: 'partly-embedded', percent: embedded } : { kind: 'up-to-date', files: report.files.discovered - report.files.skipped });
+      // Handed over: the next run, already waiting, goes on with the embedding; there is nothing to tell yet.
+      if (this.handOver?.signal.aborted && report.unembedded) log.info(`${plural(report.unembedded, 'chunk')} still to embed: the next run goes on with them.`);
+      else if (interactive) void vscode.window.showInformationMessage(`Workspace RAG: ${summary}.`);
     }
   }
 

@@ -74,6 +74,11 @@ export class RunQueue<R> {
     return this.active !== undefined;
   }
 
+  /** A job waits behind the running one. */
+  get waiting(): boolean {
+    return this.queued !== undefined;
+  }
+
   /** Forgets the waiting job (its callers' promises still settle). */
   dropQueued(): void {
     this.queued = undefined;

@@ -23,8 +23,23 @@ export function sourceButton(doc: Document, source: SourceView): HTMLButtonEleme
     'button',
     { type: 'button', class: `source${source.stale ? ' stale' : ''}`, 'data-source': String(source.n), 'aria-label': sourceLabel(source, source.stale) },
     h(doc, 'span', { class: 'source-n' }, String(source.n)),
-    h(doc, 'span', { class: 'source-path' }, `${source.path}:${lineRange(source)}`),
+    sourcePath(doc, source),
     source.stale && h(doc, 'span', { class: 'badge stale-badge' }, 'changed since indexing'),
+  );
+}
+
+/**
+ * `folder/` then `file.ts:12–40`: the file name and its lines always shown in full, the folder part shortened (with
+ * an ellipsis before the name) when the path is too long for the line. The preview shows the whole path.
+ */
+function sourcePath(doc: Document, source: SourceView): HTMLElement {
+  const slash = source.path.lastIndexOf('/');
+  return h(
+    doc,
+    'span',
+    { class: 'source-path' },
+    slash >= 0 && h(doc, 'span', { class: 'source-dir' }, source.path.slice(0, slash + 1)),
+    h(doc, 'span', { class: 'source-file' }, `${source.path.slice(slash + 1)}:${lineRange(source)}`),
   );
 }
 

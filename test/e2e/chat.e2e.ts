@@ -51,7 +51,8 @@ const HOSTILE_QUESTION = 'How are Pebble webhook notifications delivered and ret
 const HOSTILE_PATH = 'docs/hostile.md';
 const THIRD_QUESTION = 'How do I install Pebble on Linux?';
 const RING_QUESTION = 'How does the snapshot ring buffer pick the second newest snapshot?';
-const RING_PATH = 'src/ring.ts';
+/** Deep enough that its folder part cannot fit beside the file name in the chat tab. */
+const RING_PATH = 'src/storage/snapshots/retention/policies/ring-buffer/implementation/ring.ts';
 /** Code whose `[1]` would become a citation chip if a snippet were rendered as markdown text. */
 const RING_SOURCE = [
   '// The snapshot ring buffer keeps the newest snapshots first.',
@@ -284,7 +285,8 @@ class ChatFrame {
   }
 
   async sourcePaths(): Promise<string[]> {
-    return this.turn().locator('.source-list .source-path').allInnerTexts();
+    // The text, not the rendering: the folder and the file name are two boxes of a line.
+    return this.turn().locator('.source-list .source-path').allTextContents();
   }
 
   chips() {
@@ -373,6 +375,7 @@ async function main(): Promise<void> {
   fs.cpSync(DEMO, workspace, { recursive: true });
   const beacon = await startBeacon();
   fs.writeFileSync(path.join(workspace, HOSTILE_PATH), hostileMarkdown(beacon.url));
+  fs.mkdirSync(path.dirname(path.join(workspace, RING_PATH)), { recursive: true });
   fs.writeFileSync(path.join(workspace, RING_PATH), RING_SOURCE);
 
   const embeddings = await startEmbeddingServer({ apiKey: AZURE_KEY, dimensions: TEST_DIMENSIONS });
@@ -694,6 +697,16 @@ async function main(): Promise<void> {
       check(code.includes('return ring[1];') && code.includes('// [1] is the second newest'), `the snippet does not show the code as text: ${JSON.stringify(code)}`);
       check((await turn.locator('.answer button.chip').count()) === 0, 'a [n] of a retrieval-only answer became a citation chip');
       check((await turn.locator('.turn-sources .source').count()) === 0, 'the sources are listed twice: as snippets and again as a Sources list');
+      // A long path keeps its file name and lines whole; its folder part gives way.
+      const header = snippet.locator('.source-path');
+      // No helper function inside: the browser gets this function's text, without the names tsx adds to helpers.
+      const fit = await header.evaluate((el) => {
+        const file = el.querySelector<HTMLElement>('.source-file')!;
+        const dir = el.querySelector<HTMLElement>('.source-dir')!;
+        return { file: file.textContent, fileCut: file.scrollWidth > file.clientWidth + 1, dirCut: dir.scrollWidth > dir.clientWidth + 1 };
+      });
+      check(fit.file === 'ring.ts:1–5' && !fit.fileCut, `the file name of a long path is not whole: ${JSON.stringify(fit)}`);
+      check(fit.dirCut, `the long folder part was not shortened, so the check proves nothing: ${JSON.stringify(fit)}`);
       const notices = await turn.locator('.turn-notice').allInnerTexts();
       check(notices.length === 1 && /Retrieval-only/.test(notices[0]), `the fallback is not explained once above the answer: ${JSON.stringify(notices)}`);
       await screenshot(page, 'e2e-retrieval-only');

@@ -200,6 +200,31 @@ describe('keyword-first indexing (real Neo4j, local Azure server)', function () 
     assert.equal(counts.size, await one('MATCH (c:Chunk {workspace: $ws}) RETURN count(DISTINCT c.embedKey) AS n', { ws: ws.id }));
   });
 
+  it('hands the embedding over to the next run: ends without an error once its files are written, and nothing is paid twice', async () => {
+    const e = await engine({ writeBatchChunks: 60 }, { maxBatchInputs: 16 });
+    const root = await generatedWorkspace('kw-hand-over', 100, 4);
+    await uniqueFiles(root);
+    const ws = workspace(root);
+    const from = server.requests.length;
+    server.setFault({ kind: 'slow', delayMs: 600 });
+    const handOver = new AbortController();
+    const first = await e.index(ws, { handOver: handOver.signal, onProgress: (p) => p.phase === 'embedding' && handOver.abort() });
+    server.setFault(null);
+    assert.equal(first.error, undefined, first.error?.message);
+    assert.equal(first.cancelled, false);
+    assert.equal(first.files.changed, 100);
+    assert.ok(first.unembedded > 0, 'it ended before the last vector');
+    assert.deepEqual(first.coverage, await e.status(ws).then((st) => ({ chunks: st.chunks, embedded: st.embedded })));
+    assert.equal(await inconsistent(ws), 0);
+    const next = await e.index(ws);
+    assert.equal(next.error, undefined, next.error?.message);
+    assert.equal(next.chunks.embedded, first.unembedded);
+    assert.equal(next.unembedded, 0);
+    const counts = served(from);
+    assert.deepEqual(new Set(counts.values()), new Set([1]));
+    assert.equal(counts.size, await one('MATCH (c:Chunk {workspace: $ws}) RETURN count(DISTINCT c.embedKey) AS n', { ws: ws.id }));
+  });
+
   it('embeds the newest-edited files first, the leftovers of a failed run included', async () => {
     // The store as the engine opens it, recording which chunks each batch of the embedding asks for, in order.
     const batches: string[][] = [];

@@ -12,7 +12,7 @@ import { discover, summarizeSkipped } from '../discover';
 import { CHUNKER_VERSION } from '../chunk';
 import { inThreadChunker, type Chunker } from '../chunk/chunker';
 import { mapInOrder } from '../concurrency';
-import type { Embedder } from '../embed';
+import { EmbeddingError, type Embedder } from '../embed';
 import { EngineError, errorMessage } from '../errors';
 import type { FileWrite, IndexWriter } from '../ports';
 import { keepsOldVersion, plan } from './plan';
@@ -144,6 +144,13 @@ export interface IndexOptions {
    * removed; the rest of the index is left as it is, and so is the last full run's record of skipped files.
    */
   paths?: string[];
+  /**
+   * Hands the embedding over to the next run: once this aborts, the run sends nothing more to embed, writes what its
+   * requests in flight bring, and ends as soon as its files are written (they are searchable by keywords), reporting
+   * the chunks still waiting for a vector without an error. The next run embeds them. The extension aborts it when a
+   * save comes while a long first index is embedding, so the save is not indexed only after the last vector.
+   */
+  handOver?: AbortSignal;
 }
 
 /**
@@ -288,6 +295,7 @@ export class Indexer {
 
     // A failure or a cancel stops the embedding from sending more; what its requests in flight bring is still kept.
     const stopEmbedding = new AbortController();
+    const stopSending = options.handOver ? AbortSignal.any([stopEmbedding.signal, options.handOver]) : stopEmbedding.signal;
     let lastVectorsEvent = 0;
     const throttledEmit = () => {
       if (performance.now() - lastVectorsEvent < PROGRESS_INTERVAL_MS) return;
@@ -298,7 +306,7 @@ export class Indexer {
       this.embedder &&
       new RunEmbeddings(this.embedder, this.store, this.unwritten, report, {
         signal,
-        stop: stopEmbedding.signal,
+        stop: stopSending,
         bytesToRead: candidates.reduce((n, c) => n + c.file.size, 0),
         onWait: (ms) => {
           progress.throttledMs = ms || undefined;
@@ -311,7 +319,7 @@ export class Indexer {
       new Backfill(this.store, embeddings, this.unwritten, backlog, {
         workspaceId: ws.id,
         batchChunks: this.config.writeBatchChunks,
-        stop: signal ? AbortSignal.any([signal, stopEmbedding.signal]) : stopEmbedding.signal,
+        stop: signal ? AbortSignal.any([signal, stopSending]) : stopSending,
         onFailure: () => stopEmbedding.abort(),
         onWritten: () => emit(phase),
       });
@@ -438,7 +446,9 @@ export class Indexer {
         stopEmbedding.abort();
         backlog.close();
         await filling.catch(() => undefined);
-        this.stopped(report, error, signal);
+        // Handed over: the embedding stopped because it was asked to, and the next run goes on with it.
+        const handedOver = options.handOver?.aborted && !signal?.aborted && error instanceof EmbeddingError && error.kind === 'cancelled';
+        if (!handedOver) this.stopped(report, error, signal);
       }
     }
     await embeddings?.settled();
