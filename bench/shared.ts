@@ -18,6 +18,10 @@ export const VECTOR_K = 10;
 export const LANGCHAIN_LABEL = 'LangChainChunk';
 export const LANGCHAIN_INDEX = 'langchain_bench_vector';
 export const NAIVE_LABEL = 'NaiveChunk';
+/** Neo4j's own ceiling: the same vectors written by a minimal UNWIND (child.ts neo4j-ceiling), alone and with their text. */
+export const CEILING_LABEL = 'BenchCeiling';
+export const CEILING_TEXT_LABEL = 'BenchCeilingText';
+export const CEILING_INDEXES = ['bench_ceiling_vector', 'bench_ceiling_text_vector', 'bench_ceiling_text_fulltext'] as const;
 
 /** LangChain splitter characters per chunk: ~800 gives about as many chunks as the engine's 384-token budget on this corpus. */
 export const LANGCHAIN_CHUNK_SIZE = 800;
@@ -62,6 +66,7 @@ const ragRun = z.object({
   report: z.object({
     files: z.object({ discovered: z.number(), changed: z.number(), unchanged: z.number(), deleted: z.number(), skipped: z.number() }),
     chunks: z.object({ written: z.number(), embedded: z.number(), reused: z.number() }),
+    unembedded: z.number(),
     tokens: z.number(),
     error: z.string().optional(),
   }),
@@ -81,7 +86,21 @@ export const ragIndexResult = ragRun.extend({
   memoryMb: z.record(z.string(), z.number()),
 });
 const profiledRun = ragRun.extend({ phases: z.record(z.string(), z.number()), statements: statementTimes });
-export const ragIncrementalResult = z.object({ noop: profiledRun, edit: profiledRun, editedPath: z.string() });
+export const ragIncrementalResult = z.object({ noop: profiledRun, edits: z.array(profiledRun.extend({ path: z.string() })).min(1) });
+export const ragKeywordFirstResult = z.object({
+  ms: z.number(),
+  /** From the run's start: the first write, the last file written (all searchable by keywords), the first answer. */
+  firstWriteMs: z.number().optional(),
+  writtenMs: z.number().optional(),
+  firstAnswerMs: z.number().optional(),
+  tokens: z.number(),
+  chunks: z.object({ written: z.number(), embedded: z.number(), reused: z.number() }),
+  unembedded: z.number(),
+  error: z.string().optional(),
+  learnedQuota: z.number().optional(),
+});
+export const ragBranchResult = ragRun.extend({ writtenMs: z.number().optional(), files: z.number(), changedFiles: z.number(), newTexts: z.number() });
+export const ceilingResult = z.object({ ms: z.number(), withTextMs: z.number(), vectors: z.number() });
 export const approachResult = z.object({
   ms: z.number(),
   files: z.number(),
