@@ -438,7 +438,8 @@ export class Indexer {
       try {
         if (!inScope) await this.store.recordSkipped(ws.id, { byReason: report.skippedByReason, files: allSkipped });
         backlog.close();
-        if (backlog.chunks > 0 || (backfill && backfill.pending().left > 0)) emit('embedding');
+        // Said even when the embedding has already failed (a slow machine's writes can outlast it): vectors are left.
+        if (backfill && (backlog.chunks + backfill.chunksLeft > 0 || backfill.pending().left > 0)) emit('embedding');
         await filling;
         // A cancel that came while no batch was embedding ends the embedding quietly: it is still a cancel.
         signal?.throwIfAborted();
