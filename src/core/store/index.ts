@@ -36,6 +36,15 @@ export interface StoreOptions {
    * (20,000; 0 turns the exact fallback off, so a search returns only what the index found).
    */
   exactScanLimit?: number;
+  /**
+   * Confine vector searches to the workspace inside a filtered index (Cypher 25's SEARCH … WHERE) instead of after the
+   * search. Off by default: Neo4j 2026.09.0, the newest release tested, fails such searches once the index has
+   * deleted entries, which every edit leaves (an ArrayIndexOutOfBoundsException in Lucene's filtered search; once the
+   * JVM drops the exception's message, the server cannot even send the error and the query hangs). The engine suite
+   * on 2026 found it (test/integration/engine.test.ts, "embedding failing for good …"); turn it on for a release
+   * whose tests pass with it.
+   */
+  vectorPreFilter?: boolean;
 }
 
 export class Neo4jStore implements Store {
@@ -43,7 +52,9 @@ export class Neo4jStore implements Store {
 
   /** Opens a driver and proves that the server answers, accepts the credentials and has the database. */
   static async connect(cfg: Neo4jConfig, options: StoreOptions = {}): Promise<Neo4jStore> {
-    return new Neo4jStore(await StoreContext.open(cfg, Math.max(1, options.maxChunksPerTransaction ?? 1000), Math.max(0, options.exactScanLimit ?? 20_000)));
+    return new Neo4jStore(
+      await StoreContext.open(cfg, Math.max(1, options.maxChunksPerTransaction ?? 1000), Math.max(0, options.exactScanLimit ?? 20_000), options.vectorPreFilter ?? false),
+    );
   }
 
   /** The server's kernel version, as it said when the store connected. */
@@ -108,13 +119,13 @@ export class Neo4jStore implements Store {
     return vector.vectorSearch(this.ctx, workspaceId, embedding, k);
   }
   /**
-   * How a vector search is confined to its workspace: 'in-index' (Neo4j 2026.01+ with the workspace declared on the
-   * index: a pre-filter) or 'after-search' (5.26, 2025.x, or while the index's migration runs: an over-fetch); null
-   * while there is no vector index.
+   * How a vector search is confined to its workspace: 'in-index' (a pre-filter: Neo4j 2026.01+ with the workspace
+   * declared on the index, and StoreOptions.vectorPreFilter) or 'after-search' (an over-fetch: 5.26, 2025.x, while the
+   * index's migration runs, and by default); null while there is no vector index.
    */
   async vectorFiltering(): Promise<vector.VectorFiltering | null> {
     const index = await schema.lookUpVectorIndex(this.ctx);
-    return index && vector.filteringOf(index);
+    return index && vector.filteringOf(this.ctx, index);
   }
 
   // search.ts

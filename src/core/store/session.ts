@@ -93,19 +93,21 @@ export class StoreContext {
     readonly maxChunksPerTx: number,
     /** Workspaces up to this many chunks are scored exactly when the ANN search comes back short (search.ts). */
     readonly exactScanLimit: number,
+    /** StoreOptions.vectorPreFilter: search a filtered index with the workspace as its filter. */
+    readonly vectorPreFilter: boolean,
   ) {}
 
   /**
    * Opens a driver and proves that the server answers, accepts the credentials and has the database; learns the
    * server's version on the way.
    */
-  static async open(cfg: Neo4jConfig, maxChunksPerTx: number, exactScanLimit: number): Promise<StoreContext> {
+  static async open(cfg: Neo4jConfig, maxChunksPerTx: number, exactScanLimit: number, vectorPreFilter: boolean): Promise<StoreContext> {
     const driver = neo4j.driver(cfg.uri, neo4j.auth.basic(cfg.username, cfg.password), {
       disableLosslessIntegers: true, // counts, lines and sizes are far below 2^53
       ...DRIVER_TIMEOUTS,
       userAgent: 'workspace-rag',
     });
-    const ctx = new StoreContext(driver, cfg, maxChunksPerTx, exactScanLimit);
+    const ctx = new StoreContext(driver, cfg, maxChunksPerTx, exactScanLimit, vectorPreFilter);
     try {
       // An auto-commit query, not executeRead: a down server must fail now, not after the driver's 30 s of retries.
       const kernel = await ctx.withSession((session) =>

@@ -1,8 +1,8 @@
-// The vector leg: the k chunks of one workspace nearest to a query vector. On a server with vector filters (Neo4j
-// 2026.01+) and a vector index that declares the workspace, Cypher 25's SEARCH clause confines the ANN search to the
-// workspace inside the index (a pre-filter). Otherwise (5.26 LTS, 2025.x, or an index whose migration is not finished)
-// the workspace is filtered after the search, which over-fetches in proportion to the workspace's share of the index;
-// either way a small workspace the ANN search leaves short is scored exactly.
+// The vector leg: the k chunks of one workspace nearest to a query vector. The workspace is filtered after the search,
+// which over-fetches in proportion to the workspace's share of the index, and a small workspace the ANN search leaves
+// short is scored exactly. On 2026.x the search is Cypher 25's SEARCH clause (the procedure is deprecated there); with
+// StoreOptions.vectorPreFilter and an index that declares the workspace, the clause confines the ANN search to the
+// workspace inside the index (a pre-filter), which Neo4j 2026.09.0 gets wrong once the index has deleted entries.
 import neo4j from 'neo4j-driver';
 import { z } from 'zod';
 import type { Hit } from '../types';
@@ -22,8 +22,8 @@ const COUNT_TTL_MS = 30_000;
 /** How a search is confined to the workspace: inside the index, or after it (over-fetching). */
 export type VectorFiltering = 'in-index' | 'after-search';
 
-/** The filtering a search with this index does on this server. */
-export const filteringOf = (index: VectorIndexInfo): VectorFiltering => (index.filtered ? 'in-index' : 'after-search');
+/** The filtering a search with this index does on this server (StoreOptions.vectorPreFilter says why it is opt-in). */
+export const filteringOf = (ctx: StoreContext, index: VectorIndexInfo): VectorFiltering => (index.filtered && ctx.vectorPreFilter ? 'in-index' : 'after-search');
 
 /**
  * The k chunks of the workspace nearest to `vector` (cosine, scores (1+cos)/2), never a chunk of another workspace.
@@ -60,7 +60,7 @@ export async function vectorSearch(ctx: StoreContext, workspaceId: string, vecto
 
 async function searchWith(ctx: StoreContext, index: VectorIndexInfo, workspaceId: string, query: number[], k: number): Promise<Hit[]> {
   const params = { vector: query, ws: workspaceId, k: neo4j.int(k) };
-  if (filteringOf(index) === 'in-index') {
+  if (filteringOf(ctx, index) === 'in-index') {
     const hits = await readHits(
       ctx,
       `CYPHER 25
