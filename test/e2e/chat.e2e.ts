@@ -855,6 +855,53 @@ async function main(): Promise<void> {
       await screenshot(page, 'e2e-settings-edit');
     });
 
+    await steps.run('without a BitNet endpoint, one banner explains retrieval-only mode: it collapses, stays collapsed after a reload, and opens the BitNet endpoint setting', async () => {
+      // The machine settings hold the endpoints: the BitNet one emptied there, as a user would in the Settings editor.
+      const machineSettings = path.join(temp, 'code-server', 'user-data', 'Machine', 'settings.json');
+      const original = fs.readFileSync(machineSettings, 'utf8');
+      fs.writeFileSync(machineSettings, JSON.stringify({ ...JSON.parse(original), 'workspaceRag.bitnet.endpoint': '' }, null, 2));
+      const openChat = async () => {
+        await runCommandFromPalette(page, 'Workspace RAG: Open Chat');
+        return new ChatFrame(await findInWebviews(page, 'textarea.input', STEP_TIMEOUT_MS));
+      };
+      const bannerOf = (f: ChatFrame) => f.frame.locator('.banners .banner[data-mode="retrieval-only"]');
+      try {
+        let frame = await openChat();
+        await bannerOf(frame).waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
+        check((await frame.frame.locator('.banners .banner[data-mode]').count()) === 1, 'more than the retrieval-only banner is shown');
+        await frame.ask(RING_QUESTION);
+        await frame.watchAnswer();
+        const turn = frame.frame.locator('article.turn').last();
+        check((await turn.locator('.snippet').count()) > 0, 'the retrieval-only answer shows no snippets');
+        check((await turn.locator('.turn-notice').count()) === 0, 'the answer explains the configured mode again, under the banner that does');
+        check((await turn.locator('.turn-sources .source').count()) === 0, 'the sources are listed twice: as snippets and again as a Sources list');
+        await bannerOf(frame).locator('button.banner-toggle').click();
+        await poll(async () => ((await bannerOf(frame).locator('.banner-body').isHidden()) ? true : undefined), 'the banner to collapse to its title', 10_000);
+        await screenshot(page, 'e2e-banner-collapsed');
+        // Time for the webview to save its state before the window goes away.
+        await page.waitForTimeout(1000);
+        await page.reload();
+        await waitForWorkbench(page);
+        frame = await openChat();
+        await bannerOf(frame).waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
+        check(await bannerOf(frame).locator('.banner-body').isHidden(), 'the banner came back expanded after a reload');
+        check((await bannerOf(frame).locator('button.banner-toggle').getAttribute('aria-expanded')) === 'false', 'the collapsed banner says it is expanded');
+        await bannerOf(frame).locator('button.banner-toggle').click();
+        await bannerOf(frame).locator('.banner-body button', { hasText: 'Set BitNet Endpoint' }).click();
+        const editor = page.locator('.settings-editor');
+        await editor.waitFor({ state: 'visible', timeout: 15_000 });
+        await editor.locator('.settings-count-widget', { hasText: '1 Setting Found' }).waitFor({ state: 'visible', timeout: 15_000 });
+        const shown = await editor.locator('.setting-item-contents').first().innerText();
+        check(/Bitnet: Endpoint/i.test(shown) && shown.includes('chat-completions endpoint'), `the action opened another setting:\n${shown}`);
+        await runCommandFromPalette(page, 'View: Close Editor');
+      } finally {
+        fs.writeFileSync(machineSettings, original);
+      }
+      // With the endpoint back, the banner goes and answers are generated again.
+      const frame = await openChat();
+      await bannerOf(frame).waitFor({ state: 'detached', timeout: STEP_TIMEOUT_MS });
+    });
+
     await steps.run("the walkthrough's steps are checked once each was done", async () => {
       await runCommandFromPalette(page, 'Welcome: Open Walkthrough...');
       await pickQuickItem(page, 'Get started with Workspace RAG');
