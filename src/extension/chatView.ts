@@ -7,7 +7,7 @@ import type { Engine } from '../core/engine';
 import type { Source } from '../core/retrieve';
 import { errorMessage } from '../core/errors';
 import type { WorkspaceSpec } from '../core/workspace';
-import { fromWebview, toWebview, type AnswerProgressView, type FromWebview, type SelectionView, type SourceView, type ToWebview } from '../protocol/messages';
+import { collapsedBanners, fromWebview, toWebview, type AnswerProgressView, type FromWebview, type SelectionView, type SourceView, type ToWebview } from '../protocol/messages';
 import { MAX_EXAMPLE, MAX_LANGUAGE, MAX_NOTICE, MAX_NOTICES, MAX_WEAK_WORD, MAX_WEAK_WORDS } from '../protocol/limits';
 import type { ConversationStore } from './conversations';
 import { examplesOf } from './examples';
@@ -47,6 +47,8 @@ export interface ChatDeps {
   insertCode: (code: string) => Promise<boolean>;
   /** The conversation every chat view shows, and the kept ones. */
   conversations: ConversationStore;
+  /** Where the user's chat preferences are kept across windows (the collapsed mode banners): the global state. */
+  preferences: Pick<vscode.Memento, 'get' | 'update'>;
   log: Log;
   redact: Redact;
 }
@@ -130,6 +132,9 @@ export class ChatSession implements vscode.Disposable {
       case 'insertCode':
         await this.deps.insertCode(message.code);
         return;
+      case 'collapseBanners':
+        await this.deps.preferences.update(COLLAPSED_BANNERS_KEY, message.modes);
+        return;
     }
   }
 
@@ -210,7 +215,9 @@ export class ChatSession implements vscode.Disposable {
         const indexed = ws ? (await engine.status(ws)).files > 0 : false;
         return stateOf(engine.capabilities, indexed, indexed && ws ? await this.examples(engine, ws) : undefined);
       });
-      await this.post(state);
+      // Kept by the host: a chat tab opened anew (after a reload, say) has no saved state of its own to restore.
+      const collapsed = collapsedBanners.safeParse(this.deps.preferences.get(COLLAPSED_BANNERS_KEY) ?? []);
+      await this.post({ ...state, collapsedBanners: collapsed.success ? collapsed.data : [] });
     } catch (error) {
       // Shown now rather than at the first question: a missing key or a stopped Neo4j is the first thing to fix.
       this.deps.log.warn(`The chat could not reach the engine: ${errorMessage(error)}`);
@@ -280,7 +287,9 @@ export class ChatSession implements vscode.Disposable {
   }
 }
 
-function stateOf(capabilities: { embeddings: boolean; generation: boolean }, indexed: boolean, examples?: string[]): ToWebview {
+const COLLAPSED_BANNERS_KEY = 'workspaceRag.collapsedBanners';
+
+function stateOf(capabilities: { embeddings: boolean; generation: boolean }, indexed: boolean, examples?: string[]): Extract<ToWebview, { type: 'state' }> {
   return { type: 'state', keywordOnly: !capabilities.embeddings, retrievalOnly: !capabilities.generation, indexed, ...(examples && { examples }) };
 }
 

@@ -108,6 +108,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
     answered: () => walkthrough.asked(),
     insertCode: (code) => inserter.insert(code),
     conversations,
+    preferences: context.globalState,
     log,
     redact: secrets.redact,
   };

@@ -40,6 +40,11 @@ export const webviewCommand = z.enum(['setCredentials', 'openSettings', 'indexWo
 /** Settings a webview button may open by name: the endpoints whose absence makes the chat's modes. */
 const bannerSetting = z.enum(['workspaceRag.azure.endpoint', 'workspaceRag.bitnet.endpoint']);
 
+/** The chat's mode banners (no embeddings endpoint, no BitNet endpoint), which the user may collapse to their title. */
+const modeBanner = z.enum(['keyword-only', 'retrieval-only']);
+export type ModeBanner = z.infer<typeof modeBanner>;
+export const collapsedBanners = z.array(modeBanner).max(2);
+
 export const sourceView = z.object({
   n: z.number().int().min(1),
   path: relativePath,
@@ -137,6 +142,8 @@ export const fromWebview = z.discriminatedUnion('type', [
   z.object({ type: z.literal('openSource'), path: relativePath, startLine: line, endLine: line }),
   /** `setting`: the one Open Settings shows (a mode banner's); otherwise the one the last error named. */
   z.object({ type: z.literal('command'), command: webviewCommand, setting: bannerSetting.optional() }),
+  /** The mode banners now collapsed: a preference the host keeps for every chat view and window. */
+  z.object({ type: z.literal('collapseBanners'), modes: collapsedBanners }),
   /** A code block's Insert at Cursor: the code goes into the editor last used, at its cursor. */
   z.object({ type: z.literal('insertCode'), code: z.string().min(1).max(MAX_INSERT) }),
 ]);
@@ -153,6 +160,8 @@ export const toWebview = z.discriminatedUnion('type', [
     indexed: z.boolean(),
     /** Questions the empty conversation offers, made from the indexed workspace (its README, folders, symbols). */
     examples: z.array(z.string().min(1).max(MAX_EXAMPLE)).max(MAX_EXAMPLES).optional(),
+    /** The mode banners the user collapsed, as the host keeps them. */
+    collapsedBanners: collapsedBanners.optional(),
   }),
   /** Ask About Selection: a question for the input box and, attached to it, the selected code. */
   z.object({ type: z.literal('prefill'), question: z.string().max(MAX_QUESTION), selection: selectionView.optional() }),
@@ -201,6 +210,6 @@ export const chatState = z.object({
   turns: z.array(savedTurn).max(MAX_SAVED_TURNS),
   draft: z.string().optional(),
   /** The mode banners collapsed to their title line. */
-  collapsedBanners: z.array(z.enum(['keyword-only', 'retrieval-only'])).max(2).optional(),
+  collapsedBanners: collapsedBanners.optional(),
 });
 export type ChatState = z.infer<typeof chatState>;

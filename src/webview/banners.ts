@@ -1,12 +1,13 @@
 // The banners above the conversation: the workspace is not indexed yet, and the configured modes (keyword-only,
 // retrieval-only), each explained once here rather than in every answer. A mode banner collapses to its title line
-// (remembered across reloads) and has the action that opens the setting turning the mode off.
-import type { FromWebview, ToWebview } from '../protocol/messages';
+// (the host keeps that for every chat view and window; this view's saved state has it before the host says) and has
+// the action that opens the setting turning the mode off.
+import type { FromWebview, ModeBanner, ToWebview } from '../protocol/messages';
 import { button, h } from './dom';
 
 type State = Extract<ToWebview, { type: 'state' }>;
 type Command = Extract<FromWebview, { type: 'command' }>;
-export type ModeBanner = 'keyword-only' | 'retrieval-only';
+type Outgoing = Command | Extract<FromWebview, { type: 'collapseBanners' }>;
 
 const MODES: Record<ModeBanner, { title: string; detail: string; action: string; setting: NonNullable<Command['setting']> }> = {
   'keyword-only': {
@@ -25,12 +26,12 @@ const MODES: Record<ModeBanner, { title: string; detail: string; action: string;
 
 export class Banners {
   readonly element: HTMLElement;
-  private readonly collapsed: Set<ModeBanner>;
+  private collapsed: Set<ModeBanner>;
   private state: State | undefined;
 
   constructor(
     private readonly doc: Document,
-    private readonly send: (message: Command) => void,
+    private readonly send: (message: Outgoing) => void,
     collapsed: readonly ModeBanner[],
     /** The collapsed banners changed: save them. */
     private readonly changed: () => void,
@@ -45,6 +46,7 @@ export class Banners {
 
   render(state: State): void {
     this.state = state;
+    if (state.collapsedBanners) this.collapsed = new Set(state.collapsedBanners);
     const doc = this.doc;
     const banners: HTMLElement[] = [];
     if (!state.indexed) {
@@ -66,6 +68,7 @@ export class Banners {
     toggle.addEventListener('click', () => {
       if (this.collapsed.has(mode)) this.collapsed.delete(mode);
       else this.collapsed.add(mode);
+      this.send({ type: 'collapseBanners', modes: this.collapsedModes });
       this.changed();
       if (this.state) this.render(this.state);
       this.element.querySelector<HTMLElement>(`.banner[data-mode="${mode}"] .banner-toggle`)?.focus();

@@ -2,7 +2,7 @@
 // like any other input.
 import { chatState, type ChatState, type SavedTurn } from '../protocol/messages';
 import { MAX_SAVED_ANSWER, MAX_SAVED_TURNS } from '../protocol/limits';
-import type { ModeBanner } from './banners';
+import type { ModeBanner } from '../protocol/messages';
 import type { Status, TurnData } from './conversation';
 
 export interface StateStore {

@@ -34,7 +34,13 @@ interface Fake {
   ask: (question: string, options: AskOptions) => Promise<Answer>;
 }
 
-function setup(fake: Fake) {
+/** A Memento over a map, as VS Code's global state is. */
+function memento(initial: Record<string, unknown> = {}) {
+  const values = new Map(Object.entries(initial));
+  return { values, get: <T>(key: string) => values.get(key) as T | undefined, update: async (key: string, value: unknown) => void values.set(key, value) } as Pick<vscode.Memento, 'get' | 'update'> & { values: Map<string, unknown> };
+}
+
+function setup(fake: Fake, preferences = memento()) {
   const posted: ToWebview[] = [];
   const logged: string[] = [];
   const opened: SourceLocation[] = [];
@@ -57,6 +63,7 @@ function setup(fake: Fake) {
     runCommand: (c, setting) => commands.push(setting ? `${c} ${setting}` : c),
     insertCode: async (code) => (inserted.push(code), true),
     conversations: new ConversationStore({ get: () => undefined, update: async () => undefined }, log),
+    preferences,
     log,
     redact,
   };
@@ -229,6 +236,27 @@ describe('extension chat session', () => {
     await t.send({ type: 'command', command: 'openSettings', setting: 'workspaceRag.bitnet.endpoint' });
     await t.send({ type: 'command', command: 'openSettings', setting: 'terminal.integrated.shell.linux' });
     assert.deepEqual(t.commands, ['openSettings workspaceRag.bitnet.endpoint']);
+  });
+
+  it('keeps the collapsed mode banners for every view and window: stored when the webview says, sent with each state', async () => {
+    const preferences = memento();
+    const t = setup({ files: {}, indexedFiles: 1, ask: async () => assert.fail('must not ask') }, preferences);
+    const states = () => t.posted.filter((m): m is Extract<ToWebview, { type: 'state' }> => m.type === 'state');
+    await t.send({ type: 'ready' });
+    assert.deepEqual(states().at(-1)?.collapsedBanners, []);
+    await t.send({ type: 'collapseBanners', modes: ['retrieval-only'] });
+    assert.deepEqual(preferences.values.get('workspaceRag.collapsedBanners'), ['retrieval-only']);
+    // Another chat view, or the same one after a reload, is told when it becomes ready.
+    const other = setup({ files: {}, indexedFiles: 1, ask: async () => assert.fail('must not ask') }, preferences);
+    await other.send({ type: 'ready' });
+    const state = other.posted.find((m) => m.type === 'state') as Extract<ToWebview, { type: 'state' }>;
+    assert.deepEqual(state.collapsedBanners, ['retrieval-only']);
+    // A mode that is not a banner is refused like any malformed message, and a stored value that does not parse is none.
+    await t.send({ type: 'collapseBanners', modes: ['everything'] });
+    assert.deepEqual(preferences.values.get('workspaceRag.collapsedBanners'), ['retrieval-only']);
+    preferences.values.set('workspaceRag.collapsedBanners', 'retrieval-only');
+    await t.send({ type: 'ready' });
+    assert.deepEqual(states().at(-1)?.collapsedBanners, []);
   });
 
   it('offers first questions made from the overview of the index when the webview is ready, and none when it cannot be read', async () => {

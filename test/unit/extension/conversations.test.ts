@@ -31,6 +31,7 @@ function views(store: ConversationStore) {
     runCommand: () => undefined,
     insertCode: async () => true,
     conversations: store,
+    preferences: { get: () => undefined, update: async () => undefined },
     log: quiet,
     redact: (t) => t,
   };

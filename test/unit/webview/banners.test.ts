@@ -45,6 +45,21 @@ describe('chat webview: mode banners', function () {
     assert.equal(banner('retrieval-only').querySelector<HTMLElement>('.banner-body')!.hidden, false);
   });
 
+  it('tells the host which banners are collapsed, and shows them as the host keeps them in a view without saved state', async () => {
+    h = await createHarness();
+    h.host(state);
+    banner('keyword-only').querySelector<HTMLElement>('.banner-toggle')!.click();
+    assert.deepEqual(h.posted.at(-1), { type: 'collapseBanners', modes: ['keyword-only'] });
+    banner('keyword-only').querySelector<HTMLElement>('.banner-toggle')!.click();
+    assert.deepEqual(h.posted.at(-1), { type: 'collapseBanners', modes: [] });
+    // A chat tab opened anew (after a window reload) restores nothing of its own: the host's state says.
+    h.dispose();
+    h = await createHarness();
+    h.host({ ...state, collapsedBanners: ['retrieval-only'] });
+    assert.equal(banner('retrieval-only').querySelector<HTMLElement>('.banner-body')!.hidden, true);
+    assert.equal(banner('keyword-only').querySelector<HTMLElement>('.banner-body')!.hidden, false);
+  });
+
   it("offers the setting that turns each mode off: Open Settings on that setting", async () => {
     h = await createHarness();
     h.host(state);
