@@ -44,9 +44,14 @@ export class Banners {
     return [...this.collapsed];
   }
 
+  /** The host's state: the modes, and the banners collapsed as the host keeps them. */
   render(state: State): void {
     this.state = state;
     if (state.collapsedBanners) this.collapsed = new Set(state.collapsedBanners);
+    this.draw(state);
+  }
+
+  private draw(state: State): void {
     const doc = this.doc;
     const banners: HTMLElement[] = [];
     if (!state.indexed) {
@@ -70,7 +75,7 @@ export class Banners {
       else this.collapsed.add(mode);
       this.send({ type: 'collapseBanners', modes: this.collapsedModes });
       this.changed();
-      if (this.state) this.render(this.state);
+      if (this.state) this.draw(this.state);
       this.element.querySelector<HTMLElement>(`.banner[data-mode="${mode}"] .banner-toggle`)?.focus();
     });
     const configure = button(doc, action, 'text-button secondary', action);

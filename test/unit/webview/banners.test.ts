@@ -58,6 +58,10 @@ describe('chat webview: mode banners', function () {
     h.host({ ...state, collapsedBanners: ['retrieval-only'] });
     assert.equal(banner('retrieval-only').querySelector<HTMLElement>('.banner-body')!.hidden, true);
     assert.equal(banner('keyword-only').querySelector<HTMLElement>('.banner-body')!.hidden, false);
+    // Opened again here, it stays open: the host's last word is not applied over the user's click.
+    banner('retrieval-only').querySelector<HTMLElement>('.banner-toggle')!.click();
+    assert.equal(banner('retrieval-only').querySelector<HTMLElement>('.banner-body')!.hidden, false);
+    assert.deepEqual(h.posted.at(-1), { type: 'collapseBanners', modes: [] });
   });
 
   it("offers the setting that turns each mode off: Open Settings on that setting", async () => {
