@@ -861,6 +861,8 @@ async function main(): Promise<void> {
       const original = fs.readFileSync(machineSettings, 'utf8');
       fs.writeFileSync(machineSettings, JSON.stringify({ ...JSON.parse(original), 'workspaceRag.bitnet.endpoint': '' }, null, 2));
       const openChat = async () => {
+        // From the editor beside the chat: a focused webview or Settings editor keeps the palette's shortcut.
+        await page.locator('.tabs-container .tab', { hasText: 'configuration.md' }).first().click();
         await runCommandFromPalette(page, 'Workspace RAG: Open Chat');
         return new ChatFrame(await findInWebviews(page, 'textarea.input', STEP_TIMEOUT_MS));
       };
@@ -893,7 +895,7 @@ async function main(): Promise<void> {
         await editor.locator('.settings-count-widget', { hasText: '1 Setting Found' }).waitFor({ state: 'visible', timeout: 15_000 });
         const shown = await editor.locator('.setting-item-contents').first().innerText();
         check(/Bitnet: Endpoint/i.test(shown) && shown.includes('chat-completions endpoint'), `the action opened another setting:\n${shown}`);
-        await runCommandFromPalette(page, 'View: Close Editor');
+        await screenshot(page, 'e2e-banner-setting');
       } finally {
         fs.writeFileSync(machineSettings, original);
       }
