@@ -896,6 +896,10 @@ async function main(): Promise<void> {
         const shown = await editor.locator('.setting-item-contents').first().innerText();
         check(/Bitnet: Endpoint/i.test(shown) && shown.includes('chat-completions endpoint'), `the action opened another setting:\n${shown}`);
         await screenshot(page, 'e2e-banner-setting');
+        // Closed by a middle click on its tab: the palette's shortcut does not reach the workbench from it.
+        const settingsTab = page.locator('.tabs-container .tab', { hasText: 'Settings' }).first();
+        await settingsTab.click({ button: 'middle' });
+        await settingsTab.waitFor({ state: 'detached', timeout: 10_000 });
       } finally {
         fs.writeFileSync(machineSettings, original);
       }
