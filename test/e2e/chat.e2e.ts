@@ -861,8 +861,6 @@ async function main(): Promise<void> {
       const original = fs.readFileSync(machineSettings, 'utf8');
       fs.writeFileSync(machineSettings, JSON.stringify({ ...JSON.parse(original), 'workspaceRag.bitnet.endpoint': '' }, null, 2));
       const openChat = async () => {
-        // From the editor beside the chat: a focused webview or Settings editor keeps the palette's shortcut.
-        await page.locator('.tabs-container .tab', { hasText: 'configuration.md' }).first().click();
         await runCommandFromPalette(page, 'Workspace RAG: Open Chat');
         return new ChatFrame(await findInWebviews(page, 'textarea.input', STEP_TIMEOUT_MS));
       };
@@ -896,7 +894,7 @@ async function main(): Promise<void> {
         const shown = await editor.locator('.setting-item-contents').first().innerText();
         check(/Bitnet: Endpoint/i.test(shown) && shown.includes('chat-completions endpoint'), `the action opened another setting:\n${shown}`);
         await screenshot(page, 'e2e-banner-setting');
-        // Closed by a middle click on its tab: the palette's shortcut does not reach the workbench from it.
+        // Closed by a middle click on its tab, the one the settings step opened before it.
         const settingsTab = page.locator('.tabs-container .tab', { hasText: 'Settings' }).first();
         await settingsTab.click({ button: 'middle' });
         await settingsTab.waitFor({ state: 'detached', timeout: 10_000 });

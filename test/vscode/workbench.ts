@@ -21,7 +21,12 @@ export async function runCommandFromPalette(page: Page, label: string, timeoutMs
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     await page.keyboard.press('Control+Shift+P');
-    await input.waitFor({ state: 'visible', timeout: 5_000 });
+    // A focused webview or Settings editor can keep the shortcut (just after a reload, too): then the title bar's
+    // command center opens the same quick input.
+    await input.waitFor({ state: 'visible', timeout: 2_000 }).catch(async () => {
+      await page.locator('.command-center .command-center-center').first().click();
+      await input.waitFor({ state: 'visible', timeout: 5_000 });
+    });
     await input.fill(`>${label}`);
     try {
       await entry.waitFor({ state: 'visible', timeout: 2_000 });
