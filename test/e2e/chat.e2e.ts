@@ -861,6 +861,8 @@ async function main(): Promise<void> {
       const original = fs.readFileSync(machineSettings, 'utf8');
       fs.writeFileSync(machineSettings, JSON.stringify({ ...JSON.parse(original), 'workspaceRag.bitnet.endpoint': '' }, null, 2));
       const openChat = async () => {
+        // From the editor beside the chat: a focused webview or Settings editor keeps the palette's shortcut.
+        await page.locator('.tabs-container .tab', { hasText: 'configuration.md' }).first().click();
         await runCommandFromPalette(page, 'Workspace RAG: Open Chat');
         return new ChatFrame(await findInWebviews(page, 'textarea.input', STEP_TIMEOUT_MS));
       };

@@ -24,7 +24,7 @@ export async function runCommandFromPalette(page: Page, label: string, timeoutMs
     // A focused webview or Settings editor can keep the shortcut (just after a reload, too): then the title bar's
     // command center opens the same quick input.
     await input.waitFor({ state: 'visible', timeout: 2_000 }).catch(async () => {
-      await page.locator('.command-center .command-center-center').first().click();
+      if (!(await input.isVisible())) await page.locator('.command-center .command-center-center').first().click();
       await input.waitFor({ state: 'visible', timeout: 5_000 });
     });
     await input.fill(`>${label}`);
