@@ -867,6 +867,11 @@ async function main(): Promise<void> {
         return new ChatFrame(await findInWebviews(page, 'textarea.input', STEP_TIMEOUT_MS));
       };
       const bannerOf = (f: ChatFrame) => f.frame.locator('.banners .banner[data-mode="retrieval-only"]');
+      // The Settings editor of the step before, closed by a middle click on its tab: restored by the reload below,
+      // it would take the focus as it loads.
+      const settingsTab = page.locator('.tabs-container .tab', { hasText: 'Settings' }).first();
+      await settingsTab.click({ button: 'middle' });
+      await settingsTab.waitFor({ state: 'detached', timeout: 10_000 });
       try {
         let frame = await openChat();
         await bannerOf(frame).waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
@@ -896,8 +901,6 @@ async function main(): Promise<void> {
         const shown = await editor.locator('.setting-item-contents').first().innerText();
         check(/Bitnet: Endpoint/i.test(shown) && shown.includes('chat-completions endpoint'), `the action opened another setting:\n${shown}`);
         await screenshot(page, 'e2e-banner-setting');
-        // Closed by a middle click on its tab, the one the settings step opened before it.
-        const settingsTab = page.locator('.tabs-container .tab', { hasText: 'Settings' }).first();
         await settingsTab.click({ button: 'middle' });
         await settingsTab.waitFor({ state: 'detached', timeout: 10_000 });
       } finally {

@@ -21,20 +21,22 @@ export async function runCommandFromPalette(page: Page, label: string, timeoutMs
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     await page.keyboard.press('Control+Shift+P');
-    // A focused webview or Settings editor can keep the shortcut (just after a reload, too): then the title bar's
-    // command center opens the same quick input.
-    await input.waitFor({ state: 'visible', timeout: 2_000 }).catch(async () => {
-      if (!(await input.isVisible())) await page.locator('.command-center .command-center-center').first().click();
-      await input.waitFor({ state: 'visible', timeout: 5_000 });
-    });
-    await input.fill(`>${label}`);
     try {
+      // A focused webview or Settings editor can keep the shortcut: then the title bar's command center opens the
+      // same quick input. Just after a reload, an editor restored late takes the focus and closes it: try again.
+      await input.waitFor({ state: 'visible', timeout: 2_000 }).catch(async () => {
+        if (!(await input.isVisible())) await page.locator('.command-center .command-center-center').first().click();
+        await input.waitFor({ state: 'visible', timeout: 5_000 });
+      });
+      await input.fill(`>${label}`, { timeout: 5_000 });
       await entry.waitFor({ state: 'visible', timeout: 2_000 });
       break;
     } catch (error) {
       if (Date.now() >= deadline) throw new Error(`no command labelled ${JSON.stringify(label)} in the palette`, { cause: error });
-      await page.keyboard.press('Escape');
-      await input.waitFor({ state: 'hidden', timeout: 5_000 });
+      if (await input.isVisible()) {
+        await page.keyboard.press('Escape');
+        await input.waitFor({ state: 'hidden', timeout: 5_000 });
+      }
     }
   }
   await entry.click();
