@@ -895,7 +895,8 @@ async function main(): Promise<void> {
         check((await bannerOf(frame).locator('button.banner-toggle').getAttribute('aria-expanded')) === 'false', 'the collapsed banner says it is expanded');
         await bannerOf(frame).locator('button.banner-toggle').click();
         await bannerOf(frame).locator('.banner-body button', { hasText: 'Set BitNet Endpoint' }).click();
-        const editor = page.locator('.settings-editor');
+        // The one shown: a closed Settings editor can stay in the page, hidden.
+        const editor = page.locator('.settings-editor:visible');
         await editor.waitFor({ state: 'visible', timeout: 15_000 });
         await editor.locator('.settings-count-widget', { hasText: '1 Setting Found' }).waitFor({ state: 'visible', timeout: 15_000 });
         const shown = await editor.locator('.setting-item-contents').first().innerText();
