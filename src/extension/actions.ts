@@ -6,11 +6,11 @@ import type { UserError, WebviewCommand } from './errors';
 import type { Log } from './log';
 
 const RETRY = 'Retry';
+const SHOW_LOG = 'Show Log';
 
 /** The part of package.json that says each setting's scope. */
 const settingsSection = z.object({ properties: z.record(z.string(), z.object({ scope: z.string().optional() })) });
 const contributedSettings = z.object({ contributes: z.object({ configuration: z.union([settingsSection, z.array(settingsSection)]) }) });
-const SHOW_LOG = 'Show Log';
 
 export class Actions {
   constructor(

@@ -1,8 +1,7 @@
 // The conversation across reloads: saved through the webview's state store (getState/setState) and parsed on restore
 // like any other input.
-import { chatState, type ChatState, type SavedTurn } from '../protocol/messages';
+import { chatState, type ChatState, type ModeBanner, type SavedTurn } from '../protocol/messages';
 import { MAX_SAVED_ANSWER, MAX_SAVED_TURNS } from '../protocol/limits';
-import type { ModeBanner } from '../protocol/messages';
 import type { Status, TurnData } from './conversation';
 
 export interface StateStore {
