@@ -7,7 +7,7 @@ import { EngineError } from './errors';
 import type { SearchIndex } from './ports';
 import { sourceTokens, type PromptSource } from './generate';
 import { countTokens } from './tokens';
-import { keywordsOf, questionWords } from './words';
+import { keywordsOf, questionWords, termsNotMentioned } from './words';
 
 export type RetrievalMode = 'hybrid' | 'keyword-only';
 
@@ -102,14 +102,19 @@ export class Retriever {
     const embedMs = performance.now() - started;
     signal?.throwIfAborted();
 
-    const words = questionWords(question);
-    const [vectorHits, textHits, symbolHits, absent] = await Promise.all([
+    const [vectorHits, textHits, symbolHits] = await Promise.all([
       vector ? this.store.vectorSearch(workspaceId, vector, k) : Promise.resolve([]),
       this.store.fulltextSearch(workspaceId, keywordsOf(question), k),
       this.store.symbolDefinitions(workspaceId, identifiersIn(question), 6),
-      this.store.absentTerms(workspaceId, words.flatMap((w) => w.terms)).then((terms) => new Set(terms)),
     ]);
-    const weakMatch = words.filter((w) => w.terms.every((t) => absent.has(t))).map((w) => w.word);
+    // Only the words no hit mentions can be absent from the workspace: the index is asked about those alone (most
+    // questions have none), alongside the graph expansion.
+    const words = questionWords(question);
+    const unmentioned = termsNotMentioned(
+      words.flatMap((w) => w.terms),
+      [...vectorHits, ...textHits, ...symbolHits],
+    );
+    const absent = (unmentioned.length ? this.store.absentTerms(workspaceId, unmentioned) : Promise.resolve([])).then((terms) => new Set(terms));
     const fused = fuse([
       { name: 'vector', hits: vectorHits, weight: 1 },
       { name: 'fulltext', hits: textHits, weight: 1 },
@@ -118,10 +123,12 @@ export class Retriever {
 
     // Graph expansion around the strongest hits: the chunks before and after them, and the files they link to.
     const top = [...fused.values()].sort(byScore).slice(0, this.config.topK);
-    const [neighbours, linked] = await Promise.all([
+    const [neighbours, linked, absentTerms] = await Promise.all([
       this.store.neighbours(workspaceId, top.map((c) => c.hit.id)),
       this.store.linkedChunks(workspaceId, unique(top.slice(0, 3).map((c) => c.hit.path)), 3),
+      absent,
     ]);
+    const weakMatch = words.filter((w) => w.terms.every((t) => absentTerms.has(t))).map((w) => w.word);
     const anchorScore = (path: string) => Math.max(0, ...top.filter((c) => c.hit.path === path).map((c) => c.score));
     for (const n of neighbours) addContext(fused, n, 'neighbour', anchorScore(n.path) * NEIGHBOUR_WEIGHT);
     linked.forEach((hit, rank) => addContext(fused, hit, 'link', ((top[0]?.score ?? 0) * LINK_WEIGHT) / (rank + 1)));

@@ -50,6 +50,21 @@ export function termWeights(question: string, lines: readonly string[]): Map<str
 }
 
 /**
+ * The terms (lineTerms of a question) that no word of these hits starts with, in their text, path, symbol or heading:
+ * the only ones the full-text index can find absent (absentTerms asks the same of every chunk, by prefix).
+ */
+export function termsNotMentioned(terms: readonly string[], hits: ReadonlyArray<{ text: string; path: string; symbol?: string; headingPath?: string }>): string[] {
+  const left = new Set(terms);
+  for (const hit of hits) {
+    if (left.size === 0) break;
+    for (const field of [hit.text, hit.path, hit.symbol ?? '', hit.headingPath ?? ''])
+      for (const word of field.replace(/([a-z\d])([A-Z])/g, '$1 $2').toLowerCase().split(/[^\p{L}\p{N}]+/u))
+        if (word.length >= 3) for (const t of left) if (word.startsWith(t)) left.delete(t);
+  }
+  return [...left];
+}
+
+/**
  * The question's words as written, each with the terms it is matched by (lineTerms, at least 3 letters): what the
  * weak-match check asks the index about. A word is absent when none of its terms is found.
  */

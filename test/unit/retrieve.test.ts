@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { retrievalSchema } from '../../src/core/config';
 import type { Embedder } from '../../src/core/embed';
 import { fuse, identifiersIn, mergeRanges, pack, QuestionError, Retriever, type Source } from '../../src/core/retrieve';
-import { keywordsOf } from '../../src/core/words';
+import { keywordsOf, termsNotMentioned } from '../../src/core/words';
 import { sourceTokens, type ChatClient } from '../../src/core/generate';
 import { GenerationSession } from '../../src/core/generate/session';
 import { PromptSpeed } from '../../src/core/generate/speed';
@@ -168,6 +168,21 @@ describe('questions the engine refuses', () => {
     assert.deepEqual(strong.weakMatch, [], 'another form of a word that is there is found');
     assert.doesNotMatch(strong.text, /Weak match/);
     assert.deepEqual((await new Asker(retriever, chat).ask(WS, 'Are snapshots written by gRPC?')).weakMatch, ['gRPC']);
+  });
+
+  it('asks the index only about the words no retrieved hit mentions, and not at all when every word is in one', async () => {
+    const { retriever, index } = setUp();
+    await retriever.retrieve(WS, 'Are snapshots written to disk by gRPC?', 2000);
+    assert.deepEqual(index.calls.filter((c) => c.leg === 'absentTerms').map((c) => c.args[1]), [['rpc']], 'gRPC is matched by its part rpc');
+    index.calls.length = 0;
+    assert.deepEqual((await retriever.retrieve(WS, 'Are snapshots written to disk?', 2000)).weakMatch, []);
+    assert.deepEqual(index.calls.filter((c) => c.leg === 'absentTerms'), []);
+  });
+
+  it('termsNotMentioned: a term is mentioned by a word of a hit that starts with it, camelCase parts and paths included', () => {
+    const hit = { text: 'function writeSnapshotAtomically() {}', path: 'src/contentTypeParser.ts', symbol: 'writeSnapshotAtomically' };
+    assert.deepEqual(termsNotMentioned(['snapshot', 'atom', 'parser', 'content', 'grpc', 'rout'], [hit]), ['grpc', 'rout']);
+    assert.deepEqual(termsNotMentioned(['grpc'], []), ['grpc']);
   });
 
   it('a long question drops the history before it leaves no room for sources', async () => {
