@@ -58,6 +58,8 @@ const DRAIN_MS = 2000;
 export class RunEmbeddings {
   /** Texts being embedded by a batch of this run, by embedding key. */
   private readonly inFlight = new Map<string, Promise<Float32Array>>();
+  /** Texts this run has received a vector for: never bought twice (see embed). */
+  private readonly received = new Set<string>();
   private bytesRead = 0;
   private tokensRead = 0;
   /** Tokens of chunks whose vectors were looked for, and of those that had to be embedded. */
@@ -187,15 +189,30 @@ export class RunEmbeddings {
     return { tokensPerMinute, quotaTokensPerMinute, tokensLeft, etaMs: rate > 0 ? (tokensLeft / rate) * 60_000 : undefined, share };
   }
 
-  private async embed(inputs: ChunkToEmbed[], found: Map<string, Float32Array>): Promise<void> {
-    const keys = inputs.map((c) => c.embedKey);
-    // Other batches of this run wait for these texts instead of paying for them again.
-    const arrivals = keys.map(() => deferred<Float32Array>());
-    keys.forEach((k, i) => this.inFlight.set(k, arrivals[i].promise));
+  private async embed(requested: ChunkToEmbed[], found: Map<string, Float32Array>): Promise<void> {
+    // Other batches of this run wait for these texts instead of paying for them again (registered before any await).
+    const waiting = new Map(requested.map((c) => [c.embedKey, deferred<Float32Array>()]));
+    for (const [k, d] of waiting) this.inFlight.set(k, d.promise);
     let billed = 0;
     let embedded = 0;
-    this.tokensSent += inputs.reduce((n, c) => n + c.tokens, 0);
+    let keys: string[] = [];
     try {
+      // A caller decides what is missing across an await (its look-up in the store), while another call of this run
+      // may finish and its batch be written: a text this run already received is read back, never bought again
+      // (CI saw one text paid twice in a 429 storm). Read back from the unwritten vectors, else from the store.
+      const again = requested.filter((c) => this.received.has(c.embedKey));
+      for (const c of again) {
+        const v = this.unwritten.get(c.embedKey);
+        if (v) found.set(c.embedKey, v);
+      }
+      const lookUp = again.map((c) => c.embedKey).filter((k) => !found.has(k));
+      if (lookUp.length) for (const [k, v] of await this.store.cachedEmbeddings(lookUp)) found.set(k, v);
+      for (const c of again) if (found.has(c.embedKey)) waiting.get(c.embedKey)!.resolve(found.get(c.embedKey)!);
+      const inputs = requested.filter((c) => !(this.received.has(c.embedKey) && found.has(c.embedKey)));
+      keys = inputs.map((c) => c.embedKey);
+      const arrivals = keys.map((k) => waiting.get(k)!);
+      this.tokensSent += inputs.reduce((n, c) => n + c.tokens, 0);
+      if (inputs.length === 0) return;
       await this.embedder.embed(inputs.map(embeddingInput), {
         signal: this.abandon.signal,
         stop: this.stop,
@@ -204,6 +221,7 @@ export class RunEmbeddings {
         onProgress: (p) => (billed = p.tokens),
         onVectors: (positions, vectors) => {
           positions.forEach((p, i) => {
+            this.received.add(keys[p]);
             this.unwritten.set(keys[p], vectors[i]);
             found.set(keys[p], vectors[i]);
             arrivals[p].resolve(vectors[i]);
@@ -213,15 +231,13 @@ export class RunEmbeddings {
         },
       });
     } catch (error) {
-      for (const a of arrivals) a.reject(error);
+      for (const d of waiting.values()) d.reject(error); // a settled one ignores it
       throw error;
     } finally {
       // Paid for, whether or not the call finished.
       this.counts.tokens += billed;
       this.counts.chunks.embedded += embedded;
-      keys.forEach((k, i) => {
-        if (this.inFlight.get(k) === arrivals[i].promise) this.inFlight.delete(k);
-      });
+      for (const [k, d] of waiting) if (this.inFlight.get(k) === d.promise) this.inFlight.delete(k);
     }
   }
 }
