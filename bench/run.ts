@@ -10,7 +10,7 @@
 // lower bound, tokens / TPM, takes about this long), BENCH_QUOTA_REAL_SECONDS (60: the real-time quota runs index a
 // fresh corpus sized for this lower bound), BENCH_QUOTA_WINDOW_MS (10000: the quota's sliding window, before scaling),
 // BENCH_ONLY=quota (only the quota rows, written into the existing results.md in place of its earlier quota rows, the
-// other rows left as they were).
+// other rows left as they were), BENCH_ONLY=retrieval (only the 107k retrieval rows, BENCH_REPEAT times (3), printed).
 import { spawn } from 'node:child_process';
 import { promises as fs, readdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -55,7 +55,8 @@ const options = z
     BENCH_QUOTA_SCALED_SECONDS: z.coerce.number().min(10).default(120),
     BENCH_QUOTA_REAL_SECONDS: z.coerce.number().min(10).default(60),
     BENCH_QUOTA_WINDOW_MS: z.coerce.number().int().min(100).default(10_000),
-    BENCH_ONLY: z.enum(['quota']).optional(),
+    BENCH_ONLY: z.enum(['quota', 'retrieval']).optional(),
+    BENCH_REPEAT: z.coerce.number().int().min(1).max(10).default(3),
   })
   .parse(process.env);
 
@@ -249,8 +250,78 @@ async function quotaOnly(): Promise<void> {
   }
 }
 
+/** Budget for sources as Asker computes it, with no history. */
+const sourceBudget = (q: string) => {
+  const chat = chatSchema.parse({ endpoint: 'http://127.0.0.1:1' });
+  return Math.floor(chat.contextTokens * 0.95) - chat.maxAnswerTokens - promptOverheadTokens(q);
+};
+
+/** Hybrid retrieval (its own embedding time taken out) and the vector leg alone, with the statements of each. */
+async function measureRetrieval(on: { driver: Driver; store: Neo4jStore; retriever: Retriever }, w: WorkspaceSpec, qs: string[], vectors: Float32Array[]) {
+  const statements = profileStatements();
+  const dbChunks = await countChunks(on.driver, 'Chunk');
+  statements.take();
+  // Retriever.retrieve reports its own embedding time; the rest is search, fusion, expansion and packing.
+  const hybrid = await timeEach(qs, async (q) => {
+    const t0 = performance.now();
+    const r = await on.retriever.retrieve(w.id, q, sourceBudget(q));
+    return performance.now() - t0 - r.timings.embedMs;
+  });
+  const hybridStatements = statements.take();
+  const vector = await timeEach(vectors, async (v) => void (await on.store.vectorSearch(w.id, v, VECTOR_K)));
+  return { dbChunks, hybrid, vector, hybridStatements, vectorStatements: statements.take() };
+}
+
+/**
+ * BENCH_ONLY=retrieval: corpora A and B indexed (~107k chunks), then the 107k retrieval rows alone, BENCH_REPEAT
+ * times, printed (results.md is left as it is): to compare retrieval changes within one run on a noisy machine.
+ */
+async function retrievalOnly(): Promise<void> {
+  const server = await startEmbeddingServer({ apiKey: API_KEY, deployments: [DEPLOYMENT], fast: true });
+  embeddingUrl = server.url;
+  const cfg = benchConfig(server.url);
+  neo4jDatabase = cfg.neo4j.database;
+  const store = await Neo4jStore.connect(cfg.neo4j);
+  const driver = neo4j.driver(cfg.neo4j.uri, neo4j.auth.basic(cfg.neo4j.username, cfg.neo4j.password), { disableLosslessIntegers: true });
+  const embedder = new Embedder(cfg.embedding!);
+  const retriever = new Retriever(store, embedder, cfg.retrieval);
+  const dirs = { a: path.join(options.BENCH_DIR, 'corpus-a'), b: path.join(options.BENCH_DIR, 'corpus-b') };
+  const ws = { a: workspaceFor([{ name: 'bench-a', path: dirs.a }]), b: workspaceFor([{ name: 'bench-b', path: dirs.b }]) };
+  try {
+    await store.ensureSchema(DIMENSIONS);
+    await cleanUp(store, driver, Object.values(ws));
+    const a = await generateCorpus(dirs.a, SEEDS.a, options.BENCH_FILES);
+    await generateCorpus(dirs.b, SEEDS.b, options.BENCH_FILES);
+    for (const [dir, name] of [[dirs.a, 'bench-a'], [dirs.b, 'bench-b']]) {
+      progress(`indexing ${name}`);
+      await child(ragIndexResult, ['rag-index', dir, name]);
+    }
+    const qs = makeQuestions(SEEDS.questions, options.BENCH_QUESTIONS, a.symbols);
+    const vectors = (await embedder.embed(qs)).vectors;
+    const rows: Row[] = [];
+    for (let run = 1; run <= options.BENCH_REPEAT; run++) {
+      const m = await measureRetrieval({ driver, store, retriever }, ws.a, qs, vectors);
+      const lat = (l: Latency) => `${l.p50.toFixed(1)} / ${l.p95.toFixed(1)}`;
+      rows.push(
+        { name: `Retrieval p50 / p95, ${(m.dbChunks / 1000).toFixed(1)}k chunks in the DB (hybrid), run ${run}`, value: lat(m.hybrid), unit: 'ms', target: 'p95 < 50 ms', ok: m.hybrid.p95 < 50, note: `hybrid / vector leg p95 ${(m.hybrid.p95 / m.vector.p95).toFixed(2)}×; ${describeStatements(m.hybridStatements, 6)}` },
+        { name: `Vector leg p50 / p95, run ${run}`, value: lat(m.vector), unit: 'ms', note: `k = ${VECTOR_K}` },
+      );
+    }
+    const context = [`BENCH_ONLY=retrieval on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), 1-minute load average ${os.loadavg()[0].toFixed(1)} at the end.`];
+    process.stdout.write(`${renderText({ title: 'Workspace RAG benchmark: retrieval rows', context, rows, notes: [] })}\n`);
+  } finally {
+    progress('cleaning up the benchmark data');
+    await cleanUp(store, driver, Object.values(ws)).catch((e: unknown) => progress(`clean-up failed: ${String(e)}`));
+    await fs.rm(options.BENCH_DIR, { recursive: true, force: true });
+    await store.close();
+    await driver.close();
+    await server.close();
+  }
+}
+
 async function main(): Promise<void> {
   if (options.BENCH_ONLY === 'quota') return quotaOnly();
+  if (options.BENCH_ONLY === 'retrieval') return retrievalOnly();
   const started = performance.now();
   const loadAtStart = os.loadavg()[0];
   const server = await startEmbeddingServer({ apiKey: API_KEY, deployments: [DEPLOYMENT], fast: true });
@@ -261,7 +332,6 @@ async function main(): Promise<void> {
   const driver = neo4j.driver(cfg.neo4j.uri, neo4j.auth.basic(cfg.neo4j.username, cfg.neo4j.password), { disableLosslessIntegers: true });
   const embedder = new Embedder(cfg.embedding!);
   const retriever = new Retriever(store, embedder, cfg.retrieval);
-  const chat = chatSchema.parse({ endpoint: 'http://127.0.0.1:1' });
   const dirs = {
     small: path.join(options.BENCH_DIR, 'small'),
     a: path.join(options.BENCH_DIR, 'corpus-a'),
@@ -300,22 +370,7 @@ async function main(): Promise<void> {
     const ask = (stats: CorpusStats) => makeQuestions(SEEDS.questions, options.BENCH_QUESTIONS, stats.symbols);
     const qa = ask(corpus.a);
     const qaVectors = (await embedder.embed(qa)).vectors;
-    const budget = (q: string) => Math.floor(chat.contextTokens * 0.95) - chat.maxAnswerTokens - promptOverheadTokens(q); // as Asker computes it
-
-    const statements = profileStatements();
-    const measureRag = async (w: WorkspaceSpec, qs: string[], vectors: Float32Array[]) => {
-      const dbChunks = await countChunks(driver, 'Chunk');
-      statements.take();
-      // Retriever.retrieve reports its own embedding time; the rest is search, fusion, expansion and packing.
-      const hybrid = await timeEach(qs, async (q) => {
-        const t0 = performance.now();
-        const r = await retriever.retrieve(w.id, q, budget(q));
-        return performance.now() - t0 - r.timings.embedMs;
-      });
-      const hybridStatements = statements.take();
-      const vector = await timeEach(vectors, async (v) => void (await store.vectorSearch(w.id, v, VECTOR_K)));
-      return { dbChunks, hybrid, vector, hybridStatements, vectorStatements: statements.take() };
-    };
+    const measureRag = (w: WorkspaceSpec, qs: string[], vectors: Float32Array[]) => measureRetrieval({ driver, store, retriever }, w, qs, vectors);
 
     // 1. ~10k chunks in the database.
     progress(`indexing the small workspace (${options.BENCH_SMALL_FILES} files) for the 10k-chunk point`);
