@@ -18,14 +18,16 @@ export function keywordsOf(question: string): string {
   return kept.length ? kept.join(' ') : question;
 }
 
+/** The words of a text, split at camelCase too, lowercased: what lineTerms stems and termsNotMentioned matches. */
+const wordsOf = (text: string): string[] => text.replace(/([a-z\d])([A-Z])/g, '$1 $2').split(/[^\p{L}\p{N}]+/u).map((w) => w.toLowerCase());
+
 /**
  * The distinct terms of a text as matching compares them: identifiers split at camelCase and snake_case, lower case,
  * without stop words, with a light suffix strip so "routes", "routing" and "route" meet.
  */
 export function lineTerms(text: string): Set<string> {
   const out = new Set<string>();
-  for (const word of text.replace(/([a-z\d])([A-Z])/g, '$1 $2').split(/[^\p{L}\p{N}]+/u)) {
-    const lower = word.toLowerCase();
+  for (const lower of wordsOf(text)) {
     if (lower.length < 2 || STOP_WORDS.has(lower)) continue;
     out.add(stem(lower));
   }
@@ -58,8 +60,7 @@ export function termsNotMentioned(terms: readonly string[], hits: ReadonlyArray<
   for (const hit of hits) {
     if (left.size === 0) break;
     for (const field of [hit.text, hit.path, hit.symbol ?? '', hit.headingPath ?? ''])
-      for (const word of field.replace(/([a-z\d])([A-Z])/g, '$1 $2').toLowerCase().split(/[^\p{L}\p{N}]+/u))
-        if (word.length >= 3) for (const t of left) if (word.startsWith(t)) left.delete(t);
+      for (const word of wordsOf(field)) if (word.length >= 3) for (const t of left) if (word.startsWith(t)) left.delete(t);
   }
   return [...left];
 }

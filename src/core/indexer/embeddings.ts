@@ -101,12 +101,7 @@ export class RunEmbeddings {
   async cached(batch: FileWrite[]): Promise<void> {
     const chunks = batch.flatMap((f) => f.chunks);
     const found = new Map<string, Float32Array>();
-    for (const c of chunks) {
-      const v = this.unwritten.get(c.embedKey);
-      if (v) found.set(c.embedKey, v);
-    }
-    const lookUp = [...new Set(chunks.map((c) => c.embedKey).filter((k) => !found.has(k)))];
-    if (lookUp.length) for (const [k, v] of await this.store.cachedEmbeddings(lookUp)) found.set(k, v);
+    await this.fromCaches(chunks.map((c) => c.embedKey), found);
     for (const c of chunks) c.embedding = found.get(c.embedKey) ?? null;
     this.counts.chunks.reused += chunks.filter((c) => c.embedding).length;
     this.tokensLookedUp += chunks.reduce((n, c) => n + c.tokens, 0);
@@ -145,12 +140,7 @@ export class RunEmbeddings {
    * what came; rejects when a vector cannot be had (the embedding failed, or the run stopped).
    */
   async vectorsFor(chunks: ChunkToEmbed[], found: Map<string, Float32Array>): Promise<void> {
-    for (const c of chunks) {
-      const v = this.unwritten.get(c.embedKey);
-      if (v) found.set(c.embedKey, v);
-    }
-    const lookUp = [...new Set(chunks.map((c) => c.embedKey).filter((k) => !found.has(k) && !this.inFlight.has(k)))];
-    if (lookUp.length) for (const [k, v] of await this.store.cachedEmbeddings(lookUp)) found.set(k, v);
+    await this.fromCaches(chunks.map((c) => c.embedKey).filter((k) => !this.inFlight.has(k)), found);
 
     const awaited = new Map<string, Promise<Float32Array>>();
     const missing = new Map<string, ChunkToEmbed>();
@@ -189,27 +179,35 @@ export class RunEmbeddings {
     return { tokensPerMinute, quotaTokensPerMinute, tokensLeft, etaMs: rate > 0 ? (tokensLeft / rate) * 60_000 : undefined, share };
   }
 
+  /** The vectors of these texts this process holds unwritten, else the store's content cache has, into `found`. */
+  private async fromCaches(keys: string[], found: Map<string, Float32Array>): Promise<void> {
+    const lookUp = new Set<string>();
+    for (const k of keys) {
+      const v = this.unwritten.get(k);
+      if (v) found.set(k, v);
+      else lookUp.add(k);
+    }
+    if (lookUp.size) for (const [k, v] of await this.store.cachedEmbeddings([...lookUp])) found.set(k, v);
+  }
+
   private async embed(requested: ChunkToEmbed[], found: Map<string, Float32Array>): Promise<void> {
     // Other batches of this run wait for these texts instead of paying for them again (registered before any await).
     const waiting = new Map(requested.map((c) => [c.embedKey, deferred<Float32Array>()]));
     for (const [k, d] of waiting) this.inFlight.set(k, d.promise);
     let billed = 0;
     let embedded = 0;
-    let keys: string[] = [];
     try {
       // A caller decides what is missing across an await (its look-up in the store), while another call of this run
       // may finish and its batch be written: a text this run already received is read back, never bought again
-      // (CI saw one text paid twice in a 429 storm). Read back from the unwritten vectors, else from the store.
-      const again = requested.filter((c) => this.received.has(c.embedKey));
-      for (const c of again) {
-        const v = this.unwritten.get(c.embedKey);
-        if (v) found.set(c.embedKey, v);
+      // (CI saw one text paid twice in a 429 storm).
+      const readBack = new Map<string, Float32Array>();
+      await this.fromCaches(requested.map((c) => c.embedKey).filter((k) => this.received.has(k)), readBack);
+      for (const [k, v] of readBack) {
+        found.set(k, v);
+        waiting.get(k)!.resolve(v);
       }
-      const lookUp = again.map((c) => c.embedKey).filter((k) => !found.has(k));
-      if (lookUp.length) for (const [k, v] of await this.store.cachedEmbeddings(lookUp)) found.set(k, v);
-      for (const c of again) if (found.has(c.embedKey)) waiting.get(c.embedKey)!.resolve(found.get(c.embedKey)!);
-      const inputs = requested.filter((c) => !(this.received.has(c.embedKey) && found.has(c.embedKey)));
-      keys = inputs.map((c) => c.embedKey);
+      const inputs = requested.filter((c) => !readBack.has(c.embedKey));
+      const keys = inputs.map((c) => c.embedKey);
       const arrivals = keys.map((k) => waiting.get(k)!);
       this.tokensSent += inputs.reduce((n, c) => n + c.tokens, 0);
       if (inputs.length === 0) return;
