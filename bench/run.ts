@@ -82,6 +82,9 @@ function latency(samples: number[]): Latency {
   return { p50: at(0.5), p95: at(0.95), n: sorted.length };
 }
 
+/** "p50 / p95" for a table cell. */
+const lat = (l: Latency) => `${l.p50.toFixed(1)} / ${l.p95.toFixed(1)}`;
+
 async function timeEach<T>(items: T[], run: (item: T) => Promise<number | void>): Promise<Latency> {
   for (const item of items.slice(0, WARM_UP)) await run(item);
   const samples: number[] = [];
@@ -250,6 +253,28 @@ async function quotaOnly(): Promise<void> {
   }
 }
 
+/** The zero-latency embedding server, the store and a driver of the full run and BENCH_ONLY=retrieval. */
+async function openBench() {
+  const server = await startEmbeddingServer({ apiKey: API_KEY, deployments: [DEPLOYMENT], fast: true });
+  embeddingUrl = server.url;
+  const cfg = benchConfig(server.url);
+  neo4jDatabase = cfg.neo4j.database;
+  const store = await Neo4jStore.connect(cfg.neo4j);
+  const driver = neo4j.driver(cfg.neo4j.uri, neo4j.auth.basic(cfg.neo4j.username, cfg.neo4j.password), { disableLosslessIntegers: true });
+  const embedder = new Embedder(cfg.embedding!);
+  return { server, cfg, store, driver, embedder, retriever: new Retriever(store, embedder, cfg.retrieval) };
+}
+
+/** Removes the benchmark's data and corpora, then closes what openBench opened. */
+async function closeBench(bench: Pick<Awaited<ReturnType<typeof openBench>>, 'server' | 'store' | 'driver'>, workspaces: WorkspaceSpec[]): Promise<void> {
+  progress('cleaning up the benchmark data');
+  await cleanUp(bench.store, bench.driver, workspaces).catch((e: unknown) => progress(`clean-up failed: ${String(e)}`));
+  await fs.rm(options.BENCH_DIR, { recursive: true, force: true });
+  await bench.store.close();
+  await bench.driver.close();
+  await bench.server.close();
+}
+
 /** Budget for sources as Asker computes it, with no history. */
 const sourceBudget = (q: string) => {
   const chat = chatSchema.parse({ endpoint: 'http://127.0.0.1:1' });
@@ -277,14 +302,7 @@ async function measureRetrieval(on: { driver: Driver; store: Neo4jStore; retriev
  * times, printed (results.md is left as it is): to compare retrieval changes within one run on a noisy machine.
  */
 async function retrievalOnly(): Promise<void> {
-  const server = await startEmbeddingServer({ apiKey: API_KEY, deployments: [DEPLOYMENT], fast: true });
-  embeddingUrl = server.url;
-  const cfg = benchConfig(server.url);
-  neo4jDatabase = cfg.neo4j.database;
-  const store = await Neo4jStore.connect(cfg.neo4j);
-  const driver = neo4j.driver(cfg.neo4j.uri, neo4j.auth.basic(cfg.neo4j.username, cfg.neo4j.password), { disableLosslessIntegers: true });
-  const embedder = new Embedder(cfg.embedding!);
-  const retriever = new Retriever(store, embedder, cfg.retrieval);
+  const { server, store, driver, embedder, retriever } = await openBench();
   const dirs = { a: path.join(options.BENCH_DIR, 'corpus-a'), b: path.join(options.BENCH_DIR, 'corpus-b') };
   const ws = { a: workspaceFor([{ name: 'bench-a', path: dirs.a }]), b: workspaceFor([{ name: 'bench-b', path: dirs.b }]) };
   try {
@@ -301,7 +319,6 @@ async function retrievalOnly(): Promise<void> {
     const rows: Row[] = [];
     for (let run = 1; run <= options.BENCH_REPEAT; run++) {
       const m = await measureRetrieval({ driver, store, retriever }, ws.a, qs, vectors);
-      const lat = (l: Latency) => `${l.p50.toFixed(1)} / ${l.p95.toFixed(1)}`;
       rows.push(
         { name: `Retrieval p50 / p95, ${(m.dbChunks / 1000).toFixed(1)}k chunks in the DB (hybrid), run ${run}`, value: lat(m.hybrid), unit: 'ms', target: 'p95 < 50 ms', ok: m.hybrid.p95 < 50, note: `hybrid / vector leg p95 ${(m.hybrid.p95 / m.vector.p95).toFixed(2)}×; ${describeStatements(m.hybridStatements, 6)}` },
         { name: `Vector leg p50 / p95, run ${run}`, value: lat(m.vector), unit: 'ms', note: `k = ${VECTOR_K}` },
@@ -310,12 +327,7 @@ async function retrievalOnly(): Promise<void> {
     const context = [`BENCH_ONLY=retrieval on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), 1-minute load average ${os.loadavg()[0].toFixed(1)} at the end.`];
     process.stdout.write(`${renderText({ title: 'Workspace RAG benchmark: retrieval rows', context, rows, notes: [] })}\n`);
   } finally {
-    progress('cleaning up the benchmark data');
-    await cleanUp(store, driver, Object.values(ws)).catch((e: unknown) => progress(`clean-up failed: ${String(e)}`));
-    await fs.rm(options.BENCH_DIR, { recursive: true, force: true });
-    await store.close();
-    await driver.close();
-    await server.close();
+    await closeBench({ server, store, driver }, Object.values(ws));
   }
 }
 
@@ -324,14 +336,7 @@ async function main(): Promise<void> {
   if (options.BENCH_ONLY === 'retrieval') return retrievalOnly();
   const started = performance.now();
   const loadAtStart = os.loadavg()[0];
-  const server = await startEmbeddingServer({ apiKey: API_KEY, deployments: [DEPLOYMENT], fast: true });
-  embeddingUrl = server.url;
-  const cfg = benchConfig(server.url);
-  neo4jDatabase = cfg.neo4j.database;
-  const store = await Neo4jStore.connect(cfg.neo4j);
-  const driver = neo4j.driver(cfg.neo4j.uri, neo4j.auth.basic(cfg.neo4j.username, cfg.neo4j.password), { disableLosslessIntegers: true });
-  const embedder = new Embedder(cfg.embedding!);
-  const retriever = new Retriever(store, embedder, cfg.retrieval);
+  const { server, cfg, store, driver, embedder, retriever } = await openBench();
   const dirs = {
     small: path.join(options.BENCH_DIR, 'small'),
     a: path.join(options.BENCH_DIR, 'corpus-a'),
@@ -500,7 +505,6 @@ async function main(): Promise<void> {
     const ingestShare = (ceiling.ms / ceiling.vectors) / (full.ms / ragChunks);
     const withTextShare = (ceiling.withTextMs / ceiling.vectors) / (full.ms / ragChunks);
     const rssMb = full.maxRssKb / 1024;
-    const lat = (l: Latency) => `${l.p50.toFixed(1)} / ${l.p95.toFixed(1)}`;
     const k = (n: number) => `${(n / 1000).toFixed(1)}k`;
     const subset = (files: number) => (files < options.BENCH_FILES ? `first ${files} of ${options.BENCH_FILES} files` : 'whole corpus A');
 
@@ -612,12 +616,7 @@ async function main(): Promise<void> {
     await fs.writeFile(options.BENCH_RESULTS, kept ? withQualitySection(markdown, kept) : markdown);
     progress(`wrote ${path.relative(process.cwd(), options.BENCH_RESULTS)}`);
   } finally {
-    progress('cleaning up the benchmark data');
-    await cleanUp(store, driver, Object.values(ws)).catch((e: unknown) => progress(`clean-up failed: ${String(e)}`));
-    await fs.rm(options.BENCH_DIR, { recursive: true, force: true });
-    await store.close();
-    await driver.close();
-    await server.close();
+    await closeBench({ server, store, driver }, Object.values(ws));
   }
 }
 
