@@ -26,7 +26,7 @@ import {
   editorSelection,
   editorTabCount,
   findInWebviews,
-  pickQuickItem,
+  runCommandAndPick,
   runCommandFromPalette,
   waitForNotification,
   waitForStatusBarText,
@@ -905,8 +905,14 @@ async function main(): Promise<void> {
         const editor = page.locator('.settings-editor:visible');
         await editor.waitFor({ state: 'visible', timeout: 15_000 });
         await editor.locator('.settings-count-widget', { hasText: '1 Setting Found' }).waitFor({ state: 'visible', timeout: 15_000 });
-        const shown = await editor.locator('.setting-item-contents').first().innerText();
-        check(/Bitnet: Endpoint/i.test(shown) && shown.includes('chat-completions endpoint'), `the action opened another setting:\n${shown}`);
+        // The count widget updates before the list does: a row of the search before can still be drawn for a moment.
+        const rows = editor.locator('.setting-item-contents:visible');
+        let shown = '';
+        await poll(async () => {
+          shown = (await rows.allInnerTexts()).join('\n---\n');
+          return (await rows.count()) === 1 && /Bitnet: Endpoint/i.test(shown) ? true : undefined;
+        }, 'the Settings editor to show the one setting found', 15_000).catch(() => undefined);
+        check((await rows.count()) === 1 && /Bitnet: Endpoint/i.test(shown) && shown.includes('chat-completions endpoint'), `the action opened another setting:\n${shown}`);
         await screenshot(page, 'e2e-banner-setting');
         await settingsTab.click({ button: 'middle' });
         await settingsTab.waitFor({ state: 'detached', timeout: 10_000 });
@@ -919,8 +925,7 @@ async function main(): Promise<void> {
     });
 
     await steps.run("the walkthrough's steps are checked once each was done", async () => {
-      await runCommandFromPalette(page, 'Welcome: Open Walkthrough...');
-      await pickQuickItem(page, 'Get started with Workspace RAG');
+      await runCommandAndPick(page, 'Welcome: Open Walkthrough...', 'Get started with Workspace RAG');
       const items = page.locator('.gettingStartedContainer .getting-started-step');
       await items.first().waitFor({ state: 'visible', timeout: 15_000 });
       const checked = await items.evaluateAll((els) => els.map((e) => [e.textContent?.trim().split('\n')[0] ?? '', e.querySelector('.codicon-getting-started-step-checked') !== null] as const));
@@ -932,8 +937,7 @@ async function main(): Promise<void> {
     await steps.run('clear the index of the workspace, which says what it removed', async () => {
       await chatFrame.leave(page).catch(() => undefined);
       await runCommandFromPalette(page, 'Notifications: Clear All Notifications');
-      await runCommandFromPalette(page, 'Workspace RAG: Clear Index');
-      await pickQuickItem(page, 'This workspace');
+      await runCommandAndPick(page, 'Workspace RAG: Clear Index', 'This workspace');
       await waitForStatusBarText(page, 'RAG: not indexed');
       const said = await waitForNotification(page, 'Cleared the index of');
       check(/\d+ files, \d+ chunks and \d+ symbols removed from Neo4j/.test(said), `Clear Index said: ${said}`);

@@ -50,14 +50,32 @@ export async function runCommandFromPalette(page: Page, label: string, timeoutMs
   }
 }
 
+/**
+ * Runs `command` from the palette and picks `label` in the quick pick it shows. A quick pick closes when it loses the
+ * focus, and an editor closed just before can hand the focus on late (the chat's webview took it after "View: Close
+ * Editor" in one of three runs): a pick that closes before the click is shown again by running the command again.
+ */
+export async function runCommandAndPick(page: Page, command: string, label: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await runCommandFromPalette(page, command, timeoutMs);
+    try {
+      await pickQuickItem(page, label, 5_000);
+      return;
+    } catch (error) {
+      if (Date.now() >= deadline || (await page.locator('.quick-input-widget').isVisible())) throw error;
+    }
+  }
+}
+
 /** Picks the entry labelled exactly `label` in an open quick pick (e.g. one a command showed). */
-export async function pickQuickItem(page: Page, label: string, timeoutMs = 15_000): Promise<void> {
+async function pickQuickItem(page: Page, label: string, timeoutMs = 15_000): Promise<void> {
   const entry = page
     .locator('.quick-input-widget .quick-input-list .monaco-list-row')
     .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(label)}$`) }) })
     .first();
   await entry.waitFor({ state: 'visible', timeout: timeoutMs });
-  await entry.click();
+  await entry.click({ timeout: timeoutMs });
 }
 
 /**
