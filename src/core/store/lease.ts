@@ -24,7 +24,9 @@ export async function tryAcquireLease(ctx: StoreContext, workspaceId: string, ow
       { ws: workspaceId, owner, ttl: neo4j.int(LEASE_TTL_MS) },
     ),
   );
-  return z.boolean().parse(result.records[0]?.get('mine'));
+  // Null when the holder's release deleted the node this MERGE had matched (seen under CI as a cancelled run let go):
+  // not taken this time; the caller asks again, and that MERGE creates it.
+  return z.boolean().nullable().parse(result.records[0]?.get('mine') ?? null) === true;
 }
 
 /** Extends `owner`'s lease. 'stop' when someone asked the holder to stop, 'lost' when the lease is no longer its. */
