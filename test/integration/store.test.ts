@@ -539,7 +539,7 @@ describe('Neo4jStore (real Neo4j)', function () {
   describe('leases', () => {
     it('a lease asked for while its holder releases it is taken or refused, never an error', async () => {
       const ws = await newWorkspace('lease-race');
-      // The window is a few milliseconds: 400 rounds (about 20 s) failed every time before the fix, 40 did not.
+      // The window is a few milliseconds: before the fix, one run of 400 rounds (about 20 s) failed and one of 40 did not.
       for (let i = 0; i < 400; i++) {
         assert.equal(await store.tryAcquireLease(ws, `a${i}`), true);
         const [, taken] = await Promise.all([store.releaseLease(ws, `a${i}`), store.tryAcquireLease(ws, `b${i}`)]);
